@@ -1,0 +1,1 @@
+"""Kent Connects Bot: the chat assistant of the Kent Connects partnership."""

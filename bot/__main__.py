@@ -1,0 +1,106 @@
+"""The command line: `python -m bot [console|serve|worker|db upgrade|seed]`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import ConfigError, Settings
+from bot.console import run_interactive, run_lines
+from bot.runtime import build, prepare_database
+from storage import db, seed
+from storage.demo import DEMO_USER, load_demo
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Kent Connects Bot")
+    commands = parser.add_subparsers(dest="command")
+    console = commands.add_parser("console", help="chat in this terminal (the default)")
+    console.add_argument("--user", default=DEMO_USER, help=f"chat as this e-mail address (default {DEMO_USER})")
+    serve = commands.add_parser("serve", help="the HTTP server for Slack, Teams and calendars")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-worker", action="store_true")
+    commands.add_parser("worker", help="the reminder scheduler and delivery dispatcher")
+    database = commands.add_parser("db", help="database commands")
+    database.add_argument("action", choices=["upgrade"])
+    seed_cmd = commands.add_parser("seed", help="load partners, groups, people and roles")
+    what = seed_cmd.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", type=Path, help="a YAML file (see storage/data/kent_connects.yaml)")
+    what.add_argument("--demo", action="store_true", help="load the demo data")
+    return parser
+
+
+def _safe_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "console"
+    logging.basicConfig(
+        level=logging.WARNING if command == "console" else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if command in ("serve", "worker"):
+        print(f"`{command}` is not yet available: it arrives with the Slack, Teams and reminders "
+              "features. Use `python -m bot` to chat in the terminal.", file=sys.stderr)
+        return 1
+    runtime = build(settings)
+    try:
+        return _run(command, args, runtime)
+    except SQLAlchemyError as exc:
+        print(f"The database at {_safe_url(settings.database_url)} did not answer: {exc.__class__.__name__}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except seed.SeedError as exc:
+        print(f"Seed error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.engine.dispose()
+
+
+def _run(command: str, args: argparse.Namespace, runtime) -> int:
+    if command == "db":
+        db.upgrade(runtime.engine)
+        print("Database is up to date.")
+        return 0
+    if command == "seed":
+        db.upgrade(runtime.engine)
+        with runtime.sessions.begin() as session:
+            if args.demo:
+                summary = load_demo(session, _today(runtime), runtime.settings.timezone)
+            else:
+                summary = seed.load_file(session, args.file)
+        print(f"Loaded {summary}.")
+        return 0
+    email = getattr(args, "user", DEMO_USER).strip().lower()
+    if not EMAIL.match(email):
+        print(f"console: --user needs an e-mail address, like someone@medway.gov.uk (got {email!r})", file=sys.stderr)
+        return 2
+    prepare_database(runtime, with_demo=True)
+    if sys.stdin.isatty():
+        run_interactive(runtime.router, email)
+    else:
+        run_lines(runtime.router, email, sys.stdin, sys.stdout)
+    return 0
+
+
+def _today(runtime):
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).astimezone(runtime.settings.zone).date()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The platform-neutral message types: a Request comes in, a Reply goes out.
+
+Every string in a Reply is plain text, never markup: each renderer escapes it for its own
+platform (Slack mrkdwn, Adaptive Cards, the terminal), so user text can never become a
+mention or a link by accident.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Request:
+    """One message from a person, whichever platform it came from."""
+
+    text: str
+    platform: str  # "console", "slack", "teams"
+    user_id: str  # the person's id on that platform (the e-mail in the console)
+    email: Optional[str]  # known e-mail, if the platform told us
+    now: datetime  # aware; the instant the message arrived
+    workspace: str = ""  # Slack team id / Teams tenant id
+    conversation: str = ""  # where to answer: a channel, a chat, a DM
+    display_name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: pressing it sends `command` as if the person had typed it."""
+
+    label: str
+    command: str
+    style: Optional[str] = None  # "primary" or "danger"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a list: a meeting, a group."""
+
+    title: str
+    text: str = ""
+    fields: tuple[Field, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back: a lead sentence plus optional structure."""
+
+    text: str
+    title: Optional[str] = None
+    fields: tuple[Field, ...] = ()
+    items: tuple[Item, ...] = ()
+    actions: tuple[Action, ...] = ()
+    footer: Optional[str] = None
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text: the console's output and every platform's fallback."""
+        parts: list[str] = []
+        if self.title:
+            parts.append(self.title)
+        parts.append(self.text)
+        for f in self.fields:
+            parts.append(f"{f.label}: {f.value}")
+        for item in self.items:
+            parts.append(_item_text(item))
+        if self.actions:
+            parts.append("You can say: " + ", ".join(f"`{a.command}`" for a in self.actions))
+        if self.footer:
+            parts.append(self.footer)
+        return "\n".join(p for p in parts if p)
+
+
+def _item_text(item: Item) -> str:
+    lines = [f"• {item.title}"]
+    if item.text:
+        lines.append(f"  {item.text}")
+    lines.extend(f"  {f.label}: {f.value}" for f in item.fields)
+    return "\n".join(lines)
+
+
+def field_list(*pairs: tuple[str, Optional[str]]) -> tuple[Field, ...]:
+    """Fields from (label, value) pairs, leaving out the empty ones."""
+    return tuple(Field(label, value) for label, value in pairs if value)

@@ -1,0 +1,49 @@
+"""Wiring: settings -> engine -> migrated database -> router."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.router import Router
+from storage import db, seed
+from storage.demo import load_demo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    router: Router
+
+
+def build(settings: Settings) -> Runtime:
+    engine = db.make_engine(settings.database_url)
+    sessions = db.make_session_factory(engine)
+    return Runtime(settings, engine, sessions, Router(sessions, settings))
+
+
+def prepare_database(runtime: Runtime, with_demo: bool) -> bool:
+    """Migrate; on an empty database also load the partners, groups and (if asked) the demo.
+
+    Returns True if it loaded data.
+    """
+    db.upgrade(runtime.engine)
+    with runtime.sessions.begin() as session:
+        if not seed.is_empty(session):
+            return False
+        if with_demo:
+            today = datetime.now(timezone.utc).astimezone(runtime.settings.zone).date()
+            summary = load_demo(session, today, runtime.settings.timezone)
+            logger.info("first run: loaded %s and demo meetings", summary)
+        else:
+            summary = seed.load_file(session, seed.PARTNERS_FILE)
+            logger.info("first run: loaded %s", summary)
+        return True

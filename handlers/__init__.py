@@ -1,0 +1,1 @@
+"""The partnership's rules, one module per feature. No platform imports here."""

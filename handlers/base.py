@@ -1,0 +1,85 @@
+"""What every handler is given: the database session, the request and who is asking."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.messages import Action, Reply, Request
+from storage.models import Group, MemberRole, Partner, Person
+
+# How much of a person's own words a reply quotes back.
+QUOTE_LIMIT = 60
+
+
+@dataclass
+class Caller:
+    """The person asking, with what they may do. `person.id` is None for someone not stored."""
+
+    person: Person
+    partner: Optional[Partner]
+    is_admin: bool = False
+    is_board: bool = False
+    roles_by_group: dict[int, MemberRole] = field(default_factory=dict)
+
+    @property
+    def email(self) -> str:
+        return self.person.email
+
+    @property
+    def is_partner_staff(self) -> bool:
+        return self.partner is not None or self.is_admin
+
+    def is_member(self, group: Group) -> bool:
+        return group.id in self.roles_by_group
+
+    def is_chair(self, group: Group) -> bool:
+        return self.roles_by_group.get(group.id) is MemberRole.CHAIR
+
+    @property
+    def chairs_any(self) -> bool:
+        return MemberRole.CHAIR in self.roles_by_group.values()
+
+    def may_see(self, group: Group) -> bool:
+        """Restricted groups' meetings are for their members and the Partnership Office only."""
+        return not group.is_restricted or self.is_admin or self.is_member(group)
+
+
+@dataclass
+class Context:
+    session: Session
+    request: Request
+    caller: Caller
+    settings: Settings
+
+    @property
+    def now(self) -> datetime:
+        return self.request.now
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+
+def quote(text: str) -> str:
+    """A person's words, shortened for quoting back in a reply."""
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
+NO_ACCESS = (
+    "I can't match {email} to a Kent Connects partner, so I can only show you `help` and "
+    "`groups`. If you work for a partner, use your work e-mail address; otherwise ask the "
+    "Partnership Office (Kent County Council's Infrastructure Division) for access."
+)
+
+
+def needs_partner(ctx: Context) -> Optional[Reply]:
+    """A polite refusal for someone who is not partner staff, or None if they are."""
+    if ctx.caller.is_partner_staff:
+        return None
+    return Reply(NO_ACCESS.format(email=ctx.caller.email), actions=(Action("Help", "help"),))

@@ -1,0 +1,115 @@
+"""The partnership's groups: listing them, joining and leaving the open ones."""
+from __future__ import annotations
+
+from typing import Union
+
+from bot.messages import Action, Item, Reply
+from handlers.base import Context, needs_partner, quote
+from handlers.names import Lookup, resolve
+from storage import groups as group_queries
+from storage.models import Group, MemberRole
+
+
+def _lookup(groups: list[Group], words: str) -> Lookup[Group]:
+    return resolve(words, [(g, [g.name, g.slug, *(a.alias for a in g.aliases)]) for g in groups])
+
+
+def find_group(ctx: Context, words: str) -> Union[Group, Reply]:
+    """The group the words name, or a reply saying none does (with suggestions)."""
+    groups = group_queries.all_groups(ctx.session)
+    lookup = _lookup(groups, words)
+    if lookup.found is not None:
+        return lookup.found
+    if lookup.suggestions:
+        names = " or ".join(g.name for g in lookup.suggestions)
+        hint = f"Did you mean {names}?"
+        actions = tuple(Action(g.name, f"meetings {g.slug}") for g in lookup.suggestions)
+    else:
+        hint = "The groups are: " + ", ".join(g.name for g in groups) + "."
+        actions = (Action("List groups", "groups"),)
+    return Reply(f"I don't know a group called “{quote(words)}”. {hint}", actions=actions)
+
+
+def list_groups(ctx: Context) -> Reply:
+    caller = ctx.caller
+    items = []
+    for group in group_queries.all_groups(ctx.session):
+        status = []
+        if group.is_restricted:
+            status.append("closed: members only")
+        if caller.is_chair(group):
+            status.append("you chair it")
+        elif caller.is_member(group):
+            status.append("you're a member")
+        actions: tuple[Action, ...] = ()
+        if caller.is_partner_staff and caller.may_see(group):
+            actions = (Action("Next meeting", f"next {group.slug} meeting"),)
+            if not group.is_restricted and not caller.is_member(group):
+                actions += (Action("Join", f"join {group.slug}", "primary"),)
+        items.append(
+            Item(
+                title=group.name + (f" ({'; '.join(status)})" if status else ""),
+                text=group.description,
+                actions=actions,
+            )
+        )
+    lead = f"Kent Connects has {len(items)} groups; each meets quarterly."
+    footer = "Say `join GROUP` to join an open group, or `meetings GROUP` to see its dates."
+    if not caller.is_partner_staff:
+        footer = "Joining groups and seeing their meetings is for staff of Kent Connects partners."
+    return Reply(lead, title="Groups", items=tuple(items), footer=footer)
+
+
+def join(ctx: Context, group: str) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    if found.is_restricted and not ctx.caller.is_admin:
+        return Reply(
+            f"The {found.name} is a closed group: its membership is managed by the Partnership "
+            "Office. Ask them if you should be a member."
+        )
+    if ctx.caller.is_member(found):
+        return Reply(f"You're already a member of {found.name}.", actions=(Action("Next meeting", f"next {found.slug} meeting"),))
+    group_queries.add_member(ctx.session, ctx.caller.person, found, MemberRole.MEMBER)
+    return Reply(
+        f"Welcome to {found.name}! You'll see its meetings under `my meetings`.",
+        actions=(Action("Next meeting", f"next {found.slug} meeting"), Action("Leave", f"leave {found.slug}", "danger")),
+    )
+
+
+def leave(ctx: Context, group: str) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    if not ctx.caller.is_member(found):
+        return Reply(f"You're not a member of {found.name}, so there is nothing to leave.")
+    if ctx.caller.is_chair(found):
+        return Reply(
+            f"You chair {found.name}, so I can't simply remove you: ask the Partnership Office to "
+            "hand the chair to someone else first."
+        )
+    if found.is_restricted and not ctx.caller.is_admin:
+        return Reply(f"Membership of the {found.name} is managed by the Partnership Office: ask them to remove you.")
+    group_queries.remove_member(ctx.session, ctx.caller.person, found)
+    return Reply(f"You've left {found.name}.", actions=(Action("Join again", f"join {found.slug}"),))
+
+
+def sign_up(ctx: Context, target: str) -> Reply:
+    """'sign me up for X': join a group if X names one; events come with their own feature."""
+    found = _lookup(group_queries.all_groups(ctx.session), target).found
+    if found is not None:
+        return join(ctx, found.slug)
+    return Reply(
+        f"I can't find a group called “{quote(target)}”. Registering for events isn't available "
+        "in the bot yet; to join a group, say `join GROUP`.",
+        actions=(Action("List groups", "groups"),),
+    )
+
+

@@ -1,0 +1,164 @@
+"""When the groups meet: `meetings [GROUP]`, `next GROUP meeting`, `my meetings`, `meetings in MONTH`."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from bot.messages import Action, Item, Reply, field_list
+from handlers.base import Context, needs_partner
+from handlers.groups import find_group
+from handlers.when import DateError, meeting_span, parse_period
+from storage import groups as group_queries
+from storage import meetings as meeting_queries
+from storage.models import Group, Meeting
+
+LIST_LIMIT = 10
+
+
+def closed_group(group: Group) -> Reply:
+    return Reply(
+        f"The {group.name} is a closed group: its meetings are shown only to its members and "
+        "the Partnership Office.",
+        actions=(Action("Open groups", "groups"),),
+    )
+
+
+def when_text(ctx: Context, meeting: Meeting) -> str:
+    return meeting_span(meeting.start_local, meeting.end_local, meeting.timezone, ctx.zone)
+
+
+def meeting_item(ctx: Context, meeting: Meeting, with_group: bool = True) -> Item:
+    title = when_text(ctx, meeting)
+    if with_group:
+        title = f"{meeting.group.name}: {title}"
+    return Item(
+        title=title,
+        text=f"{meeting.title} (meeting {meeting.id})",
+        fields=field_list(("Where", meeting.place), ("Online", meeting.online_url)),
+    )
+
+
+def meeting_details(ctx: Context, meeting: Meeting, lead: str, actions: tuple[Action, ...] = ()) -> Reply:
+    return Reply(
+        lead,
+        title=f"{meeting.title} (meeting {meeting.id})",
+        fields=field_list(
+            ("Group", meeting.group.name),
+            ("When", when_text(ctx, meeting)),
+            ("Where", meeting.place),
+            ("Online", meeting.online_url),
+            ("Agenda", meeting.agenda),
+        ),
+        actions=actions,
+    )
+
+
+def _visible_group_ids(ctx: Context) -> list[int]:
+    return [g.id for g in group_queries.all_groups(ctx.session) if ctx.caller.may_see(g)]
+
+
+def _listing(ctx: Context, meetings: Sequence[Meeting], lead: str, empty: str, with_group: bool = True,
+             title: Optional[str] = None, more_hint: str = "") -> Reply:
+    if not meetings:
+        return Reply(empty, title=title, actions=(Action("Groups", "groups"),))
+    shown = meetings[:LIST_LIMIT]
+    footer = None
+    if len(meetings) > LIST_LIMIT:
+        footer = f"…and {len(meetings) - LIST_LIMIT} more. {more_hint}".strip()
+    count = f"{len(meetings)} meeting{'s' if len(meetings) != 1 else ''}"
+    return Reply(
+        lead.format(count=count),
+        title=title,
+        items=tuple(meeting_item(ctx, m, with_group) for m in shown),
+        footer=footer,
+    )
+
+
+def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    if not group:
+        upcoming = meeting_queries.upcoming(ctx.session, ctx.now, _visible_group_ids(ctx))
+        return _listing(
+            ctx, upcoming, "{count} coming up across the groups, soonest first:", "No meetings are scheduled yet.",
+            title="Upcoming meetings", more_hint="Say `meetings GROUP` for one group's dates.",
+        )
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    if not ctx.caller.may_see(found):
+        return closed_group(found)
+    upcoming = meeting_queries.upcoming(ctx.session, ctx.now, [found.id])
+    reply = _listing(
+        ctx, upcoming, "{count} coming up, soonest first:",
+        f"{found.name} has no meetings scheduled yet. Its chairs add them.",
+        with_group=False, title=f"{found.name} meetings",
+    )
+    if upcoming and not ctx.caller.is_member(found) and not found.is_restricted:
+        reply = Reply(reply.text, title=reply.title, items=reply.items, footer=reply.footer,
+                      actions=(Action(f"Join {found.name}", f"join {found.slug}", "primary"),))
+    return reply
+
+
+def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    if not group:
+        mine = list(ctx.caller.roles_by_group)
+        ids = mine or _visible_group_ids(ctx)
+        found_meetings = meeting_queries.upcoming(ctx.session, ctx.now, ids, limit=1)
+        if not found_meetings:
+            return Reply("There is no meeting coming up in your groups.", actions=(Action("Groups", "groups"),))
+        meeting = found_meetings[0]
+        scope = "your groups" if mine else "the groups"
+        return meeting_details(ctx, meeting, f"The next meeting in {scope} is {meeting.group.name}'s, on {when_text(ctx, meeting)}.")
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    if not ctx.caller.may_see(found):
+        return closed_group(found)
+    found_meetings = meeting_queries.upcoming(ctx.session, ctx.now, [found.id], limit=1)
+    if not found_meetings:
+        return Reply(f"{found.name} has no meeting scheduled yet. Its chairs add them.")
+    meeting = found_meetings[0]
+    return meeting_details(
+        ctx, meeting, f"{found.name} meets next on {when_text(ctx, meeting)}.",
+        actions=(Action("All its dates", f"meetings {found.slug}"),),
+    )
+
+
+def my_meetings(ctx: Context) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    mine = list(ctx.caller.roles_by_group)
+    if not mine:
+        return Reply(
+            "You're not in any group yet, so you have no meetings. Say `groups` to see them and "
+            "`join GROUP` to join one.",
+            actions=(Action("Groups", "groups"),),
+        )
+    upcoming = meeting_queries.upcoming(ctx.session, ctx.now, mine)
+    return _listing(
+        ctx, upcoming, "{count} coming up in your groups, soonest first:", "None of your groups has a meeting scheduled yet.",
+        title="Your meetings", more_hint="Say `meetings GROUP` for one group's dates.",
+    )
+
+
+def meetings_in(ctx: Context, period: str) -> Reply:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    try:
+        asked = parse_period(period, ctx.now.astimezone(ctx.zone).date())
+    except DateError as exc:
+        return Reply(str(exc))
+    start, end = asked.bounds_utc(ctx.zone)
+    if end <= ctx.now:
+        return Reply(f"{asked.label} is in the past; I only show meetings still to come.")
+    found = meeting_queries.upcoming(ctx.session, max(start, ctx.now), _visible_group_ids(ctx), until=end)
+    return _listing(
+        ctx, found, "{count}, soonest first:", f"No meetings are scheduled {asked.phrase}.",
+        title=f"Meetings {asked.phrase}",
+    )

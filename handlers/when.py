@@ -1,0 +1,144 @@
+"""Dates and times as people read and write them, in the partnership's wall-clock zone."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from storage.wallclock import to_utc
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+
+class DateError(ValueError):
+    """Words that are not a date we can use; the message is fit to show the person."""
+
+
+def local(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone)
+
+
+def format_day(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def format_span(start: datetime, end: datetime) -> str:
+    """'Tuesday 9 March 2027, 10:00–12:00 GMT': weekday, full date, 24-hour times, zone."""
+    if start.date() == end.date():
+        if start.tzname() == end.tzname():
+            return f"{format_day(start)}, {start:%H:%M}–{end:%H:%M} {end.tzname()}"
+        return f"{format_day(start)}, {start:%H:%M} {start.tzname()} – {end:%H:%M} {end.tzname()}"
+    return f"{format_day(start)}, {start:%H:%M} {start.tzname()} – {format_day(end)}, {end:%H:%M} {end.tzname()}"
+
+
+def meeting_span(start_local: datetime, end_local: datetime, meeting_zone: str, shown_in: ZoneInfo) -> str:
+    start = to_utc(start_local, meeting_zone).astimezone(shown_in)
+    end = to_utc(end_local, meeting_zone).astimezone(shown_in)
+    return format_span(start, end)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of local days [first, last] people asked about, and how to name it."""
+
+    first: date
+    last: date
+    label: str
+
+    @property
+    def phrase(self) -> str:
+        """'in March 2027', 'on Tuesday 9 March 2027', 'this week'."""
+        if self.label in ("today", "tomorrow", "this week", "next week"):
+            return self.label
+        return f"on {self.label}" if self.first == self.last else f"in {self.label}"
+
+    def bounds_utc(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        start = to_utc(datetime.combine(self.first, time()), zone.key)
+        end = to_utc(datetime.combine(self.last + timedelta(days=1), time()), zone.key)
+        return start, end
+
+
+_YEAR = r"(?:\s+(?P<year>\d{4}))?"
+_MONTH_RE = re.compile(r"^(?P<month>[a-z]+)" + _YEAR + "$")
+_DAY_RE = re.compile(r"^(?:(?P<weekday>[a-z]+)\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>[a-z]+)" + _YEAR + "$")
+_DAY_MONTH_FIRST_RE = re.compile(r"^(?P<month>[a-z]+)\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?" + _YEAR + "$")
+_NUMERIC_RE = re.compile(r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})(?:[/.-](?P<year>\d{2,4}))?$")
+_ISO_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
+
+
+def parse_period(words: str, today: date) -> Period:
+    """A month ('March', 'march 2027', 'this month', 'next month') or a day ('31 February',
+    '9/3/2027', 'tomorrow'). A month or day without a year means the next one to come."""
+    text = " ".join(words.lower().replace(",", " ").split())
+    text = re.sub(r"^(?:the\s+)", "", text)
+    if text in ("today",):
+        return Period(today, today, "today")
+    if text in ("tomorrow",):
+        day = today + timedelta(days=1)
+        return Period(day, day, "tomorrow")
+    if text in ("this week", "next week"):
+        monday = today - timedelta(days=today.weekday())
+        if text == "next week":
+            monday += timedelta(days=7)
+        return Period(monday, monday + timedelta(days=6), text)
+    if text in ("this month", "next month"):
+        first = today.replace(day=1)
+        if text == "next month":
+            first = (first + timedelta(days=32)).replace(day=1)
+        return _month_period(first.year, first.month)
+
+    match = _MONTH_RE.match(text)
+    if match and match["month"] in MONTHS:
+        month = MONTHS[match["month"]]
+        year = int(match["year"]) if match["year"] else (today.year if month >= today.month else today.year + 1)
+        return _month_period(year, month)
+
+    for pattern in (_DAY_RE, _DAY_MONTH_FIRST_RE, _NUMERIC_RE, _ISO_RE):
+        match = pattern.match(text)
+        if not match:
+            continue
+        month_text = match["month"]
+        month = int(month_text) if month_text.isdigit() else MONTHS.get(month_text)
+        if month is None:
+            raise DateError(f"I don't know the month “{month_text}”.")
+        if not 1 <= month <= 12:
+            raise DateError(f"There is no month {month}: dates are day/month/year.")
+        day_number = int(match["day"])
+        year_text = match["year"]
+        if year_text:
+            year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+            return _day_period(year, month, day_number)
+        year = today.year
+        if (month, day_number) < (today.month, today.day):
+            year += 1
+        return _day_period(year, month, day_number)
+    raise DateError(
+        f"I couldn't read “{words.strip()[:40]}” as a date. Try a month (“March”, “March 2027”) "
+        "or a day (“9 March”, “9/3/2027”)."
+    )
+
+
+def _month_period(year: int, month: int) -> Period:
+    if not 1 <= year <= 9999:
+        raise DateError("That year is out of range.")
+    last_day = calendar.monthrange(year, month)[1]
+    return Period(date(year, month, 1), date(year, month, last_day), f"{calendar.month_name[month]} {year}")
+
+
+def _day_period(year: int, month: int, day_number: int) -> Period:
+    if not 1 <= year <= 9999:
+        raise DateError("That year is out of range.")
+    last_day = calendar.monthrange(year, month)[1]
+    if not 1 <= day_number <= last_day:
+        month_name = calendar.month_name[month]
+        if month == 2 and day_number == 29:
+            raise DateError(f"{year} is not a leap year, so there is no 29 February.")
+        longest = 29 if month == 2 else last_day
+        raise DateError(f"{day_number} {month_name} isn't a date: {month_name} has {longest} days at most.")
+    day = date(year, month, day_number)
+    return Period(day, day, format_day(datetime.combine(day, time())))

@@ -1,0 +1,1 @@
+"""The relational store: models, engine and sessions, queries, migrations, seed data."""

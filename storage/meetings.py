@@ -1,0 +1,98 @@
+"""Meetings and recurring series: local wall time + zone + RFC 5545 rule, expanded to rows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable, Optional
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import Group, Meeting, MeetingSeries, MeetingStatus
+from storage.wallclock import to_utc
+
+# A series is materialised this far ahead; the rest is made as time goes by.
+MATERIALISE_AHEAD = timedelta(days=2 * 366)
+MAX_OCCURRENCES = 200
+
+
+def set_times(meeting: Meeting, start_local: datetime, end_local: datetime, zone: str) -> None:
+    """The one place a meeting's time changes, so that its UTC instant always agrees."""
+    if end_local <= start_local:
+        raise ValueError("a meeting must end after it starts")
+    meeting.start_local = start_local
+    meeting.end_local = end_local
+    meeting.timezone = zone
+    meeting.starts_at_utc = to_utc(start_local, zone)
+
+
+def occurrences(series: MeetingSeries, until_local: datetime) -> list[datetime]:
+    """The series' local start times up to `until_local` (at most MAX_OCCURRENCES).
+
+    The rule runs over naive wall time, so a 10:00 meeting stays at 10:00 in summer and
+    winter; to_utc settles times that the clock change skips or repeats.
+    """
+    rule = rrulestr(series.rrule, dtstart=series.first_start_local)
+    starts: list[datetime] = []
+    for start in rule:
+        if start > until_local or len(starts) >= MAX_OCCURRENCES:
+            break
+        starts.append(start)
+    return starts
+
+
+def add_series(session: Session, series: MeetingSeries, until_local: datetime) -> list[Meeting]:
+    """Store a series and its occurrences up to `until_local`."""
+    session.add(series)
+    made = []
+    duration = timedelta(minutes=series.duration_minutes)
+    for start in occurrences(series, until_local):
+        meeting = Meeting(
+            group=series.group,
+            series=series,
+            occurrence_local=start,
+            title=series.title,
+            place=series.place,
+            online_url=series.online_url,
+            agenda=series.agenda,
+            status=MeetingStatus.SCHEDULED,
+        )
+        set_times(meeting, start, start + duration, series.timezone)
+        session.add(meeting)
+        made.append(meeting)
+    session.flush()
+    return made
+
+
+def upcoming(
+    session: Session,
+    now: datetime,
+    group_ids: Optional[Iterable[int]] = None,
+    limit: Optional[int] = None,
+    until: Optional[datetime] = None,
+    include_cancelled: bool = False,
+) -> list[Meeting]:
+    """Meetings starting at or after `now` (and before `until`), soonest first."""
+    query = (
+        select(Meeting)
+        .where(Meeting.starts_at_utc >= now)
+        .options(selectinload(Meeting.group))
+        .order_by(Meeting.starts_at_utc, Meeting.id)
+    )
+    if group_ids is not None:
+        query = query.where(Meeting.group_id.in_(list(group_ids)))
+    if until is not None:
+        query = query.where(Meeting.starts_at_utc < until)
+    if not include_cancelled:
+        query = query.where(Meeting.status == MeetingStatus.SCHEDULED)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def group_meetings(session: Session, group: Group) -> list[Meeting]:
+    return list(
+        session.execute(
+            select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at_utc)
+        ).scalars()
+    )

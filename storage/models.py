@@ -1,0 +1,273 @@
+"""The partnership's data: partners, people, groups, memberships, roles and meetings.
+
+The schema changes only through the Alembic migrations in `storage/migrations`.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so that Alembic can alter them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant, always returned as an aware UTC datetime (SQLite would drop the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        value = value.astimezone(timezone.utc)
+        # SQLite stores text: keep it naive UTC so that it sorts and compares as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the values ("chair"), not the member names, and as plain strings with a CHECK,
+    # so adding a value later is a simple migration on both SQLite and PostgreSQL.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SubscriptionTier(enum.Enum):
+    STANDARD = "standard"
+    HIGHER = "higher"
+
+
+class GroupAccess(enum.Enum):
+    OPEN = "open"
+    RESTRICTED = "restricted"
+
+
+class MemberRole(enum.Enum):
+    MEMBER = "member"
+    CHAIR = "chair"
+
+
+class PersonRoleKind(enum.Enum):
+    ADMIN = "admin"  # Partnership Office
+    BOARD = "board"  # Leadership Board: assesses business cases
+
+
+class MeetingStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Partner(Base):
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[Optional[str]] = mapped_column(String(60))
+    # None means unknown: the report does not say which partners pay the higher rate.
+    subscription_tier: Mapped[Optional[SubscriptionTier]] = mapped_column(
+        _enum(SubscriptionTier, "subscription_tier")
+    )
+
+    domains: Mapped[list["PartnerDomain"]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartnerDomain.domain"
+    )
+
+
+class PartnerDomain(Base):
+    __tablename__ = "partner_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(200), unique=True)
+
+    partner: Mapped[Partner] = relationship(back_populates="domains")
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[Optional[str]] = mapped_column(String(200))
+    partner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("partner.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    partner: Mapped[Optional[Partner]] = relationship()
+    identities: Mapped[list["PlatformIdentity"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+    roles: Mapped[list["PersonRole"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class PlatformIdentity(Base):
+    """Who a person is on one platform: a Slack user in a workspace, a Teams user in a tenant."""
+
+    __tablename__ = "platform_identity"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    # Slack team id or Teams tenant id; "" where the platform has no such thing (console).
+    workspace: Mapped[str] = mapped_column(String(100), default="")
+    external_id: Mapped[str] = mapped_column(String(200))
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class PersonRole(Base):
+    __tablename__ = "person_role"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    role: Mapped[PersonRoleKind] = mapped_column(_enum(PersonRoleKind, "person_role_kind"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class Group(Base):
+    __tablename__ = "kc_group"  # "group" is an SQL keyword
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[GroupAccess] = mapped_column(_enum(GroupAccess, "group_access"))
+
+    aliases: Mapped[list["GroupAlias"]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="GroupAlias.alias"
+    )
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.access is GroupAccess.RESTRICTED
+
+
+class GroupAlias(Base):
+    __tablename__ = "group_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(100), unique=True)
+
+    group: Mapped[Group] = relationship(back_populates="aliases")
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("person_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="memberships")
+    group: Mapped[Group] = relationship(back_populates="memberships")
+
+
+class MeetingSeries(Base):
+    """A recurring meeting: an RFC 5545 rule over local wall time in a named zone."""
+
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # First occurrence, as local wall time (naive) in `timezone`.
+    first_start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str] = mapped_column(Text)  # e.g. FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU
+    place: Mapped[Optional[str]] = mapped_column(String(300))
+    online_url: Mapped[Optional[str]] = mapped_column(String(500))
+    agenda: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"))
+
+    group: Mapped[Group] = relationship()
+
+
+class Meeting(Base):
+    """One meeting: a one-off, or one occurrence of a series (materialised so it can move)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("series_id", "occurrence_local"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("meeting_series.id", ondelete="CASCADE")
+    )
+    # For an occurrence of a series: its original local start (iCalendar's RECURRENCE-ID),
+    # which stays the same when the occurrence is moved.
+    occurrence_local: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
+    title: Mapped[str] = mapped_column(String(200))
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    end_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The UTC instant of start_local in timezone, kept beside it so that "what is next"
+    # is one indexed query; written only through storage.meetings.set_times.
+    starts_at_utc: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    place: Mapped[Optional[str]] = mapped_column(String(300))
+    online_url: Mapped[Optional[str]] = mapped_column(String(500))
+    agenda: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"))
+
+    group: Mapped[Group] = relationship()
+    series: Mapped[Optional[MeetingSeries]] = relationship()
