@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings
 from bot.console import run_interactive, run_lines
-from bot.runtime import build, prepare_database
+from bot.runtime import build, local_today, prepare_database
 from storage import db, seed
 from storage.demo import DEMO_USER, load_demo
 
@@ -79,7 +79,7 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
         db.upgrade(runtime.engine)
         with runtime.sessions.begin() as session:
             if args.demo:
-                summary = load_demo(session, _today(runtime), runtime.settings.timezone)
+                summary = load_demo(session, local_today(runtime.settings), runtime.settings.timezone)
             else:
                 summary = seed.load_file(session, args.file)
         print(f"Loaded {summary}.")
@@ -94,12 +94,6 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
     else:
         run_lines(runtime.router, email, sys.stdin, sys.stdout)
     return 0
-
-
-def _today(runtime):
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).astimezone(runtime.settings.zone).date()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -101,8 +102,13 @@ _TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$")
 _GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$")
 
 
+def _without_symbols(text: str) -> str:
+    # Emoji and other pictographs carry no command words: "📅 meetings?" means "meetings".
+    return "".join(" " if unicodedata.category(ch) == "So" else ch for ch in text)
+
+
 def normalise(text: str) -> str:
-    text = " ".join(text.split()).lower()
+    text = " ".join(_without_symbols(text).split()).lower()
     text = text.replace("’", "'").replace("‘", "'")
     text = re.sub(r"^/?kc\b\s*", "", text)
     text = _TRAILING.sub("", text)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -36,14 +37,22 @@ def prepare_database(runtime: Runtime, with_demo: bool) -> bool:
     Returns True if it loaded data.
     """
     db.upgrade(runtime.engine)
-    with runtime.sessions.begin() as session:
-        if not seed.is_empty(session):
-            return False
-        if with_demo:
-            today = datetime.now(timezone.utc).astimezone(runtime.settings.zone).date()
-            summary = load_demo(session, today, runtime.settings.timezone)
-            logger.info("first run: loaded %s and demo meetings", summary)
-        else:
-            summary = seed.load_file(session, seed.PARTNERS_FILE)
-            logger.info("first run: loaded %s", summary)
-        return True
+    try:
+        with runtime.sessions.begin() as session:
+            if not seed.is_empty(session):
+                return False
+            if with_demo:
+                summary = load_demo(session, local_today(runtime.settings), runtime.settings.timezone)
+                logger.info("first run: loaded %s and demo meetings", summary)
+            else:
+                summary = seed.load_file(session, seed.PARTNERS_FILE)
+                logger.info("first run: loaded %s", summary)
+            return True
+    except IntegrityError:
+        # Another process loaded the same data at the same moment; theirs stands.
+        logger.info("first run: data was loaded by another process")
+        return False
+
+
+def local_today(settings: Settings) -> date:
+    return datetime.now(timezone.utc).astimezone(settings.zone).date()
