@@ -85,6 +85,18 @@ def _required(entry: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
+def _strings(entry: dict[str, Any], key: str, where: str) -> list[str]:
+    """A list of strings; one string written without brackets counts as a list of one."""
+    value = entry.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise SeedError(f"{where}: '{key}' should be a list, like [a, b]")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
 def _choice(enum_cls, value: Any, where: str, key: str):
     try:
         return enum_cls(value)
@@ -104,7 +116,7 @@ def _load_partner(session: Session, entry: dict[str, Any], where: str) -> None:
     partner.kind = entry.get("kind")
     tier = entry.get("subscription_tier")
     partner.subscription_tier = None if tier is None else _choice(SubscriptionTier, tier, where, "subscription_tier")
-    wanted = {str(d).strip().lower() for d in entry.get("domains") or []}
+    wanted = {d.lower() for d in _strings(entry, "domains", where)}
     if not wanted:
         raise SeedError(f"{where}: a partner needs at least one e-mail domain")
     have = {d.domain for d in partner.domains}
@@ -126,7 +138,7 @@ def _load_group(session: Session, entry: dict[str, Any], where: str) -> None:
     group.description = str(entry.get("description") or "")
     group.access = _choice(GroupAccess, entry.get("access", "open"), where, "access")
     have = {a.alias for a in group.aliases}
-    for alias in sorted({str(a).strip().lower() for a in entry.get("aliases") or []} - have):
+    for alias in sorted({a.lower() for a in _strings(entry, "aliases", where)} - have):
         owner = session.execute(select(GroupAlias).where(GroupAlias.alias == alias)).scalar_one_or_none()
         if owner is not None and owner.group is not group:
             raise SeedError(f"{where}: alias {alias!r} already names {owner.group.name}")
@@ -141,9 +153,12 @@ def _load_person(session: Session, entry: dict[str, Any], where: str) -> None:
     person = people_queries.get_or_create_person(session, email, entry.get("name"))
     if entry.get("name"):
         person.display_name = entry["name"]
-    for role in entry.get("roles") or []:
+    for role in _strings(entry, "roles", where):
         people_queries.grant_role(session, person, _choice(PersonRoleKind, role, where, "role"))
-    for slug, role in (entry.get("groups") or {}).items():
+    groups = entry.get("groups") or {}
+    if not isinstance(groups, dict):
+        raise SeedError(f"{where}: 'groups' should map group slugs to roles, like {{gis: member}}")
+    for slug, role in groups.items():
         group = group_queries.group_by_slug(session, slug)
         if group is None:
             raise SeedError(f"{where}: no group with slug {slug!r}")

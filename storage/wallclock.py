@@ -30,4 +30,6 @@ def exists(local: datetime, zone_name: str) -> bool:
 
 
 def is_ambiguous(local: datetime, zone_name: str) -> bool:
-    return tz.datetime_ambiguous(local.replace(tzinfo=ZoneInfo(zone_name)))
+    """Whether the wall time happens twice (clocks going back). A skipped time is not."""
+    aware = local.replace(tzinfo=ZoneInfo(zone_name))
+    return tz.datetime_exists(aware) and tz.datetime_ambiguous(aware)

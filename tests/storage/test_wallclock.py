@@ -52,8 +52,9 @@ def test_spring_forward_skips_one_thirty(day):
     # moved forward by the gap: 01:30 UTC, which is 02:30 BST
     assert to_utc(skipped, LONDON) == skipped.replace(tzinfo=UTC)
     assert to_local(to_utc(skipped, LONDON), LONDON).replace(tzinfo=None) == at(day, 2, 30)
-    # the times either side of the gap exist and are an hour of wall time but no time apart
+    # the times either side of the gap exist: 00:59 GMT and 02:00 BST are one minute apart
     assert exists(at(day, 0, 59), LONDON) and exists(at(day, 2, 0), LONDON)
+    assert to_utc(at(day, 2, 0), LONDON) - to_utc(at(day, 0, 59), LONDON) == timedelta(minutes=1)
     assert to_utc(at(day, 2, 0), LONDON) == at(day, 1, 0).replace(tzinfo=UTC)
     assert to_utc(at(day, 0, 30), LONDON) == at(day, 0, 30).replace(tzinfo=UTC)
 
