@@ -6,9 +6,9 @@ mention or a link by accident.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,15 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that comes with a reply: a calendar, a CSV export."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot says back: a lead sentence plus optional structure."""
 
@@ -60,6 +69,33 @@ class Reply:
     items: tuple[Item, ...] = ()
     actions: tuple[Action, ...] = ()
     footer: Optional[str] = None
+    attachment: Optional[Attachment] = None
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready data, e.g. for a Delivery's payload (attachments are not carried)."""
+        data = asdict(self)
+        data.pop("attachment")
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "Reply":
+        def fields(rows) -> tuple[Field, ...]:
+            return tuple(Field(**row) for row in rows or ())
+
+        def actions(rows) -> tuple[Action, ...]:
+            return tuple(Action(**row) for row in rows or ())
+
+        return cls(
+            text=data["text"],
+            title=data.get("title"),
+            fields=fields(data.get("fields")),
+            items=tuple(
+                Item(title=i["title"], text=i.get("text", ""), fields=fields(i.get("fields")), actions=actions(i.get("actions")))
+                for i in data.get("items") or ()
+            ),
+            actions=actions(data.get("actions")),
+            footer=data.get("footer"),
+        )
 
     def plain_text(self) -> str:
         """The whole reply as plain text: the console's output and every platform's fallback."""
@@ -81,7 +117,7 @@ class Reply:
 def _item_text(item: Item) -> str:
     lines = [f"• {item.title}"]
     if item.text:
-        lines.append(f"  {item.text}")
+        lines.extend(f"  {line}" for line in item.text.splitlines())
     lines.extend(f"  {f.label}: {f.value}" for f in item.fields)
     return "\n".join(lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
-from handlers import groups, help as help_handler, meetings, people
+from handlers import conversation, groups, help as help_handler, meeting_admin, meetings, people
 from handlers.base import Context, quote
+from storage.models import ConversationStep
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,16 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^next meeting (?:of|for)\s+{_G}(?:\s+group)?$", meetings.next_meeting),
     _r(rf"^when(?:'s| is| will be) the next\s+{_G}\s+(?:group\s+)?meeting$", meetings.next_meeting),
     _r(rf"^(?:when|where)\s+(?:does|do|will)\s+{_G}(?:\s+group)?\s+(?:next\s+)?meet(?:\s+next)?$", meetings.next_meeting),
-    _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?(?:in|on|during|for)\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
+    _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?(?:in|on|during)\s+{_P}$", meetings.meetings_in),
+    _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
     _r(rf"^(?:(?:which|what) )?meetings are (?:there )?(?:in|on)\s+{_P}$", meetings.meetings_in),
     _r(rf"^(?:what'?s on|what is on)\s+(?:in|on)?\s*{_P}$", meetings.meetings_in),
+    _r(r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$", meeting_admin.schedule),
+    _r(rf"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?(?:\s+(?:for|of|with))?\s+{_G}(?:\s+(?:group|meetings?))?$", meeting_admin.schedule),
+    _r(r"^(?:move|reschedule)\s+(?:meeting\s+)?#?(?P<meeting>\w+)\s+to\s+(?P<when>.+?)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$", meeting_admin.move),
+    _r(r"^(?:move|reschedule)\b(?P<words>.*)$", meeting_admin.move_help),
+    _r(r"^cancel\s+(?:the\s+)?(?:meeting|series)?\s*#?(?P<meeting>\d+)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$", meeting_admin.cancel),
+    _r(r"^cancel\b(?P<words>.*)$", meeting_admin.cancel_help),
     _r(r"^(?:meetings|upcoming meetings|all meetings|(?:what|which) meetings are (?:coming up|there|scheduled)|when are the meetings)$", meetings.meetings),
     _r(rf"^(?:meetings|dates)\s+(?:of|for)\s+{_G}(?:\s+group)?$", meetings.meetings),
     _r(rf"^(?:when|where)\s+(?:does|do)\s+{_G}(?:\s+group)?\s+meet$", meetings.meetings),
@@ -78,9 +86,6 @@ COMING = {
     "remind": "reminders",
     "reminders": "reminders",
     "announce": "announcements",
-    "schedule": "managing meetings in chat",
-    "move": "managing meetings in chat",
-    "cancel": "managing meetings in chat",
     "my data": "data protection requests",
     "forget me": "data protection requests",
 }
@@ -96,7 +101,7 @@ COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my
 
 _POLITE = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay)\b[\s,!]*)?(?:(?:please|pls|kindly|can you|could you|would you|will you|"
-    r"can i|could i|i'd like to|i would like to|i want to|tell me|show me|list|give me)\s+)*"
+    r"can i|could i|i'd like to|i would like to|i want to|tell me|show me|list|give me|the)\s+)*"
 )
 _TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$")
 _GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$")
@@ -108,7 +113,7 @@ def _without_symbols(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    text = " ".join(_without_symbols(text).split()).lower()
+    text = " ".join(_without_symbols(unicodedata.normalize("NFKC", text)).split()).lower()
     text = text.replace("’", "'").replace("‘", "'")
     text = re.sub(r"^/?kc\b\s*", "", text)
     text = _TRAILING.sub("", text)
@@ -130,6 +135,8 @@ def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[R
     """The handler and its arguments for the words, or else a reply saying why not."""
     if not text.strip():
         return None, {}, Reply("I didn't catch anything there. Say `help` to see what I can do.")
+    if text.strip() in ("?", "/kc", "kc"):
+        return help_handler.help, {}, None
     if len(text) > MAX_LENGTH:
         return None, {}, Reply(
             f"That message is {len(text):,} characters long; I read up to {MAX_LENGTH:,}. "
@@ -142,8 +149,9 @@ def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[R
     if found:
         return found[0], found[1], None
     first = words.split(" ", 1)[0]
+    padded = f" {words} "
     for phrase in sorted(COMING, key=len, reverse=True):
-        if words == phrase or words.startswith(phrase + " "):
+        if f" {phrase} " in padded:
             return None, {}, Reply(
                 f"“{phrase}” is part of {COMING[phrase]}, which isn't in the bot yet; it's on "
                 "the way. Today I can help with groups and meetings.",
@@ -162,6 +170,11 @@ def _not_understood(text: str, first_word: str) -> Reply:
     return Reply(lead + " Say `help` to see everything I can do.", actions=buttons or (Action("Help", "help"),))
 
 
+def is_command(text: str) -> bool:
+    """Whether the words are one of the bot's commands (not, say, an answer to a form)."""
+    return match(normalise(text)) is not None
+
+
 class Router:
     """Runs one request: who is asking, which handler, in one transaction; never raises."""
 
@@ -171,13 +184,21 @@ class Router:
 
     def handle(self, request: Request) -> Reply:
         handler, args, early = understand(request.text)
-        if handler is None:
-            assert early is not None
-            return early
         try:
             with self.session_factory.begin() as session:
                 caller = people.resolve_caller(session, request, self.settings)
-                return handler(Context(session, request, caller, self.settings), **args)
+                ctx = Context(session, request, caller, self.settings)
+                note = None
+                state = conversation.active(ctx)
+                if state is not None:
+                    reply = conversation.take(ctx, state, request.text, is_command)
+                    if reply is not None:
+                        return reply
+                    if state.step is not ConversationStep.PAUSED:
+                        note = conversation.pause(state)
+                reply = early if handler is None else handler(ctx, **args)
+                assert reply is not None
+                return replace(reply, footer=" ".join(filter(None, (reply.footer, note)))) if note else reply
         except Exception:
             logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
             return Reply(

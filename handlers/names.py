@@ -2,29 +2,44 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Generic, Optional, Sequence, TypeVar
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 T = TypeVar("T")
 
 # A fuzzy match this good, and clearly better than the next thing, is taken as meant.
 SURE_SCORE = 90
 # Below this, a name is not even offered as a suggestion.
-SUGGEST_SCORE = 60
+SUGGEST_SCORE = 70
 
 _FILLER_START = re.compile(r"^(?:the|our|my)\s+")
 _FILLER_END = re.compile(r"\s+(?:group|groups|meeting|meetings|team|board)$")
 
 
 def normalise(text: str) -> str:
-    text = text.lower().replace("&", " and ")
+    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
     text = re.sub(r"[^\w\s]", " ", text)
     text = " ".join(text.replace("_", " ").split())
     text = _FILLER_START.sub("", text)
     text = _FILLER_END.sub("", text)
     return text
+
+
+# A name within this many typing slips (a swap counts as one) is worth suggesting.
+TYPO_SCORE = 75
+
+
+def _score(query: str, key: str) -> float:
+    # WRatio is good at partial and reordered names but scores short typos ("gsi" for "gis")
+    # low; an edit distance of one slip per four letters catches those.
+    score = fuzz.WRatio(query, key)
+    if DamerauLevenshtein.distance(query, key) <= max(1, len(key) // 4):
+        score = max(score, TYPO_SCORE)
+    return score
 
 
 @dataclass
@@ -52,15 +67,13 @@ def resolve(query: str, candidates: Sequence[tuple[T, Sequence[str]]]) -> Lookup
         return Lookup(candidates[exact.pop()][0])
 
     if len(q) >= 3:
-        prefixed = {i for key, i in keyed if key.startswith(q) or q.startswith(key + " ")}
+        prefixed = {i for key, i in keyed if key.startswith(q)}
         if len(prefixed) == 1:
             return Lookup(candidates[prefixed.pop()][0])
 
-    scored = process.extract(q, [key for key, _ in keyed], scorer=fuzz.WRatio, limit=None)
     best_by_candidate: dict[int, float] = {}
-    for _, score, position in scored:
-        index = keyed[position][1]
-        best_by_candidate[index] = max(score, best_by_candidate.get(index, 0))
+    for key, index in keyed:
+        best_by_candidate[index] = max(_score(q, key), best_by_candidate.get(index, 0))
     ranked = sorted(best_by_candidate.items(), key=lambda pair: -pair[1])
     if ranked and ranked[0][1] >= SURE_SCORE and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - 5):
         return Lookup(candidates[ranked[0][0]][0])

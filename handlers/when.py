@@ -112,26 +112,44 @@ def parse_period(words: str, today: date) -> Period:
         year_text = match["year"]
         if year_text:
             year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-            return _day_period(year, month, day_number)
-        year = today.year
-        if (month, day_number) < (today.month, today.day):
-            year += 1
-        return _day_period(year, month, day_number)
+        else:
+            year = today.year + (1 if (month, day_number) < (today.month, today.day) else 0)
+        period = _day_period(year, month, day_number)
+        _check_weekday(match.groupdict().get("weekday"), period.first)
+        return period
     raise DateError(
         f"I couldn't read “{words.strip()[:40]}” as a date. Try a month (“March”, “March 2027”) "
         "or a day (“9 March”, “9/3/2027”)."
     )
 
 
+# Far enough for any meeting; beyond it date arithmetic would overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+WEEKDAY_NAMES = [name.lower() for name in calendar.day_name]
+
+
+def _check_weekday(word: Optional[str], day: date) -> None:
+    """'Monday 9 March 2027' when 9 March is a Tuesday: say so rather than guess."""
+    if not word:
+        return
+    named = next((i for i, name in enumerate(WEEKDAY_NAMES) if name.startswith(word[:3])), None)
+    if named is None:
+        raise DateError(f"“{word}” isn't a day of the week.")
+    if named != day.weekday():
+        raise DateError(f"{day.day} {day:%B %Y} is a {calendar.day_name[day.weekday()]}, not a {calendar.day_name[named]}.")
+
+
 def _month_period(year: int, month: int) -> Period:
-    if not 1 <= year <= 9999:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise DateError("That year is out of range.")
     last_day = calendar.monthrange(year, month)[1]
     return Period(date(year, month, 1), date(year, month, last_day), f"{calendar.month_name[month]} {year}")
 
 
 def _day_period(year: int, month: int, day_number: int) -> Period:
-    if not 1 <= year <= 9999:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise DateError("That year is out of range.")
     last_day = calendar.monthrange(year, month)[1]
     if not 1 <= day_number <= last_day:
@@ -142,3 +160,69 @@ def _day_period(year: int, month: int, day_number: int) -> Period:
         raise DateError(f"{day_number} {month_name} isn't a date: {month_name} has {longest} days at most.")
     day = date(year, month, day_number)
     return Period(day, day, format_day(datetime.combine(day, time())))
+
+
+_CLOCK = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}ap>am|pm|a\.m\.|p\.m\.)?"
+_TIME_RANGE_RE = re.compile(
+    r"^(?:from\s+|at\s+)?" + _CLOCK.format("s") + r"\s*(?:-|–|—|to|until|till)\s*" + _CLOCK.format("e") + "$"
+)
+_TIME_FOR_RE = re.compile(
+    r"^(?:from\s+|at\s+)?" + _CLOCK.format("s")
+    + r"\s+for\s+(?P<amount>\d+(?:\.\d+)?|an?|one|two|three)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?)$"
+)
+_TIME_RE = re.compile(r"^(?:at\s+)?" + _CLOCK.format("s") + "$")
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _clock(match: re.Match, prefix: str) -> time:
+    hour = int(match[prefix + "h"])
+    minute = int(match[prefix + "m"] or 0)
+    suffix = (match[prefix + "ap"] or "").replace(".", "")
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise DateError(f"{hour}{suffix} isn't a time.")
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise DateError(f"{match[prefix + 'h']}:{match[prefix + 'm'] or '00'} isn't a time of day.")
+    return time(hour, minute)
+
+
+def parse_time(words: str) -> time:
+    """'14:00', '2pm', 'at 10.30'."""
+    match = _TIME_RE.match(" ".join(words.lower().split()))
+    if not match:
+        raise DateError(f"I couldn't read “{words.strip()[:40]}” as a time. Try e.g. 10:00 or 2pm.")
+    return _clock(match, "s")
+
+
+def parse_time_range(words: str) -> tuple[time, time]:
+    """'10:00-12:00', '10am to 12pm', '14:00 for 2 hours': a start and an end on the same day."""
+    text = " ".join(words.lower().split())
+    match = _TIME_RANGE_RE.match(text)
+    if match:
+        start, end = _clock(match, "s"), _clock(match, "e")
+    else:
+        match = _TIME_FOR_RE.match(text)
+        if not match:
+            if _TIME_RE.match(text):
+                raise DateError("Please give the end time too, e.g. 10:00-12:00 or 10:00 for 2 hours.")
+            raise DateError(f"I couldn't read “{words.strip()[:40]}” as times. Try e.g. 10:00-12:00.")
+        start = _clock(match, "s")
+        amount_text = match["amount"]
+        amount = float(_WORD_NUMBERS.get(amount_text, 0) or amount_text)
+        minutes = amount * 60 if match["unit"].startswith("h") else amount
+        end_dt = datetime.combine(date(2000, 1, 1), start) + timedelta(minutes=minutes)
+        if end_dt.date() != date(2000, 1, 1):
+            raise DateError("A meeting has to end on the day it starts.")
+        end = end_dt.time()
+    if end <= start:
+        raise DateError(f"The end ({end:%H:%M}) must be after the start ({start:%H:%M}).")
+    return start, end
+
+
+def parse_day(words: str, today: date) -> date:
+    """One day, as in parse_period ('9 March', '9/3/2027', 'tomorrow')."""
+    period = parse_period(words, today)
+    if period.first != period.last:
+        raise DateError(f"Which day in {period.label}? e.g. “9 {period.first:%B %Y}”.")
+    return period.first

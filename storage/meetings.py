@@ -8,7 +8,7 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Group, Meeting, MeetingSeries, MeetingStatus
+from storage.models import Group, Meeting, MeetingSeries, MeetingStatus, utcnow
 from storage.wallclock import to_utc
 
 # A series is materialised this far ahead; the rest is made as time goes by.
@@ -94,5 +94,53 @@ def group_meetings(session: Session, group: Group) -> list[Meeting]:
     return list(
         session.execute(
             select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at_utc)
+        ).scalars()
+    )
+
+
+def get(session: Session, meeting_id: int) -> Optional[Meeting]:
+    return session.execute(
+        select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.group))
+    ).scalar_one_or_none()
+
+
+def add_meeting(session: Session, group: Group, title: str, start_local: datetime, end_local: datetime,
+                zone: str, place: Optional[str], online_url: Optional[str], agenda: Optional[str]) -> Meeting:
+    meeting = Meeting(group=group, title=title, place=place, online_url=online_url, agenda=agenda,
+                      status=MeetingStatus.SCHEDULED)
+    set_times(meeting, start_local, end_local, zone)
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def _changed(meeting: Meeting) -> None:
+    meeting.sequence = (meeting.sequence or 0) + 1
+    meeting.updated_at = utcnow()
+
+
+def move(meeting: Meeting, start_local: datetime, end_local: datetime) -> None:
+    set_times(meeting, start_local, end_local, meeting.timezone)
+    _changed(meeting)
+
+
+def cancel(meeting: Meeting) -> None:
+    meeting.status = MeetingStatus.CANCELLED
+    _changed(meeting)
+
+
+def later_in_series(session: Session, meeting: Meeting) -> list[Meeting]:
+    """The scheduled occurrences of the meeting's series that come after it."""
+    if meeting.series_id is None:
+        return []
+    return list(
+        session.execute(
+            select(Meeting)
+            .where(
+                Meeting.series_id == meeting.series_id,
+                Meeting.starts_at_utc > meeting.starts_at_utc,
+                Meeting.status == MeetingStatus.SCHEDULED,
+            )
+            .order_by(Meeting.starts_at_utc)
         ).scalars()
     )

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
+    JSON,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,6 +101,20 @@ class PersonRoleKind(enum.Enum):
 class MeetingStatus(enum.Enum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+
+
+class ConversationStep(enum.Enum):
+    ASKING = "asking"  # waiting for the answer to `field`
+    CONFIRMING = "confirming"  # all answered; waiting for yes, edit or cancel
+    PAUSED = "paused"  # the person went on to other things; `continue` resumes
+
+
+class DeliveryStatus(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class Partner(Base):
@@ -268,6 +285,58 @@ class Meeting(Base):
     online_url: Mapped[Optional[str]] = mapped_column(String(500))
     agenda: Mapped[Optional[str]] = mapped_column(Text)
     status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"))
+    # iCalendar SEQUENCE: goes up with every change subscribers must see (moved, cancelled).
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 
     group: Mapped[Group] = relationship()
     series: Mapped[Optional[MeetingSeries]] = relationship()
+
+
+class ConversationState(Base):
+    """A form being filled in step by step in chat, so that a restart loses nothing."""
+
+    __tablename__ = "conversation_state"
+    __table_args__ = (UniqueConstraint("person_id", "platform", "conversation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(200), default="")
+    form: Mapped[str] = mapped_column(String(60))
+    step: Mapped[ConversationStep] = mapped_column(_enum(ConversationStep, "conversation_step"))
+    field: Mapped[Optional[str]] = mapped_column(String(60))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """One message the bot starts itself, to one recipient: a notice, a reminder, an announcement.
+
+    Created in the same transaction as the change that causes it; the dispatcher sends it.
+    The unique key makes re-creating the same notice a no-op.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "occurrence", "recipient_id", "channel"),
+        Index("ix_delivery_status_due_at", "status", "due_at"),  # the dispatcher's query
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. meeting_moved
+    subject: Mapped[str] = mapped_column(String(100))  # e.g. meeting:13
+    occurrence: Mapped[str] = mapped_column(String(100))  # which change or which reminder
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(40), default="direct")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the neutral Reply, as data
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    lease_owner: Mapped[Optional[str]] = mapped_column(String(100))
+    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    recipient: Mapped[Person] = relationship()

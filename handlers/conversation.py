@@ -1,0 +1,187 @@
+"""Filling in a form step by step in chat, with the draft kept in the database.
+
+States (storage.models.ConversationStep): ASKING a field -> ... -> CONFIRMING -> submitted.
+At any point: `back`, `skip` (optional fields), `cancel`; when confirming: `yes`,
+`edit FIELD`. A message that is not an answer but a command pauses the draft; `continue`
+takes it up again.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from bot.messages import Action, Field, Reply
+from handlers.base import Context
+from handlers.forms import FORMS, FieldError, Form, Values
+from storage import conversations
+from storage.models import ConversationState, ConversationStep
+
+CANCEL_WORDS = {"cancel", "stop", "abandon", "quit", "never mind", "nevermind", "forget it"}
+BACK_WORDS = {"back", "go back", "previous"}
+SKIP_WORDS = {"skip", "none", "no", "n/a", "-"}
+YES_WORDS = {"yes", "y", "confirm", "ok", "okay", "yes please", "submit", "send", "go"}
+CONTINUE_WORDS = {"continue", "resume", "carry on"}
+
+
+def _where(ctx: Context) -> tuple[str, str]:
+    return ctx.request.platform, ctx.request.conversation
+
+
+def active(ctx: Context) -> Optional[ConversationState]:
+    return conversations.current(ctx.session, ctx.caller.person, *_where(ctx))
+
+
+def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
+    """Begin (or restart) a form with some answers already given."""
+    refusal = form.allowed(ctx, prefilled)
+    if refusal:
+        return refusal
+    replaced = active(ctx)
+    note = ""
+    if replaced is not None and replaced.form != form.name:
+        note = f"(I've dropped your unfinished {FORMS[replaced.form].title.lower()}.) "
+    state = conversations.replace(
+        ctx.session, ctx.caller.person, *_where(ctx),
+        form=form.name, step=ConversationStep.ASKING, field=None, values=dict(prefilled),
+    )
+    missing = any(f.name not in prefilled for f in form.fields)
+    intro = f"{form.title}: I'll ask a few questions; say `cancel` at any time to stop." if missing else ""
+    return _next(ctx, form, state, lead=(note + intro).strip())
+
+
+IsCommand = Callable[[str], bool]
+
+
+def take(ctx: Context, state: ConversationState, text: str, is_command: IsCommand) -> Optional[Reply]:
+    """Handle a message while a form is open. None means: not for the form, route it normally.
+
+    `is_command` tells whether words are one of the bot's commands: an answer that does not
+    fit the field but is a command is taken as the person moving on.
+    """
+    form = FORMS.get(state.form)
+    if form is None:  # a form that no longer exists (after an upgrade): drop the draft
+        conversations.finish(ctx.session, state)
+        return None
+    words = " ".join(text.lower().split()).strip(" .!")
+    if state.step is ConversationStep.PAUSED:
+        if words in CONTINUE_WORDS:
+            state.step = ConversationStep.ASKING if state.field else ConversationStep.CONFIRMING
+            return _prompt(ctx, form, state, lead="Let's carry on.")
+        if words in CANCEL_WORDS:
+            conversations.finish(ctx.session, state)
+            return Reply(f"OK, I've dropped your unfinished {form.title.lower()}.")
+        return None
+    if words in CANCEL_WORDS:
+        conversations.finish(ctx.session, state)
+        return Reply(f"OK, I've dropped the {form.title.lower()}; nothing was saved.")
+    if words in ("help", "?"):
+        return _prompt(ctx, form, state, lead=f"You're filling in: {form.title.lower()}.")
+    if state.step is ConversationStep.CONFIRMING:
+        return _confirming(ctx, form, state, words, is_command)
+    return _answer(ctx, form, state, text, words, is_command)
+
+
+def pause(state: ConversationState) -> str:
+    state.step = ConversationStep.PAUSED
+    return "Your unfinished form is kept: say `continue` to carry on or `cancel` to drop it."
+
+
+def _answer(ctx: Context, form: Form, state: ConversationState, text: str, words: str,
+            is_command: IsCommand) -> Optional[Reply]:
+    current = form.field(state.field) if state.field else None
+    if current is None:
+        return _next(ctx, form, state)
+    values = dict(state.values)
+    if words in BACK_WORDS:
+        names = [f.name for f in form.fields]
+        index = names.index(current.name)
+        if index > 0:
+            previous = names[index - 1]
+            values.pop(previous, None)
+            state.values = values
+            state.field = previous
+        return _prompt(ctx, form, state)
+    if not current.required and words in SKIP_WORDS:
+        values[current.name] = None
+    else:
+        try:
+            values[current.name] = current.read(text, ctx, values)
+        except FieldError as exc:
+            if is_command(text):
+                return None
+            return Reply(str(exc), footer=_hint(current))
+    state.values = values
+    return _next(ctx, form, state)
+
+
+def _next(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:
+    values = state.values or {}
+    for f in form.fields:
+        if f.name not in values:
+            state.field = f.name
+            state.step = ConversationStep.ASKING
+            return _prompt(ctx, form, state, lead)
+    state.field = None
+    state.step = ConversationStep.CONFIRMING
+    return _summary(ctx, form, state, lead)
+
+
+def _prompt(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:
+    if state.step is ConversationStep.CONFIRMING or not state.field:
+        return _summary(ctx, form, state, lead)
+    f = form.field(state.field)
+    text = f"{lead} {f.prompt}".strip()
+    return Reply(text, footer=_hint(f))
+
+
+def _hint(f) -> str:
+    parts = []
+    if f.example:
+        parts.append(f"For example: {f.example}")
+    if not f.required:
+        parts.append("say `skip` to leave it empty")
+    parts.append("`back` for the previous question, `cancel` to stop")
+    return "; ".join(parts) + "."
+
+
+def _shown(f, value: Any) -> str:
+    return "(none)" if value in (None, "") else f.show(value)
+
+
+def _summary(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:
+    values = state.values or {}
+    return Reply(
+        (lead + " " if lead else "") + "Please check, then say `yes` to confirm, `edit FIELD` to change one, or `cancel`.",
+        title=form.title,
+        fields=tuple(Field(f.label, _shown(f, values.get(f.name))) for f in form.fields),
+        actions=(Action("Confirm", "yes", "primary"), Action("Cancel", "cancel", "danger")),
+    )
+
+
+def _confirming(ctx: Context, form: Form, state: ConversationState, words: str,
+                is_command: IsCommand) -> Optional[Reply]:
+    if words.startswith("edit ") or words.startswith("change "):
+        target = form.find_field(words.split(" ", 1)[1])
+        if target is None:
+            names = ", ".join(f"`{f.label.lower()}`" for f in form.fields)
+            return Reply(f"Which one? You can edit: {names}.")
+        values = dict(state.values)
+        values.pop(target.name, None)
+        state.values = values
+        return _next(ctx, form, state)
+    if words not in YES_WORDS:
+        if is_command(words):
+            return None
+        return _summary(ctx, form, state, lead="I didn't catch that.")
+    values: Values = dict(state.values)
+    problems = form.check(ctx, values)
+    if problems:
+        name, message = next(iter(problems.items()))
+        values.pop(name, None)
+        state.values = values
+        return _next(ctx, form, state, lead=message)
+    refusal = form.allowed(ctx, values)
+    if refusal:
+        conversations.finish(ctx.session, state)
+        return refusal
+    conversations.finish(ctx.session, state)
+    return form.submit(ctx, values)

@@ -1,0 +1,92 @@
+"""Forms defined once, neutrally: asked step by step in chat, or filled at once in a modal or card.
+
+A Form is a list of fields, each with its own parsing and validation, a cross-field check and
+a submit function. The chat conversation (handlers/conversation.py) asks the fields one by one
+and keeps the draft in the database; a Slack modal or Teams card sends all fields together
+and gets the errors back by field (`fill`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from bot.messages import Reply
+from handlers.base import Context
+
+Values = dict[str, Any]
+
+
+class FieldError(ValueError):
+    """An answer that does not fit the field; the message is shown to the person."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    prompt: str
+    # Turns the typed text into a JSON-serialisable value, or raises FieldError.
+    parse: Callable[[str, Context, Values], Any]
+    required: bool = True
+    kind: str = "text"  # text, long_text, date, time, url, choice: renderers pick the input
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    max_length: int = 300
+    show: Callable[[Any], str] = str
+
+    def read(self, text: str, ctx: Context, values: Values) -> Any:
+        text = text.strip()
+        if not text:
+            if self.required:
+                raise FieldError(f"{self.label} is needed.")
+            return None
+        if len(text) > self.max_length:
+            raise FieldError(f"{self.label} can be at most {self.max_length:,} characters (that was {len(text):,}).")
+        return self.parse(text, ctx, values)
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit: Callable[[Context, Values], Reply]
+    # Checks across fields; returns {field name: message}.
+    check: Callable[[Context, Values], dict[str, str]] = field(default=lambda ctx, values: {})
+    # Who may use the form at all: a refusal reply, or None.
+    allowed: Callable[[Context, Values], Optional[Reply]] = field(default=lambda ctx, values: None)
+
+    def field(self, name: str) -> FormField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def find_field(self, words: str) -> Optional[FormField]:
+        words = words.strip().lower()
+        for f in self.fields:
+            if words in (f.name.lower(), f.label.lower()):
+                return f
+        return None
+
+
+def fill(form: Form, ctx: Context, raw: Mapping[str, str]) -> tuple[Values, dict[str, str]]:
+    """Read all fields at once (a modal or card): the values, and the errors by field name."""
+    values: Values = {}
+    errors: dict[str, str] = {}
+    for f in form.fields:
+        try:
+            values[f.name] = f.read(raw.get(f.name) or "", ctx, values)
+        except FieldError as exc:
+            errors[f.name] = str(exc)
+    if not errors:
+        errors = form.check(ctx, values)
+    return values, errors
+
+
+FORMS: dict[str, Form] = {}
+
+
+def register(form: Form) -> Form:
+    FORMS[form.name] = form
+    return form

@@ -1,0 +1,254 @@
+"""Dates as people write them (handlers.when.parse_period) and times as the bot writes them
+(format_span, meeting_span), with today fixed at the demo day, Wednesday 25 November 2026."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.when import DateError, Period, format_span, meeting_span, parse_period
+
+TODAY = date(2026, 11, 25)
+LONDON = ZoneInfo("Europe/London")
+UTC = timezone.utc
+
+
+# --- months -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "words, first, last, label",
+    [
+        # a month without a year is the next one to come...
+        ("March", date(2027, 3, 1), date(2027, 3, 31), "March 2027"),
+        ("mar", date(2027, 3, 1), date(2027, 3, 31), "March 2027"),
+        ("  MARCH  ", date(2027, 3, 1), date(2027, 3, 31), "March 2027"),
+        # ...and the current month counts as to come
+        ("november", date(2026, 11, 1), date(2026, 11, 30), "November 2026"),
+        ("December", date(2026, 12, 1), date(2026, 12, 31), "December 2026"),
+        ("october", date(2027, 10, 1), date(2027, 10, 31), "October 2027"),
+        ("sept", date(2027, 9, 1), date(2027, 9, 30), "September 2027"),
+        # an explicit year is taken as written, even in the past
+        ("march 2026", date(2026, 3, 1), date(2026, 3, 31), "March 2026"),
+        ("February 2028", date(2028, 2, 1), date(2028, 2, 29), "February 2028"),
+        ("this month", date(2026, 11, 1), date(2026, 11, 30), "November 2026"),
+        ("next month", date(2026, 12, 1), date(2026, 12, 31), "December 2026"),
+    ],
+)
+def test_months(words, first, last, label):
+    period = parse_period(words, TODAY)
+    assert (period.first, period.last, period.label) == (first, last, label)
+    assert period.phrase == f"in {label}"
+
+
+def test_next_month_from_december_is_january_of_the_next_year():
+    period = parse_period("next month", date(2026, 12, 31))
+    assert (period.first, period.last) == (date(2027, 1, 1), date(2027, 1, 31))
+
+
+def test_next_month_from_the_31st_of_january_is_february():
+    period = parse_period("next month", date(2027, 1, 31))
+    assert (period.first, period.last) == (date(2027, 2, 1), date(2027, 2, 28))
+
+
+# --- days ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "words, day",
+    [
+        ("9 March", date(2027, 3, 9)),
+        ("9th of March", date(2027, 3, 9)),
+        ("9/3/2027", date(2027, 3, 9)),
+        ("9.3.2027", date(2027, 3, 9)),
+        ("9/3/27", date(2027, 3, 9)),
+        ("9/3", date(2027, 3, 9)),
+        ("2027-03-09", date(2027, 3, 9)),
+        ("March 9th", date(2027, 3, 9)),
+        ("march 9, 2027", date(2027, 3, 9)),
+        ("Tuesday 9 March", date(2027, 3, 9)),
+        ("the 8th December", date(2026, 12, 8)),
+        # today is still to come; yesterday means next year's
+        ("25 November", date(2026, 11, 25)),
+        ("24 November", date(2027, 11, 24)),
+        ("29 February 2028", date(2028, 2, 29)),
+    ],
+)
+def test_days(words, day):
+    period = parse_period(words, TODAY)
+    assert period.first == period.last == day
+    assert period.phrase.startswith("on ")
+
+
+def test_a_day_is_labelled_with_its_weekday_and_full_date():
+    period = parse_period("9 March", TODAY)
+    assert period.label == "Tuesday 9 March 2027"
+    assert period.phrase == "on Tuesday 9 March 2027"
+
+
+@pytest.mark.parametrize(
+    "words, first, last",
+    [
+        ("today", date(2026, 11, 25), date(2026, 11, 25)),
+        ("tomorrow", date(2026, 11, 26), date(2026, 11, 26)),
+        ("this week", date(2026, 11, 23), date(2026, 11, 29)),
+        ("next week", date(2026, 11, 30), date(2026, 12, 6)),
+    ],
+)
+def test_relative_words(words, first, last):
+    period = parse_period(words, TODAY)
+    assert (period.first, period.last) == (first, last)
+    assert period.phrase == words
+
+
+# --- errors: a DateError whose message a person can read ----------------------------------
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        ("31 February", "February has 29 days at most"),
+        ("30 February 2028", "February has 29 days at most"),
+        ("29 February 2027", "2027 is not a leap year"),
+        ("29 February", "2027 is not a leap year"),  # the next 29 February to come would be in 2027
+        ("31 April", "April has 30 days at most"),
+        ("0 March", "March has 31 days at most"),
+        ("30/13/2027", "There is no month 13"),
+        ("1/0/2027", "There is no month 0"),
+        ("9 Smarch", "I don't know the month “smarch”"),
+        ("Smarch", "I couldn't read “Smarch” as a date"),
+        ("", "I couldn't read"),
+        ("   ", "I couldn't read"),
+        ("the day after the gis meeting", "I couldn't read"),
+        ("March 0000", "out of range"),
+    ],
+)
+def test_errors_say_what_is_wrong(words, expected):
+    with pytest.raises(DateError) as raised:
+        parse_period(words, TODAY)
+    message = str(raised.value)
+    assert expected in message
+    assert "Traceback" not in message and "ValueError" not in message
+
+
+def test_an_unreadable_date_gets_examples_of_what_works():
+    with pytest.raises(DateError) as raised:
+        parse_period("Smarch", TODAY)
+    assert "9 March" in str(raised.value) and "March 2027" in str(raised.value)
+
+
+def test_a_very_long_unreadable_date_is_quoted_shortened():
+    with pytest.raises(DateError) as raised:
+        parse_period("x" * 5000, TODAY)
+    assert len(str(raised.value)) < 300
+
+
+def test_date_error_is_a_value_error():
+    assert issubclass(DateError, ValueError)
+
+
+# --- Period.bounds_utc ----------------------------------------------------------------------
+
+def test_bounds_of_a_winter_day_are_midnight_gmt():
+    start, end = Period(date(2026, 12, 8), date(2026, 12, 8), "x").bounds_utc(LONDON)
+    assert (start, end) == (datetime(2026, 12, 8, tzinfo=UTC), datetime(2026, 12, 9, tzinfo=UTC))
+
+
+def test_bounds_of_a_summer_month_are_midnight_bst():
+    start, end = parse_period("June", TODAY).bounds_utc(LONDON)
+    assert (start, end) == (datetime(2027, 5, 31, 23, tzinfo=UTC), datetime(2027, 6, 30, 23, tzinfo=UTC))
+
+
+def test_bounds_of_march_2027_span_the_clock_change():
+    start, end = parse_period("March", TODAY).bounds_utc(LONDON)
+    # starts at midnight GMT, ends at midnight BST
+    assert (start, end) == (datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 31, 23, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("words", ["December 9999", "31 December 9999"])
+def test_every_period_parse_period_accepts_has_utc_bounds(words):
+    try:
+        period = parse_period(words, TODAY)
+    except DateError:
+        return  # refusing the year is also fine
+    start, end = period.bounds_utc(LONDON)
+    assert start < end
+
+
+# --- format_span ------------------------------------------------------------------------------
+
+def test_format_span_winter():
+    start = datetime(2026, 12, 8, 10, tzinfo=LONDON)
+    end = datetime(2026, 12, 8, 12, tzinfo=LONDON)
+    assert format_span(start, end) == "Tuesday 8 December 2026, 10:00–12:00 GMT"
+
+
+def test_format_span_summer():
+    start = datetime(2027, 6, 8, 10, tzinfo=LONDON)
+    end = datetime(2027, 6, 8, 12, tzinfo=LONDON)
+    assert format_span(start, end) == "Tuesday 8 June 2027, 10:00–12:00 BST"
+
+
+def test_format_span_single_digit_day_has_no_leading_zero():
+    start = datetime(2027, 3, 9, 9, 5, tzinfo=LONDON)
+    end = datetime(2027, 3, 9, 9, 50, tzinfo=LONDON)
+    assert format_span(start, end) == "Tuesday 9 March 2027, 09:05–09:50 GMT"
+
+
+def test_format_span_across_midnight_names_both_days():
+    start = datetime(2026, 12, 31, 23, 0, tzinfo=LONDON)
+    end = datetime(2027, 1, 1, 1, 0, tzinfo=LONDON)
+    assert format_span(start, end) == "Thursday 31 December 2026, 23:00 GMT – Friday 1 January 2027, 01:00 GMT"
+
+
+def test_format_span_across_the_clock_change_names_both_zones():
+    # 00:30 GMT to 03:00 BST on the night the clocks go forward
+    start = datetime(2027, 3, 28, 0, 30, tzinfo=UTC).astimezone(LONDON)
+    end = datetime(2027, 3, 28, 2, 0, tzinfo=UTC).astimezone(LONDON)
+    assert format_span(start, end) == "Sunday 28 March 2027, 00:30 GMT – 03:00 BST"
+
+
+def test_format_span_in_utc():
+    start = datetime(2026, 12, 8, 10, tzinfo=UTC)
+    end = datetime(2026, 12, 8, 12, tzinfo=UTC)
+    assert format_span(start, end) == "Tuesday 8 December 2026, 10:00–12:00 UTC"
+
+
+# --- meeting_span: stored local wall time + zone, shown in the bot's zone ------------------------
+
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (date(2027, 3, 26), "Friday 26 March 2027, 10:00–12:00 GMT"),  # before the change
+        (date(2027, 3, 28), "Sunday 28 March 2027, 10:00–12:00 BST"),  # the day of the change
+        (date(2027, 3, 29), "Monday 29 March 2027, 10:00–12:00 BST"),  # after
+        (date(2027, 10, 31), "Sunday 31 October 2027, 10:00–12:00 GMT"),  # back again
+    ],
+)
+def test_a_10am_meeting_stays_at_10am_across_the_2027_clock_changes(day, expected):
+    start = datetime.combine(day, datetime.min.time()).replace(hour=10)
+    end = start.replace(hour=12)
+    assert meeting_span(start, end, "Europe/London", LONDON) == expected
+
+
+def test_meeting_over_the_spring_forward_gap():
+    # 00:30 to 02:30 local on 28 March 2027: clocks jump from 01:00 GMT to 02:00 BST in between
+    span = meeting_span(datetime(2027, 3, 28, 0, 30), datetime(2027, 3, 28, 2, 30), "Europe/London", LONDON)
+    assert span == "Sunday 28 March 2027, 00:30 GMT – 02:30 BST"
+
+
+def test_meeting_starting_in_the_skipped_hour_moves_forward():
+    # 01:30 does not exist on 28 March 2027 in London; it is read as 02:30 BST
+    span = meeting_span(datetime(2027, 3, 28, 1, 30), datetime(2027, 3, 28, 3, 0), "Europe/London", LONDON)
+    assert span == "Sunday 28 March 2027, 02:30–03:00 BST"
+
+
+def test_meeting_in_another_zone_is_shown_in_the_bots_zone():
+    # New York changes clocks on 14 March 2027, London on 28 March: for two weeks the gap is 4 hours
+    span = meeting_span(datetime(2027, 3, 20, 10), datetime(2027, 3, 20, 11), "America/New_York", LONDON)
+    assert span == "Saturday 20 March 2027, 14:00–15:00 GMT"
+    span = meeting_span(datetime(2027, 4, 3, 10), datetime(2027, 4, 3, 11), "America/New_York", LONDON)
+    assert span == "Saturday 3 April 2027, 15:00–16:00 BST"
+
+
+def test_evening_meeting_elsewhere_can_cross_midnight_here():
+    span = meeting_span(datetime(2026, 12, 8, 18), datetime(2026, 12, 8, 20), "America/New_York", LONDON)
+    assert span == "Tuesday 8 December 2026, 23:00 GMT – Wednesday 9 December 2026, 01:00 GMT"
