@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, TextIO
+from pathlib import Path
+from typing import Callable, Optional, TextIO
 
-from bot.messages import Request
+from bot.messages import Reply, Request
 from bot.router import Router
 
 QUIT_WORDS = {"quit", "exit", "bye", "/quit", "/exit"}
@@ -20,6 +21,19 @@ def console_request(text: str, email: str, now: datetime | None = None) -> Reque
     )
 
 
+def show(reply: Reply, folder: Optional[Path] = None) -> str:
+    """The reply as the terminal shows it; a file that comes with it is saved in `folder`."""
+    text = reply.plain_text()
+    if reply.attachment is not None:
+        target = (folder or Path.cwd()) / Path(reply.attachment.filename).name
+        try:
+            target.write_bytes(reply.attachment.content)
+            text += f"\nSaved the file as {target}"
+        except OSError as exc:
+            text += f"\nI couldn't save {target.name} here: {exc.strerror}."
+    return text
+
+
 def run_lines(router: Router, email: str, lines: TextIO, out: TextIO,
               clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
     """Scripted chat: each input line is one message; replies are separated by a blank line."""
@@ -31,7 +45,7 @@ def run_lines(router: Router, email: str, lines: TextIO, out: TextIO,
         reply = router.handle(console_request(text, email, clock()))
         if not first:
             out.write("\n")
-        out.write(reply.plain_text() + "\n")
+        out.write(show(reply) + "\n")
         out.flush()
         first = False
 
@@ -52,4 +66,4 @@ def run_interactive(router: Router, email: str) -> None:
         if text.strip().lower() in QUIT_WORDS:
             return
         reply = router.handle(console_request(text, email))
-        print("\n" + reply.plain_text() + "\n")
+        print("\n" + show(reply) + "\n")

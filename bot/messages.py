@@ -2,7 +2,8 @@
 
 Every string in a Reply is plain text, never markup: each renderer escapes it for its own
 platform (Slack mrkdwn, Adaptive Cards, the terminal), so user text can never become a
-mention or a link by accident.
+mention or a link by accident. The one convention is `backticks` around words a person can
+type as a command; renderers may show them as code.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
-from handlers import conversation, groups, help as help_handler, meeting_admin, meetings, people
+from handlers import calendar, conversation, groups, help as help_handler, meeting_admin, meetings, people
 from handlers.base import Context, quote
 from storage.models import ConversationStep
 
@@ -54,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
     _r(rf"^(?:(?:which|what) )?meetings are (?:there )?(?:in|on)\s+{_P}$", meetings.meetings_in),
     _r(rf"^(?:what'?s on|what is on)\s+(?:in|on)?\s*{_P}$", meetings.meetings_in),
+    _r(r"^(?:calendar|ics|ical|icalendar|calendar file)\s+(?:file\s+)?(?:for\s+|of\s+)?(?:the\s+)?(?P<target>.+)$", calendar.calendar),
     _r(r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$", meeting_admin.schedule),
     _r(rf"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?(?:\s+(?:for|of|with))?\s+{_G}(?:\s+(?:group|meetings?))?$", meeting_admin.schedule),
     _r(r"^(?:move|reschedule)\s+(?:meeting\s+)?#?(?P<meeting>\w+)\s+to\s+(?P<when>.+?)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$", meeting_admin.move),
@@ -93,7 +94,7 @@ COMING = {
 # Everything a person might have meant to type, for "did you mean".
 VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
-    "meetings in", *COMING,
+    "meetings in", "calendar", "schedule", "move", "cancel meeting", *COMING,
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.

@@ -15,6 +15,12 @@ PARTNER_STAFF = (
     ("next GROUP meeting", "when and where a group meets next, e.g. `next gis meeting`"),
     ("my meetings", "the meetings of the groups you belong to"),
     ("meetings in MONTH", "e.g. `meetings in March` or `meetings on 9 March`"),
+    ("calendar GROUP", "the group's meetings as a calendar file for Outlook or Google (`calendar meeting 13` for one)"),
+)
+CHAIRS = (
+    ("schedule GROUP", "a one-off meeting or a series (quarterly by default); I ask the details step by step"),
+    ("move MEETING to DAY TIME", "e.g. `move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` for the later ones"),
+    ("cancel meeting MEETING", "e.g. `cancel meeting 13`; add `and the rest of the series` for the later ones"),
 )
 EXAMPLES = (
     "when does the GIS group meet next?",
@@ -40,11 +46,5 @@ def help(ctx: Context) -> Reply:  # noqa: A001 - the command's name
         footer = NO_ACCESS.format(email=caller.email)
         actions = (Action("Groups", "groups"),)
     if caller.chairs_any or caller.is_admin:
-        items.append(
-            Item(
-                title="Chairs and the Partnership Office",
-                text="Scheduling, moving and cancelling meetings in chat is on its way; until then "
-                "the Partnership Office loads meetings for the groups.",
-            )
-        )
+        items.append(_section("Chairs and the Partnership Office", CHAIRS))
     return Reply(lead, title="Kent Connects Bot", items=tuple(items), footer=footer, actions=actions)

@@ -32,6 +32,10 @@ DEMO_PEOPLE = [
      "groups": {"information-security": "chair"}},
     {"email": "a11y.chair.demo@kent.ac.uk", "name": "Demo Digital Accessibility Chair (University of Kent)",
      "groups": {"digital-accessibility": "chair"}},
+    {"email": "member.demo@swale.gov.uk", "name": "Demo Member (Swale)",
+     "groups": {"gis": "member", "smart-kent-and-medway": "member", "digital-accessibility": "member"}},
+    {"email": "member.demo@uca.ac.uk", "name": "Demo Member (UCA)",
+     "groups": {"information-security": "member", "smart-kent-and-medway": "member"}},
 ]
 
 # (group slug, RFC 5545 rule, start, minutes, place, online link, months after loading to begin)

@@ -287,7 +287,9 @@ class Meeting(Base):
     status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"))
     # iCalendar SEQUENCE: goes up with every change subscribers must see (moved, cancelled).
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
 
     group: Mapped[Group] = relationship()
     series: Mapped[Optional[MeetingSeries]] = relationship()

@@ -18,6 +18,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+
+from storage.demo import DEMO_PEOPLE
+from storage.seed import PARTNERS_FILE
 
 from conftest import _drop_schema, _open_postgres, _postgres_required
 
@@ -204,7 +208,8 @@ def test_seed_demo(tmp_path):
     today = london_today()
     result = run_bot("seed", "--demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "Loaded 19 partners, 5 groups, 7 people." in result.stdout
+    partners = len(yaml.safe_load(PARTNERS_FILE.read_text())["partners"])
+    assert f"Loaded {partners} partners, 5 groups, {len(DEMO_PEOPLE)} people." in result.stdout
     assert run_bot("seed", "--demo", cwd=tmp_path).returncode == 0
     assert meeting_rows(tmp_path / "kentconnects.db") == 20  # loading again adds no meetings
 
