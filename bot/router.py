@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
-from handlers import calendar, conversation, groups, help as help_handler, meeting_admin, meetings, people
+from handlers import (
+    calendar,
+    conversation,
+    event_admin,
+    events,
+    groups,
+    help as help_handler,
+    meeting_admin,
+    meetings,
+    people,
+)
 from handlers.base import Context, quote
 from storage.models import ConversationStep
 
@@ -27,10 +37,12 @@ Handler = Callable[..., Reply]
 class Route:
     pattern: re.Pattern[str]
     handler: Handler
+    # A route that catches a command word with anything after it, to explain its use.
+    catch_all: bool = False
 
 
-def _r(pattern: str, handler: Handler) -> Route:
-    return Route(re.compile(pattern), handler)
+def _r(pattern: str, handler: Handler, catch_all: bool = False) -> Route:
+    return Route(re.compile(pattern), handler, catch_all)
 
 
 _G = r"(?:the\s+)?(?P<group>.+?)"  # a group's name, "the" optional
@@ -43,7 +55,17 @@ ROUTES: tuple[Route, ...] = (
     _r(r"^(?:groups|list groups|show groups|(?:what|which) groups (?:are there|exist|can i join))$", groups.list_groups),
     _r(rf"^(?:join|add me to|subscribe(?: me)? to)\s+{_G}(?:\s+group)?$", groups.join),
     _r(rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+{_G}(?:\s+group)?$", groups.leave),
-    _r(r"^sign me up (?:for|to)\s+(?:the\s+)?(?P<target>.+)$", groups.sign_up),
+    _r(r"^sign me up (?:for|to)\s+(?:the\s+)?(?P<target>.+)$", events.sign_up),
+    _r(r"^(?:events|upcoming events|all events|(?:what|which) events are (?:there|coming up|on|planned)|what'?s on|when are the events)$", events.list_events),
+    _r(r"^(?:past|previous|earlier|old) events$", events.past_events),
+    _r(r"^(?:my events|my registrations|my bookings|(?:which|what) events am i (?:registered|booked) (?:for|on))$", events.my_events),
+    _r(r"^(?:create|new|add)\s+(?:an?\s+)?event$", event_admin.create_event),
+    _r(r"^(?:edit|change|update|set)\s+event\s+(?P<target>.+?)\s+(?P<field>title|theme|description|speakers|date|time|format|venue|online link|link|places in person|places online|capacity in person|capacity online|registration opens|registration closes)\s*(?:to\s+|=\s*|:\s*)?(?P<value>.+)$", event_admin.edit_event),
+    _r(r"^cancel\s+(?:the\s+)?event\s+(?P<target>.+)$", event_admin.cancel_event),
+    _r(r"^(?:attendees|registrations|who(?: is|'s) coming)(?:\s+(?:for|to|of|at))?\s+(?:the\s+)?(?:event\s+)?(?P<target>.+)$", event_admin.attendees),
+    _r(r"^(?:event|event details|details of event)\s+(?P<target>.+)$", events.show_event),
+    _r(r"^(?:unregister|deregister|withdraw|cancel my (?:place|registration|booking))(?:\s+(?:me\s+)?(?:from|for|at|on))?\s+(?:the\s+)?(?:event\s+)?(?P<target>.+)$", events.unregister),
+    _r(r"^(?:register|book|reserve)(?:\s+me)?(?:\s+(?:a\s+)?place)?(?:\s+(?:for|on|onto|at|to))?\s+(?:the\s+)?(?:event\s+)?(?P<target>.+?)(?:\s+(?P<mode>in person|in-person|face to face|face-to-face|online|remotely|remote|virtually))?$", events.register),
     _r(r"^(?:my meetings|my next meetings|what meetings do i have|(?:which|what) meetings am i in)$", meetings.my_meetings),
     _r(r"^(?:next meeting|my next meeting|when is (?:the|my) next meeting)$", meetings.next_meeting),
     _r(rf"^next\s+{_G}\s+(?:group\s+)?meeting$", meetings.next_meeting),
@@ -58,9 +80,9 @@ ROUTES: tuple[Route, ...] = (
     _r(r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$", meeting_admin.schedule),
     _r(rf"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?(?:\s+(?:for|of|with))?\s+{_G}(?:\s+(?:group|meetings?))?$", meeting_admin.schedule),
     _r(r"^(?:move|reschedule)\s+(?:meeting\s+)?#?(?P<meeting>\w+)\s+to\s+(?P<when>.+?)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$", meeting_admin.move),
-    _r(r"^(?:move|reschedule)\b(?P<words>.*)$", meeting_admin.move_help),
+    _r(r"^(?:move|reschedule)\b(?P<words>.*)$", meeting_admin.move_help, catch_all=True),
     _r(r"^cancel\s+(?:the\s+)?(?:meeting|series)?\s*#?(?P<meeting>\d+)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$", meeting_admin.cancel),
-    _r(r"^cancel\b(?P<words>.*)$", meeting_admin.cancel_help),
+    _r(r"^cancel\b(?P<words>.*)$", meeting_admin.cancel_help, catch_all=True),
     _r(r"^(?:meetings|upcoming meetings|all meetings|(?:what|which) meetings are (?:coming up|there|scheduled)|when are the meetings)$", meetings.meetings),
     _r(rf"^(?:meetings|dates)\s+(?:of|for)\s+{_G}(?:\s+group)?$", meetings.meetings),
     _r(rf"^(?:when|where)\s+(?:does|do)\s+{_G}(?:\s+group)?\s+meet$", meetings.meetings),
@@ -70,13 +92,6 @@ ROUTES: tuple[Route, ...] = (
 
 # Words of features still being built: a clear answer instead of "I don't understand".
 COMING = {
-    "events": "business transformation events",
-    "event": "business transformation events",
-    "past events": "business transformation events",
-    "register": "event registration",
-    "unregister": "event registration",
-    "my events": "event registration",
-    "attendees": "event registration",
     "idea": "business cases for the development fund",
     "ideas": "business cases for the development fund",
     "review": "business cases for the development fund",
@@ -94,11 +109,13 @@ COMING = {
 # Everything a person might have meant to type, for "did you mean".
 VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
-    "meetings in", "calendar", "schedule", "move", "cancel meeting", *COMING,
+    "meetings in", "calendar", "schedule", "move", "cancel meeting", "events", "event", "register",
+    "unregister", "my events", "past events", "attendees", "create event", "edit event", *COMING,
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.
-COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my meetings"}
+COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my meetings", "events", "my events",
+                     "past events"}
 
 _POLITE = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay)\b[\s,!]*)?(?:(?:please|pls|kindly|can you|could you|would you|will you|"
@@ -124,12 +141,20 @@ def normalise(text: str) -> str:
     return _TRAILING.sub("", text)
 
 
-def match(text: str) -> Optional[tuple[Handler, dict[str, str]]]:
+def _route(text: str) -> Optional[tuple[Route, re.Match[str]]]:
     for route in ROUTES:
         found = route.pattern.match(text)
         if found:
-            return route.handler, {k: v for k, v in found.groupdict().items() if v is not None}
+            return route, found
     return None
+
+
+def match(text: str) -> Optional[tuple[Handler, dict[str, str]]]:
+    routed = _route(text)
+    if routed is None:
+        return None
+    route, found = routed
+    return route.handler, {k: v for k, v in found.groupdict().items() if v is not None}
 
 
 def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[Reply]]:
@@ -173,7 +198,8 @@ def _not_understood(text: str, first_word: str) -> Reply:
 
 def is_command(text: str) -> bool:
     """Whether the words are one of the bot's commands (not, say, an answer to a form)."""
-    return match(normalise(text)) is not None
+    routed = _route(normalise(text))
+    return routed is not None and not routed[0].catch_all
 
 
 class Router:
@@ -189,17 +215,21 @@ class Router:
             with self.session_factory.begin() as session:
                 caller = people.resolve_caller(session, request, self.settings)
                 ctx = Context(session, request, caller, self.settings)
-                note = None
                 state = conversation.active(ctx)
+                just_paused = False
                 if state is not None:
                     reply = conversation.take(ctx, state, request.text, is_command)
                     if reply is not None:
                         return reply
                     if state.step is not ConversationStep.PAUSED:
-                        note = conversation.pause(state)
+                        conversation.pause(state)
+                        just_paused = True
                 reply = early if handler is None else handler(ctx, **args)
                 assert reply is not None
-                return replace(reply, footer=" ".join(filter(None, (reply.footer, note)))) if note else reply
+                # Say the draft is kept only if it still is: the command may have replaced it.
+                if just_paused and conversation.active(ctx) is state and state.step is ConversationStep.PAUSED:
+                    reply = replace(reply, footer=" ".join(filter(None, (reply.footer, conversation.PAUSED_NOTE))))
+                return reply
         except Exception:
             logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
             return Reply(

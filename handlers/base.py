@@ -1,9 +1,10 @@
 """What every handler is given: the database session, the request and who is asking."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -83,3 +84,13 @@ def needs_partner(ctx: Context) -> Optional[Reply]:
     if ctx.caller.is_partner_staff:
         return None
     return Reply(NO_ACCESS.format(email=ctx.caller.email), actions=(Action("Help", "help"),))
+
+
+def partner_staff_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+    """A handler for partner staff: anyone else gets the polite refusal instead."""
+
+    @functools.wraps(handler)
+    def guarded(ctx: Context, *args, **kwargs) -> Reply:
+        return needs_partner(ctx) or handler(ctx, *args, **kwargs)
+
+    return guarded

@@ -80,9 +80,11 @@ def take(ctx: Context, state: ConversationState, text: str, is_command: IsComman
     return _answer(ctx, form, state, text, words, is_command)
 
 
-def pause(state: ConversationState) -> str:
+PAUSED_NOTE = "Your unfinished form is kept: say `continue` to carry on or `cancel` to drop it."
+
+
+def pause(state: ConversationState) -> None:
     state.step = ConversationStep.PAUSED
-    return "Your unfinished form is kept: say `continue` to carry on or `cancel` to drop it."
 
 
 def _answer(ctx: Context, form: Form, state: ConversationState, text: str, words: str,
@@ -92,31 +94,49 @@ def _answer(ctx: Context, form: Form, state: ConversationState, text: str, words
         return _next(ctx, form, state)
     values = dict(state.values)
     if words in BACK_WORDS:
-        names = [f.name for f in form.fields]
-        index = names.index(current.name)
-        if index > 0:
-            previous = names[index - 1]
-            values.pop(previous, None)
+        earlier = [f for f in form.fields[: form.fields.index(current)] if f.applies(values)]
+        if earlier:
+            values.pop(earlier[-1].name, None)
             state.values = values
-            state.field = previous
+            state.field = earlier[-1].name
         return _prompt(ctx, form, state)
     if not current.required and words in SKIP_WORDS:
         values[current.name] = None
     else:
+        # One of the bot's commands means the person moved on (not for long free text,
+        # where "next meeting" may well be part of an agenda).
+        if current.kind != "long_text" and is_command(text):
+            return None
         try:
             values[current.name] = current.read(text, ctx, values)
         except FieldError as exc:
-            if is_command(text):
-                return None
             return Reply(str(exc), footer=_hint(current))
-    state.values = values
+        if current.depends_on:
+            values[TYPED] = {**values.get(TYPED, {}), current.name: text}
+    state.values = _rework_dependants(ctx, form, current.name, values)
     return _next(ctx, form, state)
+
+
+# Where the words typed for fields with `depends_on` are kept, to read them again.
+TYPED = "_typed"
+
+
+def _rework_dependants(ctx: Context, form: Form, changed: str, values: Values) -> Values:
+    """Read again the answers worked out from `changed` (a repeat from its first day); one that
+    no longer reads is asked again."""
+    for f in form.fields:
+        if changed in f.depends_on and values.get(f.name) is not None:
+            try:
+                values[f.name] = f.read(values.get(TYPED, {}).get(f.name, ""), ctx, values)
+            except FieldError:
+                values.pop(f.name)
+    return values
 
 
 def _next(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:
     values = state.values or {}
     for f in form.fields:
-        if f.name not in values:
+        if f.name not in values and f.applies(values):
             state.field = f.name
             state.step = ConversationStep.ASKING
             return _prompt(ctx, form, state, lead)
@@ -152,7 +172,7 @@ def _summary(ctx: Context, form: Form, state: ConversationState, lead: str = "")
     return Reply(
         (lead + " " if lead else "") + "Please check, then say `yes` to confirm, `edit FIELD` to change one, or `cancel`.",
         title=form.title,
-        fields=tuple(Field(f.label, _shown(f, values.get(f.name))) for f in form.fields),
+        fields=tuple(Field(f.label, _shown(f, values.get(f.name))) for f in form.fields if f.applies(values)),
         actions=(Action("Confirm", "yes", "primary"), Action("Cancel", "cancel", "danger")),
     )
 
@@ -164,20 +184,17 @@ def _confirming(ctx: Context, form: Form, state: ConversationState, words: str,
         if target is None:
             names = ", ".join(f"`{f.label.lower()}`" for f in form.fields)
             return Reply(f"Which one? You can edit: {names}.")
-        values = dict(state.values)
-        values.pop(target.name, None)
-        state.values = values
+        state.values = {k: v for k, v in state.values.items() if k != target.name}
         return _next(ctx, form, state)
     if words not in YES_WORDS:
         if is_command(words):
             return None
         return _summary(ctx, form, state, lead="I didn't catch that.")
-    values: Values = dict(state.values)
+    values: Values = form.effective(state.values)
     problems = form.check(ctx, values)
     if problems:
         name, message = next(iter(problems.items()))
-        values.pop(name, None)
-        state.values = values
+        state.values = {k: v for k, v in state.values.items() if k != name}
         return _next(ctx, form, state, lead=message)
     refusal = form.allowed(ctx, values)
     if refusal:

@@ -33,6 +33,10 @@ class FormField:
     choices: tuple[str, ...] = ()
     max_length: int = 300
     show: Callable[[Any], str] = str
+    # Whether the field is asked at all, given the answers so far (e.g. a venue only in person).
+    applies: Callable[[Values], bool] = lambda values: True
+    # Fields this one's answer is worked out from: editing one of them asks this one again.
+    depends_on: tuple[str, ...] = ()
 
     def read(self, text: str, ctx: Context, values: Values) -> Any:
         text = text.strip()
@@ -56,6 +60,14 @@ class Form:
     # Who may use the form at all: a refusal reply, or None.
     allowed: Callable[[Context, Values], Optional[Reply]] = field(default=lambda ctx, values: None)
 
+    def effective(self, values: Values) -> Values:
+        """The answers, with those to fields that do not apply (any more) set to None."""
+        result = dict(values)
+        for f in self.fields:
+            if not f.applies(result):
+                result[f.name] = None
+        return result
+
     def field(self, name: str) -> FormField:
         for f in self.fields:
             if f.name == name:
@@ -75,12 +87,15 @@ def fill(form: Form, ctx: Context, raw: Mapping[str, str]) -> tuple[Values, dict
     values: Values = {}
     errors: dict[str, str] = {}
     for f in form.fields:
+        if not f.applies(values):
+            values[f.name] = None
+            continue
         try:
             values[f.name] = f.read(raw.get(f.name) or "", ctx, values)
         except FieldError as exc:
             errors[f.name] = str(exc)
     if not errors:
-        errors = form.check(ctx, values)
+        errors = form.check(ctx, form.effective(values))
     return values, errors
 
 

@@ -99,17 +99,3 @@ def leave(ctx: Context, group: str) -> Reply:
         return Reply(f"Membership of the {found.name} is managed by the Partnership Office: ask them to remove you.")
     group_queries.remove_member(ctx.session, ctx.caller.person, found)
     return Reply(f"You've left {found.name}.", actions=(Action("Join again", f"join {found.slug}"),))
-
-
-def sign_up(ctx: Context, target: str) -> Reply:
-    """'sign me up for X': join a group if X names one; events come with their own feature."""
-    found = _lookup(group_queries.all_groups(ctx.session), target).found
-    if found is not None:
-        return join(ctx, found.slug)
-    return Reply(
-        f"I can't find a group called “{quote(target)}”. Registering for events isn't available "
-        "in the bot yet; to join a group, say `join GROUP`.",
-        actions=(Action("List groups", "groups"),),
-    )
-
-

@@ -16,6 +16,16 @@ PARTNER_STAFF = (
     ("my meetings", "the meetings of the groups you belong to"),
     ("meetings in MONTH", "e.g. `meetings in March` or `meetings on 9 March`"),
     ("calendar GROUP", "the group's meetings as a calendar file for Outlook or Google (`calendar meeting 13` for one)"),
+    ("events / past events", "business transformation events, free for every partner"),
+    ("event EVENT", "an event's details, by number or part of its title, e.g. `event future workplaces`"),
+    ("register EVENT / unregister EVENT", "book or give up a place (`register 3 online`); full events have a waitlist"),
+    ("my events", "the events you're registered for"),
+)
+ADMINS = (
+    ("create event", "a new event; I ask the details step by step"),
+    ("edit event EVENT FIELD VALUE", "e.g. `edit event 3 places in person 60` or `edit event 3 venue Sessions House`"),
+    ("cancel event EVENT", "cancel it; registrants are told"),
+    ("attendees EVENT", "who is coming, by partner and format, with a CSV file"),
 )
 CHAIRS = (
     ("schedule GROUP", "a one-off meeting or a series (quarterly by default); I ask the details step by step"),
@@ -47,4 +57,6 @@ def help(ctx: Context) -> Reply:  # noqa: A001 - the command's name
         actions = (Action("Groups", "groups"),)
     if caller.chairs_any or caller.is_admin:
         items.append(_section("Chairs and the Partnership Office", CHAIRS))
+    if caller.is_admin:
+        items.append(_section("The Partnership Office", ADMINS))
     return Reply(lead, title="Kent Connects Bot", items=tuple(items), footer=footer, actions=actions)

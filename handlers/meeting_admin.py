@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any, Optional, Union
-from urllib.parse import urlparse
 
 from bot.messages import Action, Reply, field_list
 from handlers import conversation
 from handlers.base import Caller, Context, needs_partner
+from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
 from handlers.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
 from handlers.meetings import when_text
 from handlers.recurrence import Repeat, parse_repeat
-from handlers.when import DateError, format_day, parse_day, parse_time, parse_time_range
+from handlers.when import DateError, format_day, looks_like_time_range, parse_day, parse_time, parse_time_range
 from storage import deliveries
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
@@ -32,10 +32,6 @@ def may_manage(caller: Caller, group: Group) -> bool:
 
 def _not_yours(group: Group) -> str:
     return f"Only the chairs of {group.name} and the Partnership Office can change its meetings."
-
-
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.zone).date()
 
 
 def _notify(ctx: Context, group: Group, kind: str, subject: str, occurrence: str, notice: Reply) -> int:
@@ -63,26 +59,8 @@ def _read_group(text: str, ctx: Context, values: Values) -> dict[str, str]:
     return {"slug": found.slug, "name": found.name}
 
 
-def _read_date(text: str, ctx: Context, values: Values) -> str:
-    try:
-        day = parse_day(text, _today(ctx))
-    except DateError as exc:
-        raise FieldError(str(exc)) from None
-    if day < _today(ctx):
-        raise FieldError(f"{format_day(datetime.combine(day, time()))} is in the past; please give a day to come.")
-    return day.isoformat()
-
-
-def _read_times(text: str, ctx: Context, values: Values) -> dict[str, str]:
-    try:
-        start, end = parse_time_range(text)
-    except DateError as exc:
-        raise FieldError(str(exc)) from None
-    return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
-
-
 def _read_repeat(text: str, ctx: Context, values: Values) -> Optional[dict[str, str]]:
-    first_day = date.fromisoformat(values["date"]) if values.get("date") else _today(ctx)
+    first_day = date.fromisoformat(values["date"]) if values.get("date") else today(ctx)
     start = time.fromisoformat(values["time"]["start"]) if values.get("time") else time(10)
     try:
         repeat = parse_repeat(text, first_day, start)
@@ -91,41 +69,21 @@ def _read_repeat(text: str, ctx: Context, values: Values) -> Optional[dict[str, 
     return None if repeat is None else {"rule": repeat.rule, "text": repeat.text}
 
 
-def _read_text(text: str, ctx: Context, values: Values) -> str:
-    return " ".join(text.split()) if "\n" not in text else text.strip()
-
-
-def read_link(text: str, ctx: Optional[Context] = None, values: Optional[Values] = None) -> str:
-    link = text.strip().strip("<>")
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or "." not in parsed.netloc or " " in link:
-        raise FieldError(f"“{link[:60]}” isn't a web link; it should start with https://, "
-                         "e.g. https://teams.microsoft.com/l/meetup-join/...")
-    return link
-
-
-def _span(value: dict[str, str]) -> str:
-    return f"{value['start']}–{value['end']}"
-
-
-def _day(value: str) -> str:
-    return format_day(datetime.fromisoformat(value))
-
-
 SCHEDULE_FIELDS = (
     FormField("group", "Group", "Which group is the meeting for?", _read_group, example="gis",
               show=lambda v: v["name"]),
-    FormField("date", "Date", "Which day (the first, if it repeats)?", _read_date, kind="date",
-              example="9 March 2027", show=_day),
-    FormField("time", "Time", "From what time to what time?", _read_times, kind="time",
-              example="10:00-12:00", show=_span),
+    FormField("date", "Date", "Which day (the first, if it repeats)?", read_future_day, kind="date",
+              example="9 March 2027", show=show_day),
+    FormField("time", "Time", "From what time to what time?", read_times, kind="time",
+              example="10:00-12:00", show=show_span),
     FormField("repeat", "Repeats", "Does it repeat? Say `no`, `quarterly`, or e.g. `every 3 months on the second Tuesday, 4 times`.",
-              _read_repeat, required=False, example="quarterly", show=lambda v: v["text"]),
-    FormField("place", "Place", "Where is it held?", _read_text, required=False,
+              _read_repeat, required=False, example="quarterly", show=lambda v: v["text"],
+              depends_on=("date", "time")),
+    FormField("place", "Place", "Where is it held?", read_text, required=False,
               example="Map Room, Sessions House, Maidstone"),
     FormField("link", "Online link", "What is the online meeting link?", read_link, required=False, kind="url",
               example="https://teams.microsoft.com/l/meetup-join/..."),
-    FormField("agenda", "Agenda", "What is on the agenda?", _read_text, required=False, kind="long_text",
+    FormField("agenda", "Agenda", "What is on the agenda?", read_text, required=False, kind="long_text",
               max_length=2000, example="updates from partners; project reports"),
 )
 
@@ -135,11 +93,14 @@ def _check_schedule(ctx: Context, values: Values) -> dict[str, str]:
         return {"place": "A meeting needs a place or an online link (or both)."}
     day, times = date.fromisoformat(values["date"]), values["time"]
     start = datetime.combine(day, time.fromisoformat(times["start"]))
+    starts = [start]
     if values.get("repeat"):
-        start = Repeat(values["repeat"]["rule"], values["repeat"]["text"]).starts(start)[0]
+        starts = Repeat(values["repeat"]["rule"], values["repeat"]["text"]).starts(start)
+        start = starts[0]
     zone = ctx.settings.timezone
-    if not exists(start, zone):
-        return {"time": f"{times['start']} doesn't exist on {format_day(start)}: the clocks go forward "
+    skipped = next((s for s in starts if not exists(s, zone)), None)
+    if skipped is not None:
+        return {"time": f"{times['start']} doesn't exist on {format_day(skipped)}: the clocks go forward "
                         "that night. Please choose another time."}
     if to_utc(start, zone) <= ctx.now:
         return {"date": "That time has already passed; please give a day and time to come."}
@@ -224,7 +185,7 @@ def _managed_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
     return meeting
 
 
-def _new_times(meeting: Meeting, words: str, today: date) -> tuple[datetime, datetime]:
+def _new_times(meeting: Meeting, words: str, this_day: date) -> tuple[datetime, datetime]:
     """The new local start and end from '16 March 2027 10:00-12:00', '16 March', '14:00', ..."""
     tokens = words.split()
     duration = meeting.end_local - meeting.start_local
@@ -233,15 +194,16 @@ def _new_times(meeting: Meeting, words: str, today: date) -> tuple[datetime, dat
         day_words, time_words = " ".join(tokens[:cut]), " ".join(tokens[cut:])
         day_words = day_words.removesuffix(" at").removesuffix(" from").strip(" ,")
         try:
-            day = parse_day(day_words, today) if day_words else meeting.start_local.date()
+            day = parse_day(day_words, this_day) if day_words else meeting.start_local.date()
             if not time_words:
                 start_t, end_t = meeting.start_local.time(), None
+            elif looks_like_time_range(time_words):
+                start_t, end_t = parse_time_range(time_words)
             else:
-                try:
-                    start_t, end_t = parse_time_range(time_words)
-                except DateError:
-                    start_t, end_t = parse_time(time_words), None
+                start_t, end_t = parse_time(time_words), None
         except DateError as exc:
+            if day_words and time_words and looks_like_time_range(time_words) and _is_day(day_words, this_day):
+                raise  # the day is fine and the times are a range: their problem is the answer
             problems.append(str(exc))
             continue
         if not day_words and not time_words:
@@ -252,6 +214,14 @@ def _new_times(meeting: Meeting, words: str, today: date) -> tuple[datetime, dat
     raise DateError(problems[0] if len(tokens) == 1 and problems else HOW_TO_MOVE)
 
 
+def _is_day(words: str, this_day: date) -> bool:
+    try:
+        parse_day(words, this_day)
+    except DateError:
+        return False
+    return True
+
+
 def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> Reply:
     refusal = needs_partner(ctx)
     if refusal:
@@ -260,7 +230,7 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
     if isinstance(found, Reply):
         return found
     try:
-        start, end = _new_times(found, when, _today(ctx))
+        start, end = _new_times(found, when, today(ctx))
     except DateError as exc:
         return Reply(str(exc))
     zone = found.timezone
@@ -270,6 +240,8 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
         return Reply("That time has already passed; please give a day and time to come.")
     if end <= start:
         return Reply("A meeting must end after it starts.")
+    if (start, end) == (found.start_local, found.end_local):
+        return Reply(f"Meeting {found.id} is already on {when_text(ctx, found)}; nothing to change.")
     before = when_text(ctx, found)
     shift, duration = start - found.start_local, end - start
     later = meeting_queries.later_in_series(ctx.session, found) if rest else []

@@ -97,10 +97,7 @@ def parse_repeat(words: str, first_day: date, start: time) -> Optional[Repeat]:
         if last < first_day:
             raise DateError("The series would end before it starts.")
         until = datetime.combine(last, time(23, 59, 59))
-        count = 0
-        for count, _ in enumerate(rrulestr(base, dtstart=dtstart).between(dtstart, until, inc=True), 1):
-            if count > MAX_OCCURRENCES:
-                break
+        count = len(rrulestr(base, dtstart=dtstart).between(dtstart, until, inc=True))
     else:
         years = match["years"]
         years_n = 1 if years in (None, "a", "one") else NUMBER_WORDS.get(years) or int(years)
@@ -108,7 +105,7 @@ def parse_repeat(words: str, first_day: date, start: time) -> Optional[Repeat]:
         count = math.ceil(per_year * years_n)
         if years is None:
             if freq == "WEEKLY":
-                count = min(count, 12)  # weekly meetings: a quarter's worth unless asked
+                count = min(count, 12)  # weekly and fortnightly series: 12 meetings unless asked
             count = max(count, 3)  # a yearly series: three years unless asked
     if count < 1:
         raise DateError("That repeat has no meetings in it.")

@@ -27,6 +27,11 @@ def format_day(moment: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
+def format_moment(moment: datetime) -> str:
+    """'Monday 1 March 2027, 09:00 GMT' for an aware datetime."""
+    return f"{format_day(moment)}, {moment:%H:%M} {moment.tzname()}"
+
+
 def format_span(start: datetime, end: datetime) -> str:
     """'Tuesday 9 March 2027, 10:00–12:00 GMT': weekday, full date, 24-hour times, zone."""
     if start.date() == end.date():
@@ -193,6 +198,11 @@ def parse_time(words: str) -> time:
     if not match:
         raise DateError(f"I couldn't read “{words.strip()[:40]}” as a time. Try e.g. 10:00 or 2pm.")
     return _clock(match, "s")
+
+
+def looks_like_time_range(words: str) -> bool:
+    text = " ".join(words.lower().split())
+    return bool(_TIME_RANGE_RE.match(text) or _TIME_FOR_RE.match(text))
 
 
 def parse_time_range(words: str) -> tuple[time, time]:

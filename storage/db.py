@@ -31,6 +31,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 def _fix_sqlite_transactions(engine: Engine) -> None:
     # The sqlite3 module's own transaction handling breaks SAVEPOINT and defers BEGIN; take
     # it over as SQLAlchemy's documentation recommends ("Serializable isolation / Savepoints").
+    # BEGIN IMMEDIATE takes the write lock at the start: SQLite is then a correct single
+    # writer (two read-then-write transactions cannot interleave, e.g. over an event's last
+    # place), where a deferred BEGIN would fail one of them with "database is locked".
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -40,7 +43,7 @@ def _fix_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -47,9 +47,8 @@ def record(
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(Delivery).values(rows).on_conflict_do_nothing(
         index_elements=["kind", "subject", "occurrence", "recipient_id", "channel"]
-    )
-    result = session.execute(statement)
-    return result.rowcount or 0
+    ).returning(Delivery.id)
+    return len(session.execute(statement).all())
 
 
 def for_subject(session: Session, subject: str) -> list[Delivery]:

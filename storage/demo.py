@@ -6,6 +6,7 @@ demo never goes stale. The real partners and groups come from storage/data/kent_
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Optional
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from storage import groups as group_queries
 from storage.meetings import add_series
-from storage.models import MeetingSeries, MeetingStatus
+from storage import events as event_queries
+from storage.models import Event, EventFormat, EventStatus, MeetingSeries, MeetingStatus
 from storage.seed import PARTNERS_FILE, SeedSummary, load_data, load_file
 
 DEMO_USER = "demo@kent.gov.uk"
@@ -53,6 +55,19 @@ DEMO_SERIES = [
 ]
 OCCURRENCES = 4  # a year of quarterly meetings
 
+# Real themes (the next announced, and past ones); dates, venues, speakers and links invented.
+# (title, theme, days after loading, start, end, format, in-person places, online places)
+DEMO_EVENTS = [
+    ("Future Workplaces", "Workstyles, culture change toward hybrid working, and an update on the "
+     "Partnership Shared Workspaces programme", 42, time(9, 30), time(13, 0), EventFormat.HYBRID, 40, 150),
+    ("Data Sharing in an Emergency", "Data sharing in an emergency", -120, time(10, 0), time(12, 30),
+     EventFormat.ONLINE, 0, None),
+    ("Digital Accessibility", "Digital accessibility", -300, time(9, 30), time(12, 30), EventFormat.HYBRID, 60, None),
+    ("Cyber Security", "Cyber security", -480, time(9, 30), time(13, 0), EventFormat.IN_PERSON, 80, 0),
+    ("Smart Cities and Counties", "Smart cities and counties", -660, time(9, 30), time(13, 0),
+     EventFormat.IN_PERSON, 80, 0),
+]
+
 
 def load_demo(session: Session, today: date, zone: str) -> SeedSummary:
     """The real partners and groups (if missing), demo people, and a year of demo meetings."""
@@ -78,7 +93,34 @@ def load_demo(session: Session, today: date, zone: str) -> SeedSummary:
             status=MeetingStatus.SCHEDULED,
         )
         add_series(session, series, until_local=first + timedelta(days=400))
+    if session.execute(select(Event.id).limit(1)).first() is None:
+        for title, theme, days, start, end, kind, in_person, online in DEMO_EVENTS:
+            day = today + timedelta(days=days)
+            day += timedelta(days=(2 - day.weekday()) % 7)  # events fall on a Wednesday
+            _add_event(session, day, title, theme, start, end, kind, in_person, online, zone)
     return summary
+
+
+def _add_event(session: Session, day: date, title: str, theme: str, start: time, end: time,
+               kind: EventFormat, in_person: Optional[int], online: Optional[int], zone: str) -> None:
+    has_room = kind in (EventFormat.IN_PERSON, EventFormat.HYBRID)
+    has_link = kind in (EventFormat.ONLINE, EventFormat.HYBRID)
+    event = Event(
+        title=title,
+        theme=theme,
+        description="A Kent Connects business transformation event for senior managers across the "
+                    "partnership, free for every partner. (Demo event: the date, venue and speakers are invented.)",
+        speakers="Demo speakers from the public, private and voluntary sectors and a think tank.",
+        format=kind,
+        venue="Weald Hall, Demo Conference Centre, Maidstone (demo venue)" if has_room else None,
+        online_url="https://meet.example.org/demo-event" if has_link else None,
+        capacity_in_person=in_person if has_room else 0,
+        capacity_online=online if has_link else 0,
+        status=EventStatus.PUBLISHED,
+    )
+    event_queries.set_times(event, datetime.combine(day, start), datetime.combine(day, end), zone)
+    session.add(event)
+    session.flush()
 
 
 def _has_series(session: Session, group_id: int) -> bool:

@@ -248,7 +248,7 @@ def test_sign_me_up_for_a_group(chat, session):
 def test_sign_me_up_for_something_else(chat, session):
     count = memberships_count(session)
     text = chat("sign me up for astronomy club", user=MEDWAY)
-    assert "can't find a group" in text and "`join GROUP`" in text
+    assert "can't find an event or a group" in text and "`events`" in text and "`groups`" in text
     assert memberships_count(session) == count
 
 
@@ -633,7 +633,7 @@ def test_unknown_commands_get_a_suggestion(chat, words, suggestion):
 
 @pytest.mark.parametrize(
     "words",
-    ["events", "event 3", "register 3", "my events", "idea", "ideas", "fund",
+    ["idea", "ideas", "fund",
      "remind me about the gis meeting", "reminders off", "announce gis Hello all",
      "my data", "forget me", "review"],
 )
@@ -646,7 +646,7 @@ def test_features_not_built_yet_get_a_polite_answer(chat, session, words):
 
 
 def test_natural_events_question_is_recognised(chat):
-    assert "isn't in the bot yet" in chat("what events are coming up?")
+    assert "Future Workplaces" in chat("what events are coming up?")
 
 
 def test_greetings(chat):

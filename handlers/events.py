@@ -1,0 +1,311 @@
+"""Business transformation events: `events`, `event EVENT`, `register`, `unregister`, `my events`."""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from bot.messages import Action, Item, Reply, field_list
+from handlers.base import Context, partner_staff_only, quote
+from handlers.groups import find_group, join
+from handlers.names import resolve
+from handlers.when import format_moment, meeting_span
+from storage import deliveries
+from storage import events as event_queries
+from storage.models import (
+    AttendanceMode,
+    Event,
+    EventFormat,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+
+MODE_WORDS = {
+    "in person": AttendanceMode.IN_PERSON, "in-person": AttendanceMode.IN_PERSON,
+    "face to face": AttendanceMode.IN_PERSON, "face-to-face": AttendanceMode.IN_PERSON,
+    "online": AttendanceMode.ONLINE, "remote": AttendanceMode.ONLINE, "remotely": AttendanceMode.ONLINE,
+    "virtually": AttendanceMode.ONLINE,
+}
+MODE_NAMES = {AttendanceMode.IN_PERSON: "in person", AttendanceMode.ONLINE: "online"}
+FORMAT_NAMES = {EventFormat.IN_PERSON: "in person", EventFormat.ONLINE: "online",
+                EventFormat.HYBRID: "in person and online"}
+
+
+def when(ctx: Context, event: Event) -> str:
+    return meeting_span(event.start_local, event.end_local, event.timezone, ctx.zone)
+
+
+def label(event: Event) -> str:
+    return f"{event.title} (event {event.id})"
+
+
+def places_text(ctx: Context, event: Event) -> str:
+    parts = []
+    for mode in AttendanceMode:
+        if not event_queries.offers(event, mode):
+            continue
+        limit = event_queries.capacity(event, mode)
+        if limit is None:
+            parts.append(f"{MODE_NAMES[mode]}: no limit")
+            continue
+        left = event_queries.places_left(ctx.session, event, mode)
+        waiting = event_queries.taken(ctx.session, event, mode, RegistrationStatus.WAITLISTED)
+        if left:
+            parts.append(f"{MODE_NAMES[mode]}: {left} of {limit} places left")
+        else:
+            parts.append(f"{MODE_NAMES[mode]}: full, {waiting} on the waitlist" if waiting else f"{MODE_NAMES[mode]}: full")
+    return "; ".join(parts)
+
+
+def status_text(ctx: Context, reg: Optional[Registration]) -> Optional[str]:
+    if reg is None or reg.status is RegistrationStatus.WITHDRAWN:
+        return None
+    if reg.status is RegistrationStatus.CONFIRMED:
+        return f"you have a place ({MODE_NAMES[reg.mode]})"
+    return f"you're number {event_queries.waitlist_position(ctx.session, reg)} on the {MODE_NAMES[reg.mode]} waitlist"
+
+
+def _titles(event: Event) -> list[str]:
+    return [event.title, *([event.theme] if event.theme else [])]
+
+
+def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Union[Event, Reply]:
+    """The event named by its number or a distinctive part of its title or theme."""
+    words = " ".join(words.split()).strip()
+    digits = words.lower().removeprefix("event").strip().lstrip("#")
+    if digits.isdigit() and len(digits) < 10:
+        event = event_queries.get(ctx.session, int(digits))
+        if event is not None:
+            return event
+        return Reply(f"I can't find event {digits}. Say `events` to see the ones coming up.",
+                     actions=(Action("Events", "events"),))
+    upcoming = event_queries.upcoming(ctx.session, ctx.now)
+    pool = upcoming if upcoming_only else event_queries.all_events(ctx.session)
+    lookup = resolve(words, [(e, _titles(e)) for e in pool])
+    if lookup.found is not None:
+        return lookup.found
+    if upcoming_only:
+        earlier = resolve(words, [(e, _titles(e)) for e in event_queries.past(ctx.session, ctx.now)]).found
+        if earlier is not None:
+            return earlier
+    hint = ""
+    if lookup.suggestions:
+        hint = " Did you mean " + " or ".join(label(e) for e in lookup.suggestions) + "?"
+    return Reply(f"I can't find an event called “{quote(words)}”.{hint} Say `events` to see the ones coming up.",
+                 actions=(Action("Events", "events"),))
+
+
+def _event_item(ctx: Context, event: Event) -> Item:
+    reg = event_queries.registration(ctx.session, event, ctx.caller.person)
+    mine = status_text(ctx, reg)
+    actions: tuple[Action, ...] = (Action("Details", f"event {event.id}"),)
+    if mine is None:
+        actions += (Action("Register", f"register {event.id}", "primary"),)
+    return Item(
+        title=label(event),
+        text=event.theme or "",
+        fields=field_list(("When", when(ctx, event)), ("Format", FORMAT_NAMES[event.format]),
+                          ("Places", places_text(ctx, event)), ("You", mine)),
+        actions=actions,
+    )
+
+
+@partner_staff_only
+def list_events(ctx: Context) -> Reply:
+    upcoming = event_queries.upcoming(ctx.session, ctx.now)
+    if not upcoming:
+        return Reply("No events are announced yet. Say `past events` to see earlier ones.",
+                     actions=(Action("Past events", "past events"),))
+    return Reply(
+        f"{len(upcoming)} business transformation event{'s' if len(upcoming) != 1 else ''} coming up, "
+        "free for every partner:",
+        title="Events",
+        items=tuple(_event_item(ctx, e) for e in upcoming[:10]),
+        footer="Say `register EVENT` to book a place (an event's number or part of its title).",
+    )
+
+
+@partner_staff_only
+def show_event(ctx: Context, target: str) -> Reply:
+    found = find_event(ctx, target, upcoming_only=False)
+    if isinstance(found, Reply):
+        return found
+    event = found
+    reg = event_queries.registration(ctx.session, event, ctx.caller.person)
+    mine = status_text(ctx, reg)
+    has_place = reg is not None and reg.status is RegistrationStatus.CONFIRMED
+    past = event.starts_at_utc <= ctx.now
+    window = None
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    if not past and opens and opens > ctx.now:
+        window = f"opens {format_moment(opens.astimezone(ctx.zone))}"
+    elif not past and closes:
+        window = f"{'closed' if closes <= ctx.now else 'closes'} {format_moment(closes.astimezone(ctx.zone))}"
+    actions: tuple[Action, ...] = ()
+    if not past and event.status is EventStatus.PUBLISHED:
+        actions = (Action("Unregister", f"unregister {event.id}", "danger"),) if mine else (
+            Action("Register", f"register {event.id}", "primary"),)
+        actions += (Action("Add to calendar", f"calendar event {event.id}"),)
+    lead = event.description or event.theme or event.title
+    if event.status is EventStatus.CANCELLED:
+        lead = "This event has been cancelled. " + lead
+    elif past:
+        lead = "This event has taken place. " + lead
+    return Reply(
+        lead,
+        title=label(event),
+        fields=field_list(
+            ("Theme", event.theme), ("When", when(ctx, event)), ("Format", FORMAT_NAMES[event.format]),
+            ("Venue", event.venue if event_queries.offers(event, AttendanceMode.IN_PERSON) else None),
+            # The joining link is for people with a place (and the Partnership Office).
+            ("Online link", event.online_url if has_place or ctx.caller.is_admin else None),
+            ("Speakers", event.speakers), ("Places", None if past else places_text(ctx, event)),
+            ("Registration", window), ("You", mine),
+        ),
+        actions=actions,
+    )
+
+
+def _closed_for_registration(ctx: Context, event: Event) -> Optional[Reply]:
+    if event.status is EventStatus.CANCELLED:
+        return Reply(f"{label(event)} has been cancelled, so it takes no registrations.")
+    if event.starts_at_utc <= ctx.now:
+        return Reply(f"{label(event)} has already taken place. Say `events` to see the ones coming up.",
+                     actions=(Action("Events", "events"),))
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    if opens is not None and opens > ctx.now:
+        return Reply(f"Registration for {label(event)} opens on {format_moment(opens.astimezone(ctx.zone))}.")
+    if closes is not None and closes <= ctx.now:
+        return Reply(f"Registration for {label(event)} closed on {format_moment(closes.astimezone(ctx.zone))}.")
+    return None
+
+
+def _mode(event: Event, words: Optional[str]) -> Union[AttendanceMode, Reply]:
+    offered = [m for m in AttendanceMode if event_queries.offers(event, m)]
+    if words:
+        mode = MODE_WORDS.get(" ".join(words.lower().split()))
+        if mode is None or mode not in offered:
+            only = " and ".join(MODE_NAMES[m] for m in offered)
+            return Reply(f"{label(event)} is {only} only.",
+                         actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}") for m in offered))
+        return mode
+    if len(offered) == 1:
+        return offered[0]
+    return Reply(
+        f"{label(event)} is both in person and online. Which would you like?",
+        actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}", "primary")
+                      for m in offered),
+    )
+
+
+@partner_staff_only
+def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
+    found = find_event(ctx, target)
+    if isinstance(found, Reply):
+        return found
+    event = found
+    closed = _closed_for_registration(ctx, event)
+    if closed:
+        return closed
+    existing = event_queries.registration(ctx.session, event, ctx.caller.person)
+    if mode is None and existing is not None and existing.status is not RegistrationStatus.WITHDRAWN:
+        return Reply(f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
+                     actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")))
+    chosen = _mode(event, mode)
+    if isinstance(chosen, Reply):
+        return chosen
+    outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
+    reg = outcome.registration
+    actions = (Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events"))
+    if outcome.already:
+        return Reply(f"You're already registered for {label(event)}: {status_text(ctx, reg)}.", actions=actions)
+    if outcome.status is RegistrationStatus.CONFIRMED:
+        return Reply(
+            f"You have a place at {label(event)}, {MODE_NAMES[reg.mode]}, on {when(ctx, event)}.",
+            fields=field_list(("Venue", event.venue if reg.mode is AttendanceMode.IN_PERSON else None),
+                              ("Online link", event.online_url if reg.mode is AttendanceMode.ONLINE else None)),
+            actions=(Action("Add to calendar", f"calendar event {event.id}"),) + actions,
+        )
+    position = event_queries.waitlist_position(ctx.session, reg)
+    return Reply(
+        f"{label(event)} is full {MODE_NAMES[reg.mode]}, so you're on the waitlist: number {position}. "
+        "I'll tell you as soon as a place frees up.",
+        actions=actions,
+    )
+
+
+def notify_promoted(ctx: Context, event: Event, promoted: list[Registration]) -> None:
+    for reg in promoted:
+        notice = Reply(
+            f"Good news: a place has come up at {label(event)} on {when(ctx, event)}, and it's yours "
+            f"({MODE_NAMES[reg.mode]}). If you can no longer come, say `unregister {event.id}` so that "
+            "the next person can have it.",
+            title="You have a place",
+            actions=(Action("Event details", f"event {event.id}"),),
+        )
+        deliveries.record(ctx.session, "event_promoted", f"event:{event.id}",
+                          f"registration:{reg.id}:{reg.queued_at.isoformat()}", [reg.person_id],
+                          notice.to_data(), due_at=ctx.now)
+
+
+@partner_staff_only
+def unregister(ctx: Context, target: str) -> Reply:
+    found = find_event(ctx, target)
+    if isinstance(found, Reply):
+        return found
+    event = found
+    reg = event_queries.registration(ctx.session, event, ctx.caller.person)
+    if reg is None or reg.status is RegistrationStatus.WITHDRAWN:
+        return Reply(f"You're not registered for {label(event)}, so there's nothing to cancel.")
+    if event.starts_at_utc <= ctx.now:
+        return Reply(f"{label(event)} has already started or taken place.")
+    was = reg.status
+    promoted = event_queries.unregister(ctx.session, event, reg)
+    notify_promoted(ctx, event, promoted)
+    if was is RegistrationStatus.WAITLISTED:
+        return Reply(f"You've left the waitlist for {label(event)}.")
+    return Reply(f"You've given up your place at {label(event)}; thank you for letting someone else have it.",
+                 actions=(Action("Register again", f"register {event.id}"),))
+
+
+@partner_staff_only
+def my_events(ctx: Context) -> Reply:
+    regs = event_queries.registrations_of(ctx.session, ctx.caller.person, ctx.now)
+    if not regs:
+        return Reply("You're not registered for any event coming up. Say `events` to see them.",
+                     actions=(Action("Events", "events"),))
+    return Reply(
+        f"You're registered for {len(regs)} event{'s' if len(regs) != 1 else ''}:",
+        title="Your events",
+        items=tuple(Item(title=label(r.event), fields=field_list(("When", when(ctx, r.event)),
+                                                                ("You", status_text(ctx, r))),
+                         actions=(Action("Details", f"event {r.event.id}"),)) for r in regs),
+    )
+
+
+@partner_staff_only
+def past_events(ctx: Context) -> Reply:
+    earlier = event_queries.past(ctx.session, ctx.now)
+    if not earlier:
+        return Reply("No past events are recorded yet.")
+    return Reply(
+        "Earlier business transformation events:",
+        title="Past events",
+        items=tuple(Item(title=label(e), text=e.theme or "", fields=field_list(("When", when(ctx, e))))
+                    for e in earlier),
+    )
+
+
+@partner_staff_only
+def sign_up(ctx: Context, target: str) -> Reply:
+    """'sign me up for Future Workplaces' registers for an event; 'for the GIS group' joins it."""
+    upcoming = event_queries.upcoming(ctx.session, ctx.now)
+    event = resolve(target, [(e, _titles(e)) for e in upcoming]).found
+    if event is not None:
+        return register(ctx, str(event.id))
+    group = find_group(ctx, target)
+    if not isinstance(group, Reply):
+        return join(ctx, group.slug)
+    return Reply(
+        f"I can't find an event or a group called “{quote(target)}”. Say `events` or `groups` to see them.",
+        actions=(Action("Events", "events"), Action("Groups", "groups")),
+    )

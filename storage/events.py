@@ -1,0 +1,185 @@
+"""Events and registrations: places allocated atomically, a waitlist in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    AttendanceMode,
+    Event,
+    EventFormat,
+    EventStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+    utcnow,
+)
+from storage.wallclock import to_utc
+
+
+def set_times(event: Event, start_local: datetime, end_local: datetime, zone: str) -> None:
+    """The one place an event's time changes, so that its UTC instant always agrees."""
+    if end_local <= start_local:
+        raise ValueError("an event must end after it starts")
+    event.start_local, event.end_local, event.timezone = start_local, end_local, zone
+    event.starts_at_utc = to_utc(start_local, zone)
+
+
+def offers(event: Event, mode: AttendanceMode) -> bool:
+    if mode is AttendanceMode.IN_PERSON:
+        return event.format in (EventFormat.IN_PERSON, EventFormat.HYBRID)
+    return event.format in (EventFormat.ONLINE, EventFormat.HYBRID)
+
+
+def capacity(event: Event, mode: AttendanceMode) -> Optional[int]:
+    """Places for the mode; None is unlimited, 0 when the event does not offer it."""
+    if not offers(event, mode):
+        return 0
+    return event.capacity_in_person if mode is AttendanceMode.IN_PERSON else event.capacity_online
+
+
+def get(session: Session, event_id: int) -> Optional[Event]:
+    return session.get(Event, event_id)
+
+
+def upcoming(session: Session, now: datetime) -> list[Event]:
+    return list(session.execute(
+        select(Event).where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
+        .order_by(Event.starts_at_utc, Event.id)
+    ).scalars())
+
+
+def past(session: Session, now: datetime, limit: int = 20) -> list[Event]:
+    return list(session.execute(
+        select(Event).where(Event.starts_at_utc < now, Event.status == EventStatus.PUBLISHED)
+        .order_by(Event.starts_at_utc.desc(), Event.id.desc()).limit(limit)
+    ).scalars())
+
+
+def all_events(session: Session) -> list[Event]:
+    return list(session.execute(select(Event).order_by(Event.starts_at_utc)).scalars())
+
+
+def taken(session: Session, event: Event, mode: AttendanceMode,
+          status: RegistrationStatus = RegistrationStatus.CONFIRMED) -> int:
+    return session.execute(
+        select(func.count()).select_from(Registration).where(
+            Registration.event_id == event.id, Registration.mode == mode, Registration.status == status
+        )
+    ).scalar_one()
+
+
+def places_left(session: Session, event: Event, mode: AttendanceMode) -> Optional[int]:
+    """None for unlimited."""
+    limit = capacity(event, mode)
+    if limit is None:
+        return None
+    return max(0, limit - taken(session, event, mode))
+
+
+def registration(session: Session, event: Event, person: Person) -> Optional[Registration]:
+    if person.id is None:
+        return None
+    return session.execute(
+        select(Registration).where(Registration.event_id == event.id, Registration.person_id == person.id)
+    ).scalar_one_or_none()
+
+
+def registrations_of(session: Session, person: Person, since: datetime) -> list[Registration]:
+    if person.id is None:
+        return []
+    return list(session.execute(
+        select(Registration).join(Event)
+        .where(Registration.person_id == person.id, Registration.status != RegistrationStatus.WITHDRAWN,
+               Event.starts_at_utc >= since, Event.status == EventStatus.PUBLISHED)
+        .options(selectinload(Registration.event)).order_by(Event.starts_at_utc)
+    ).scalars())
+
+
+def registrants(session: Session, event: Event) -> list[Registration]:
+    """Everyone with a place or in the queue, with their person and partner loaded."""
+    return list(session.execute(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status != RegistrationStatus.WITHDRAWN)
+        .options(selectinload(Registration.person).selectinload(Person.partner))
+        .order_by(Registration.queued_at, Registration.id)
+    ).scalars())
+
+
+def lock(session: Session, event: Event) -> None:
+    """Serialise place allocation for one event: a row lock on PostgreSQL.
+
+    On SQLite every write transaction already holds the database's write lock from its
+    start (BEGIN IMMEDIATE, see storage.db), so there is nothing more to take.
+    """
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+
+
+def waitlist_position(session: Session, reg: Registration) -> int:
+    """1 for the first in the queue for the registration's mode."""
+    ahead = session.execute(
+        select(func.count()).select_from(Registration).where(
+            Registration.event_id == reg.event_id,
+            Registration.mode == reg.mode,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            or_(Registration.queued_at < reg.queued_at,
+                and_(Registration.queued_at == reg.queued_at, Registration.id < reg.id)),
+        )
+    ).scalar_one()
+    return ahead + 1
+
+
+@dataclass
+class Outcome:
+    registration: Registration
+    status: RegistrationStatus
+    already: bool  # the person was registered before this request
+
+
+def register(session: Session, event: Event, person: Person, mode: AttendanceMode) -> Outcome:
+    """A place if one is left, else the end of the waitlist. Call inside a transaction."""
+    lock(session, event)
+    existing = registration(session, event, person)
+    if existing is not None and existing.status is not RegistrationStatus.WITHDRAWN:
+        return Outcome(existing, existing.status, already=True)
+    left = places_left(session, event, mode)
+    status = RegistrationStatus.CONFIRMED if left is None or left > 0 else RegistrationStatus.WAITLISTED
+    if existing is None:
+        existing = Registration(event=event, person=person, mode=mode, status=status)
+        session.add(existing)
+    else:
+        existing.mode, existing.status, existing.queued_at = mode, status, utcnow()
+    session.flush()
+    return Outcome(existing, status, already=False)
+
+
+def unregister(session: Session, event: Event, reg: Registration) -> list[Registration]:
+    """Withdraw; returns the registrations promoted from the waitlist to the freed place."""
+    lock(session, event)
+    was_confirmed = reg.status is RegistrationStatus.CONFIRMED
+    reg.status = RegistrationStatus.WITHDRAWN
+    session.flush()
+    return fill_places(session, event, reg.mode) if was_confirmed else []
+
+
+def fill_places(session: Session, event: Event, mode: AttendanceMode) -> list[Registration]:
+    """Promote the first on the waitlist while places are free (after an unregistration or
+    a larger capacity). Returns who was promoted, in order."""
+    left = places_left(session, event, mode)
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.mode == mode,
+               Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    if left is not None:
+        query = query.limit(left)
+    promoted = list(session.execute(query).scalars())
+    for reg in promoted:
+        reg.status = RegistrationStatus.CONFIRMED
+    session.flush()
+    return promoted

@@ -1,0 +1,179 @@
+"""Recording notices for the dispatcher (storage.deliveries.record), on SQLite and PostgreSQL:
+one pending Delivery per recipient; the unique key (kind, subject, occurrence, recipient, channel)
+makes recording the same notice again a no-op.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.messages import Action, Field, Item, Reply
+from storage import deliveries
+from storage.models import Delivery, DeliveryStatus, Person
+from storage.people import get_or_create_person
+
+UTC = timezone.utc
+DUE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+EMAILS = ("demo@kent.gov.uk", "gis.chair.demo@maidstone.gov.uk", "board.demo@kent.police.uk",
+          "alice.member@medway.gov.uk")
+
+NOTICE = Reply(
+    "GIS: the meeting on Tuesday 9 March 2027, 10:00–12:00 GMT has moved to Tuesday 16 March 2027, 14:00–15:30 GMT.",
+    title="GIS meeting moved",
+    fields=(Field("Now", "Tuesday 16 March 2027, 14:00–15:30 GMT"), Field("Where", "Map Room “A” & B <b>")),
+    items=(Item("An item", "two\nlines", fields=(Field("k", "v"),), actions=(Action("Open", "meetings gis"),)),),
+    actions=(Action("My meetings", "my meetings"), Action("Cancel", "cancel", "danger")),
+    footer="Sent by the Kent Connects bot.",
+)
+
+
+@pytest.fixture
+def people(session) -> list[Person]:
+    found = [get_or_create_person(session, email) for email in EMAILS]
+    session.flush()
+    assert all(p.id is not None for p in found)
+    return found
+
+
+def stored(session, subject: str | None = None) -> list[Delivery]:
+    session.flush()
+    session.expire_all()
+    query = select(Delivery).order_by(Delivery.recipient_id, Delivery.occurrence)
+    if subject is not None:
+        query = query.where(Delivery.subject == subject)
+    return list(session.execute(query).scalars())
+
+
+def total(session) -> int:
+    return session.execute(select(func.count()).select_from(Delivery)).scalar_one()
+
+
+def record(session, ids, occurrence: str = "v1", kind: str = "meeting_moved", subject: str = "meeting:13", **kwargs):
+    return deliveries.record(session, kind, subject, occurrence, ids, NOTICE.to_data(), due_at=DUE, **kwargs)
+
+
+def test_one_pending_row_per_recipient(session, people):
+    ids = [p.id for p in people[:3]]
+    assert total(session) == 0
+    record(session, ids)
+    rows = stored(session)
+    assert sorted(r.recipient_id for r in rows) == sorted(ids)
+    for row in rows:
+        assert (row.kind, row.subject, row.occurrence, row.channel) == ("meeting_moved", "meeting:13", "v1", "direct")
+        assert row.status is DeliveryStatus.PENDING
+        assert row.attempts == 0
+        assert row.due_at == DUE
+        assert row.sent_at is None and row.last_error is None and row.lease_owner is None
+        assert row.created_at is not None and row.created_at.tzinfo is not None
+
+
+def test_recipients_are_de_duplicated(session, people):
+    a, b = people[0].id, people[1].id
+    record(session, [a, b, a, b, a])
+    assert sorted(r.recipient_id for r in stored(session)) == sorted([a, b])
+
+
+def test_recording_the_same_notice_again_inserts_nothing(session, people):
+    ids = [p.id for p in people]
+    record(session, ids)
+    first = [(r.id, r.recipient_id) for r in stored(session)]
+    record(session, ids)
+    record(session, list(reversed(ids)))
+    assert [(r.id, r.recipient_id) for r in stored(session)] == first
+    assert total(session) == len(ids)
+
+
+def test_recording_again_with_a_new_recipient_adds_only_them(session, people):
+    first, second, third = (p.id for p in people[:3])
+    record(session, [first, second])
+    record(session, [first, second, third])
+    assert sorted(r.recipient_id for r in stored(session)) == sorted([first, second, third])
+
+
+def test_a_different_occurrence_is_recorded_again(session, people):
+    ids = [p.id for p in people[:2]]
+    record(session, ids, occurrence="v1")
+    record(session, ids, occurrence="v2")
+    record(session, ids, occurrence="v2")
+    assert sorted((r.recipient_id, r.occurrence) for r in stored(session)) == sorted(
+        (i, v) for i in ids for v in ("v1", "v2"))
+
+
+@pytest.mark.parametrize("change", [{"kind": "meeting_cancelled"}, {"subject": "meeting:14"}, {"channel": "email"}])
+def test_each_part_of_the_key_tells_notices_apart(session, people, change):
+    ids = [people[0].id]
+    record(session, ids)
+    record(session, ids, **change)
+    record(session, ids, **change)
+    assert total(session) == 2
+
+
+def test_record_returns_how_many_were_new(request, session, people):
+    a, b, c = (p.id for p in people[:3])
+    assert record(session, [a, b, a]) == 2
+    assert record(session, [a, b]) == 0  # the same notice again
+    assert record(session, [a, b, c]) == 1  # only c is new
+    assert record(session, [a, b], occurrence="v2") == 2  # a new change
+    assert total(session) == 5
+
+
+def test_no_recipients_records_nothing_and_returns_0(session, people):
+    assert record(session, []) == 0
+    assert record(session, iter(())) == 0
+    assert total(session) == 0
+
+
+def test_a_repeat_does_not_change_the_existing_row(session, people):
+    ids = [people[0].id]
+    record(session, ids)
+    [row] = stored(session)
+    row.status = DeliveryStatus.SENT
+    row.attempts = 1
+    session.flush()
+    later = DUE + timedelta(days=1)
+    deliveries.record(session, "meeting_moved", "meeting:13", "v1", ids, {"text": "other"}, due_at=later)
+    [row] = stored(session)
+    assert row.status is DeliveryStatus.SENT and row.attempts == 1
+    assert row.due_at == DUE and row.payload["text"] == NOTICE.text
+
+
+def test_recipients_may_be_any_iterable(session, people):
+    record(session, (p.id for p in people))
+    assert sorted(r.recipient_id for r in stored(session)) == sorted(p.id for p in people)
+
+
+def test_the_payload_round_trips_to_a_reply(session, people):
+    record(session, [people[0].id])
+    [row] = stored(session)
+    assert isinstance(row.payload, dict)
+    again = Reply.from_data(row.payload)
+    assert again == NOTICE
+    assert again.plain_text() == NOTICE.plain_text()
+
+
+def test_a_reply_with_only_text_round_trips(session, people):
+    deliveries.record(session, "announcement", "news:1", "once", [people[0].id], Reply("Hello").to_data(), due_at=DUE)
+    [row] = stored(session, "news:1")
+    assert Reply.from_data(row.payload) == Reply("Hello")
+
+
+def test_for_subject_lists_that_subjects_rows(session, people):
+    ids = [p.id for p in people[:2]]
+    record(session, ids, subject="meeting:13")
+    record(session, ids, subject="meeting:14")
+    rows = deliveries.for_subject(session, "meeting:14")
+    assert len(rows) == 2 and {r.subject for r in rows} == {"meeting:14"}
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    assert deliveries.for_subject(session, "meeting:99") == []
+
+
+def test_the_database_enforces_the_unique_key(session, people):
+    record(session, [people[0].id])
+    session.add(Delivery(kind="meeting_moved", subject="meeting:13", occurrence="v1", recipient_id=people[0].id,
+                         channel="direct", payload={}, due_at=DUE, status=DeliveryStatus.PENDING))
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.flush()
