@@ -8,15 +8,17 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event as VEvent
 from sqlalchemy.orm import Session
 
 from bot.messages import Action, Attachment, Reply
 from handlers.base import Context, needs_partner, quote
+from handlers.events import find_event
 from handlers.groups import find_group
-from handlers.meetings import closed_group, when_text
+from handlers.meetings import closed_group, find_meeting, when_text
 from storage import meetings as meeting_queries
-from storage.models import Group, Meeting, MeetingStatus
+from storage import events as event_queries
+from storage.models import Event, EventStatus, Group, Meeting, MeetingStatus
 from storage.wallclock import to_utc
 
 PRODID = "-//Kent Connects//Kent Connects Bot//EN"
@@ -24,8 +26,6 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 EVENTS_CALENDAR_NAME = "Kent Connects events"
 # A feed keeps recent meetings, so that a subscriber still sees one that was just moved or cancelled.
 FEED_PAST = timedelta(days=90)
-# Meeting ids are PostgreSQL INTEGERs: a longer number cannot be one, and must not reach the query.
-MAX_MEETING_ID = 2**31 - 1
 
 _MEETING_NUMBER = re.compile(r"^(?:meeting\s*)?(?:number\s*|no\.?\s*)?#?\s*(?P<number>\d+)$")
 
@@ -72,6 +72,28 @@ def meeting_entry(meeting: Meeting) -> CalendarEntry:
     )
 
 
+def event_entry(event: Event) -> CalendarEntry:
+    cancelled = event.status is EventStatus.CANCELLED
+    parts = ["This event is cancelled."] if cancelled else []
+    parts += [p for p in (event.theme, event.description) if p]
+    if event.speakers:
+        parts.append("Speakers: " + event.speakers)
+    parts.append(f"Kent Connects event {event.id}: register in the Kent Connects bot with “register {event.id}”.")
+    return CalendarEntry(
+        uid=f"event-{event.id}@kentconnects",
+        sequence=event.sequence or 0,
+        start_local=event.start_local,
+        end_local=event.end_local,
+        zone=event.timezone,
+        summary=f"Kent Connects: {event.title}",
+        description="\n\n".join(parts),
+        cancelled=cancelled,
+        # The joining link goes to registrants only, never into a public feed.
+        place=event.venue,
+        last_modified=event.updated_at,
+    )
+
+
 def _meeting_description(meeting: Meeting) -> str:
     parts = []
     if meeting.status is MeetingStatus.CANCELLED:
@@ -99,8 +121,8 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(timezone.utc)
 
 
-def _event(entry: CalendarEntry, now: datetime) -> Event:
-    event = Event()
+def _event(entry: CalendarEntry, now: datetime) -> VEvent:
+    event = VEvent()
     event.add("uid", entry.uid)
     event.add("sequence", entry.sequence)
     event.add("dtstamp", _utc(now))
@@ -161,15 +183,14 @@ def group_feed(session: Session, group: Group, now: datetime) -> bytes:
     return meetings_calendar(_feed_meetings(session, group, now), group.name, now)
 
 
-def public_events_feed(session: Session, now: datetime) -> bytes:
-    """The public business transformation events as a calendar feed.
+def _feed_events(session: Session, now: datetime) -> list[Event]:
+    since = now - FEED_PAST
+    return [e for e in event_queries.all_events(session) if e.starts_at_utc >= since]
 
-    Events are not stored yet (the events issue adds the `event` table), so this is a valid,
-    empty calendar named "Kent Connects events" for now. That issue only has to fill `entries`
-    with one CalendarEntry per public event (UID f"event-{id}@kentconnects", never reused).
-    """
-    entries: list[CalendarEntry] = []
-    return calendar_file(entries, EVENTS_CALENDAR_NAME, now)
+
+def public_events_feed(session: Session, now: datetime) -> bytes:
+    """The business transformation events from 90 days ago onward, cancelled ones marked."""
+    return calendar_file((event_entry(e) for e in _feed_events(session, now)), EVENTS_CALENDAR_NAME, now)
 
 
 def meeting_file(meeting: Meeting, now: datetime) -> bytes:
@@ -195,6 +216,23 @@ def calendar(ctx: Context, target: str) -> Reply:
     number = _MEETING_NUMBER.match(words.lower())
     if number:
         return _meeting_calendar(ctx, number["number"])
+    if words.lower() in ("events", "all events", "of events"):
+        return Reply(
+            "Here are the Kent Connects events as a calendar file, events.ics.",
+            title="Events calendar", footer=IMPORT_HELP,
+            attachment=Attachment("events.ics", CONTENT_TYPE, public_events_feed(ctx.session, ctx.now)),
+        )
+    if words.lower().startswith("event "):
+        found_event = find_event(ctx, words[6:], upcoming_only=False)
+        if isinstance(found_event, Reply):
+            return found_event
+        filename = f"event-{found_event.id}.ics"
+        return Reply(
+            f"Here is {found_event.title} (event {found_event.id}) as a calendar file, {filename}.",
+            title=found_event.title, footer=IMPORT_HELP,
+            attachment=Attachment(filename, CONTENT_TYPE,
+                                  calendar_file([event_entry(found_event)], found_event.title, ctx.now)),
+        )
     found = find_group(ctx, words)
     if isinstance(found, Reply):
         return found
@@ -231,23 +269,10 @@ def _group_calendar(ctx: Context, group: Group) -> Reply:
     )
 
 
-def _unknown_meeting(number: str) -> Reply:
-    # Also the answer for a closed group's meeting, so that a number gives nothing away.
-    return Reply(
-        f"I can't find meeting {quote(number)}. Meeting numbers are shown in the lists of "
-        "meetings: say “meetings” to see the ones coming up.",
-        actions=(Action("Meetings", "meetings"),),
-    )
-
-
 def _meeting_calendar(ctx: Context, digits: str) -> Reply:
-    number = digits.lstrip("0") or "0"
-    meeting_id = int(number) if len(number) <= 10 else None
-    if meeting_id is None or not 0 < meeting_id <= MAX_MEETING_ID:
-        return _unknown_meeting(number)
-    meeting = ctx.session.get(Meeting, meeting_id)
-    if meeting is None or not ctx.caller.may_see(meeting.group):
-        return _unknown_meeting(number)
+    meeting = find_meeting(ctx, digits)
+    if isinstance(meeting, Reply):
+        return meeting
     lead = (
         f"Here is meeting {meeting.id} ({meeting.group.name}), on {when_text(ctx, meeting)}, as a "
         f"calendar file: meeting-{meeting.id}.ics."

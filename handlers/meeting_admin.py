@@ -10,7 +10,7 @@ from handlers.base import Caller, Context, needs_partner
 from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
 from handlers.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
-from handlers.meetings import when_text
+from handlers.meetings import find_meeting, when_text
 from handlers.recurrence import Repeat, parse_repeat
 from handlers.when import DateError, format_day, looks_like_time_range, parse_day, parse_time, parse_time_range
 from storage import deliveries
@@ -173,9 +173,9 @@ def schedule(ctx: Context, group: Optional[str] = None) -> Reply:
 
 def _managed_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
     """The meeting with this number, if the caller may change it; else the reply saying why not."""
-    meeting = meeting_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
-    if meeting is None or not ctx.caller.may_see(meeting.group):
-        return Reply(f"I can't find meeting {number[:12]}. The numbers are shown by `meetings GROUP`.")
+    meeting = find_meeting(ctx, number)
+    if isinstance(meeting, Reply):
+        return meeting
     if not may_manage(ctx.caller, meeting.group):
         return Reply(_not_yours(meeting.group))
     if meeting.status is MeetingStatus.CANCELLED:
@@ -266,7 +266,7 @@ def move_help(ctx: Context, words: str = "") -> Reply:
 
 
 def _read_meeting(text: str, ctx: Context, values: Values) -> dict[str, Any]:
-    found = _managed_meeting(ctx, text.strip().lstrip("#").removeprefix("meeting").strip())
+    found = _managed_meeting(ctx, text)
     if isinstance(found, Reply):
         raise FieldError(found.text)
     return {"id": found.id, "label": f"{found.group.name}: {when_text(ctx, found)} (meeting {found.id})"}

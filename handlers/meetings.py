@@ -1,10 +1,10 @@
 """When the groups meet: `meetings [GROUP]`, `next GROUP meeting`, `my meetings`, `meetings in MONTH`."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from bot.messages import Action, Item, Reply, field_list
-from handlers.base import Context, needs_partner
+from handlers.base import Context, needs_partner, quote
 from handlers.groups import find_group
 from handlers.when import DateError, meeting_span, parse_period
 from storage import groups as group_queries
@@ -20,6 +20,30 @@ def closed_group(group: Group) -> Reply:
         "the Partnership Office.",
         actions=(Action("Open groups", "groups"),),
     )
+
+
+# Meeting ids are PostgreSQL INTEGERs: a longer number cannot be one, and must not reach the query.
+MAX_MEETING_ID = 2**31 - 1
+
+
+def unknown_meeting(number: str) -> Reply:
+    # Also the answer for a closed group's meeting, so that a number gives nothing away.
+    return Reply(
+        f"I can't find meeting {quote(number[:12])}. Meeting numbers are shown in the lists of "
+        "meetings: say `meetings GROUP` to see them.",
+        actions=(Action("Meetings", "meetings"),),
+    )
+
+
+def find_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
+    """The meeting with this number, if the caller may see it; else the "can't find" reply."""
+    digits = number.strip().lower().removeprefix("meeting").strip().lstrip("#").lstrip("0") or "0"
+    if not digits.isdigit() or not 0 < int(digits[:11]) <= MAX_MEETING_ID:
+        return unknown_meeting(number.strip())
+    meeting = meeting_queries.get(ctx.session, int(digits))
+    if meeting is None or not ctx.caller.may_see(meeting.group):
+        return unknown_meeting(digits)
+    return meeting
 
 
 def when_text(ctx: Context, meeting: Meeting) -> str:

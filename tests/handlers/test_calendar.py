@@ -21,7 +21,7 @@ from handlers.base import Context
 from handlers.people import resolve_caller
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
-from storage.models import Meeting, MeetingSeries, MeetingStatus
+from storage.models import Event, Meeting, MeetingSeries, MeetingStatus
 from tests.conftest import ADMIN, NOW, ZONE
 
 UTC = timezone.utc
@@ -222,15 +222,24 @@ def test_group_feed_refuses_a_restricted_group(session):
         calendar_handlers.group_feed(session, leadership, NOW)
 
 
-def test_public_events_feed_is_an_empty_valid_calendar(session):
+def test_public_events_feed_has_the_events_from_90_days_ago_without_joining_links(session):
     content = calendar_handlers.public_events_feed(session, NOW)
     cal = parse(content)
     assert cal.name == "VCALENDAR"
     assert str(cal["X-WR-CALNAME"]) == "Kent Connects events"
     assert str(cal["PRODID"]) == "-//Kent Connects//Kent Connects Bot//EN"
     assert str(cal["METHOD"]) == "PUBLISH"
-    assert list(cal.walk("VEVENT")) == []
-    assert recurring_ical_events.of(cal).between(*WINDOW) == []
+    stored = {e.id: e for e in session.execute(select(Event)).scalars()
+              if e.starts_at_utc >= NOW - timedelta(days=90)}
+    assert stored, "the demo has an upcoming event"
+    found = {str(v["UID"]): v for v in cal.walk("VEVENT")}
+    assert set(found) == {f"event-{i}@kentconnects" for i in stored}
+    for event_id, event in stored.items():
+        vevent = found[f"event-{event_id}@kentconnects"]
+        assert vevent["DTSTART"].dt.astimezone(timezone.utc) == event.starts_at_utc
+        assert event.title in str(vevent["SUMMARY"])
+        assert "URL" not in vevent and "meet.example.org" not in content.decode()
+    assert len(recurring_ical_events.of(cal).between(*WINDOW)) == len(stored)
 
 
 def test_meeting_file_is_a_one_meeting_calendar(session):
