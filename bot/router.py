@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
 from handlers import (
+    assessment,
+    business_cases,
     calendar,
     conversation,
     event_admin,
@@ -42,7 +44,9 @@ class Route:
 
 
 def _r(pattern: str, handler: Handler, catch_all: bool = False) -> Route:
-    return Route(re.compile(pattern), handler, catch_all)
+    # Matching ignores case, but what a pattern captures keeps the person's own capitals
+    # (an idea's title, a decline reason, an event's venue).
+    return Route(re.compile(pattern, re.IGNORECASE), handler, catch_all)
 
 
 _G = r"(?:the\s+)?(?P<group>.+?)"  # a group's name, "the" optional
@@ -76,6 +80,22 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
     _r(rf"^(?:(?:which|what) )?meetings are (?:there )?(?:in|on)\s+{_P}$", meetings.meetings_in),
     _r(rf"^(?:what'?s on|what is on)\s+(?:in|on)?\s*{_P}$", meetings.meetings_in),
+    _r(r"^(?:idea|ideas?\s+form|new idea|new business case|submit an? (?:idea|business case)|propose an? idea|i have an idea)$", business_cases.new_idea),
+    _r(r"^(?:new idea|new business case|submit an? (?:idea|business case))\s*:?\s+(?P<title>.+)$", business_cases.new_idea),
+    _r(r"^(?:ideas|business cases|cases|list ideas|list business cases)(?:\s+(?P<which>.+))?$", business_cases.list_cases),
+    _r(r"^(?P<which>my) (?:ideas|business cases|cases)$", business_cases.list_cases),
+    _r(r"^(?:review|(?:cases|ideas) to (?:review|assess))$", assessment.review),
+    _r(r"^assess\s+(?:case\s+)?(?P<target>.+)$", assessment.assess),
+    _r(r"^approve\s+(?:case\s+)?(?P<target>.+?)\s+(?:for\s+|with\s+|at\s+)?(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)$", assessment.approve),
+    _r(r"^approve\b(?P<words>.*)$", assessment.approve_help, catch_all=True),
+    _r(r"^decline\s+(?:case\s+)?(?P<target>\d+)(?:\s*[:,-]\s*|\s+because\s+|\s+)?(?P<reason>.*)$", assessment.decline),
+    _r(r"^decline\s+(?:case\s+)?(?P<target>.+?)(?:\s*[:,]\s*|\s+because\s+|\s+reason:?\s+)(?P<reason>.+)$", assessment.decline),
+    _r(r"^(?:start delivery(?: of)?|in delivery|delivering)\s+(?:case\s+)?(?P<target>.+)$", assessment.start_delivery),
+    _r(r"^outcome\s+(?:of\s+)?(?:case\s+)?(?P<target>\d+)(?:\s*[:,-]\s*|\s+)?(?P<text>.*)$", assessment.outcome),
+    _r(r"^(?:fund|the fund|development fund|the development fund|fund balance|(?:what is|what's) (?:in )?the fund(?: balance)?)$", assessment.fund),
+    _r(r"^fund (?:add|contribution)\s+(?P<partner>.+?)\s+(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)(?:\s+(?:for\s+)?(?P<year>\d{4}(?:/\d{2})?))?$", assessment.add_contribution),
+    _r(r"^fund (?:spend|spent)\s+(?:case\s+)?(?P<target>\d+)\s+(?P<amount>.+)$", assessment.record_spend),
+    _r(r"^(?:idea|case|business case)\s+(?P<target>.+)$", business_cases.show_case),
     _r(r"^(?:calendar|ics|ical|icalendar|calendar file)\s+(?:file\s+)?(?:for\s+|of\s+)?(?:the\s+)?(?P<target>.+)$", calendar.calendar),
     _r(r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$", meeting_admin.schedule),
     _r(rf"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?(?:\s+(?:for|of|with))?\s+{_G}(?:\s+(?:group|meetings?))?$", meeting_admin.schedule),
@@ -92,13 +112,6 @@ ROUTES: tuple[Route, ...] = (
 
 # Words of features still being built: a clear answer instead of "I don't understand".
 COMING = {
-    "idea": "business cases for the development fund",
-    "ideas": "business cases for the development fund",
-    "review": "business cases for the development fund",
-    "approve": "business cases for the development fund",
-    "decline": "business cases for the development fund",
-    "outcome": "business cases for the development fund",
-    "fund": "the development fund",
     "remind": "reminders",
     "reminders": "reminders",
     "announce": "announcements",
@@ -110,19 +123,21 @@ COMING = {
 VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
     "meetings in", "calendar", "schedule", "move", "cancel meeting", "events", "event", "register",
-    "unregister", "my events", "past events", "attendees", "create event", "edit event", *COMING,
+    "unregister", "my events", "past events", "attendees", "create event", "edit event", "idea", "ideas",
+    "review", "approve", "decline", "outcome", "fund", *COMING,
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.
 COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my meetings", "events", "my events",
-                     "past events"}
+                     "past events", "idea", "ideas", "review", "fund"}
 
 _POLITE = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay)\b[\s,!]*)?(?:(?:please|pls|kindly|can you|could you|would you|will you|"
-    r"can i|could i|i'd like to|i would like to|i want to|tell me|show me|list|give me|the)\s+)*"
+    r"can i|could i|i'd like to|i would like to|i want to|tell me|show me|list|give me|the)\s+)*",
+    re.IGNORECASE,
 )
-_TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$")
-_GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$")
+_TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$", re.IGNORECASE)
 
 
 def _without_symbols(text: str) -> str:
@@ -131,9 +146,10 @@ def _without_symbols(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    text = " ".join(_without_symbols(unicodedata.normalize("NFKC", text)).split()).lower()
+    """Tidy words for matching: spacing, emoji, `/kc`, politeness and end punctuation go; case stays."""
+    text = " ".join(_without_symbols(unicodedata.normalize("NFKC", text)).split())
     text = text.replace("’", "'").replace("‘", "'")
-    text = re.sub(r"^/?kc\b\s*", "", text)
+    text = re.sub(r"^/?kc\b\s*", "", text, flags=re.IGNORECASE)
     text = _TRAILING.sub("", text)
     if _GREETING.match(text):
         return text
@@ -174,8 +190,8 @@ def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[R
     found = match(words)
     if found:
         return found[0], found[1], None
-    first = words.split(" ", 1)[0]
-    padded = f" {words} "
+    first = words.split(" ", 1)[0].lower()
+    padded = f" {words.lower()} "
     for phrase in sorted(COMING, key=len, reverse=True):
         if f" {phrase} " in padded:
             return None, {}, Reply(

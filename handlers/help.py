@@ -20,12 +20,23 @@ PARTNER_STAFF = (
     ("event EVENT", "an event's details, by number or part of its title, e.g. `event future workplaces`"),
     ("register EVENT / unregister EVENT", "book or give up a place (`register 3 online`); full events have a waitlist"),
     ("my events", "the events you're registered for"),
+    ("idea", "submit a business case to the development fund; I ask the details step by step"),
+    ("ideas [mine|approved|GROUP] / idea CASE", "the business cases, and one case's details and history"),
+    ("fund", "the development fund: balance, contributions, awards and spending by year"),
+)
+BOARD = (
+    ("review", "the business cases waiting for assessment"),
+    ("assess CASE", "mark a case as under assessment"),
+    ("approve CASE AMOUNT / decline CASE REASON", "decide; the submitter is told"),
+    ("in delivery CASE / outcome CASE TEXT", "follow a funded case to its outcome (`learning: ...` for shared learning)"),
 )
 ADMINS = (
     ("create event", "a new event; I ask the details step by step"),
     ("edit event EVENT FIELD VALUE", "e.g. `edit event 3 places in person 60` or `edit event 3 venue Sessions House`"),
     ("cancel event EVENT", "cancel it; registrants are told"),
     ("attendees EVENT", "who is coming, by partner and format, with a CSV file"),
+    ("fund add PARTNER AMOUNT [YEAR]", "record a partner's contribution, e.g. `fund add Medway £5,000 2026/27`"),
+    ("fund spent CASE AMOUNT", "record what a funded case has spent"),
 )
 CHAIRS = (
     ("schedule GROUP", "a one-off meeting or a series (quarterly by default); I ask the details step by step"),
@@ -57,6 +68,8 @@ def help(ctx: Context) -> Reply:  # noqa: A001 - the command's name
         actions = (Action("Groups", "groups"),)
     if caller.chairs_any or caller.is_admin:
         items.append(_section("Chairs and the Partnership Office", CHAIRS))
+    if caller.is_board:
+        items.append(_section("The Leadership Board", BOARD))
     if caller.is_admin:
         items.append(_section("The Partnership Office", ADMINS))
     return Reply(lead, title="Kent Connects Bot", items=tuple(items), footer=footer, actions=actions)

@@ -15,7 +15,19 @@ from sqlalchemy.orm import Session
 from storage import groups as group_queries
 from storage.meetings import add_series
 from storage import events as event_queries
-from storage.models import Event, EventFormat, EventStatus, MeetingSeries, MeetingStatus
+from storage.cases import financial_year
+from storage.models import (
+    BusinessCase,
+    CaseStatus,
+    Event,
+    EventFormat,
+    EventStatus,
+    FundEntry,
+    FundEntryKind,
+    MeetingSeries,
+    MeetingStatus,
+    Partner,
+)
 from storage.seed import PARTNERS_FILE, SeedSummary, load_data, load_file
 
 DEMO_USER = "demo@kent.gov.uk"
@@ -93,6 +105,8 @@ def load_demo(session: Session, today: date, zone: str) -> SeedSummary:
             status=MeetingStatus.SCHEDULED,
         )
         add_series(session, series, until_local=first + timedelta(days=400))
+    if session.execute(select(FundEntry.id).limit(1)).first() is None:
+        _add_fund_demo(session, today)
     if session.execute(select(Event.id).limit(1)).first() is None:
         for title, theme, days, start, end, kind, in_person, online in DEMO_EVENTS:
             day = today + timedelta(days=days)
@@ -132,3 +146,31 @@ def _has_series(session: Session, group_id: int) -> bool:
 def _add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     return day.replace(year=day.year + month_index // 12, month=month_index % 12 + 1)
+
+
+DEMO_CONTRIBUTION_PENCE = 5_000 * 100  # invented: the real subscription amounts are not public
+
+
+def _add_fund_demo(session: Session, today: date) -> None:
+    """Invented contributions for this financial year, and one funded, completed demo case."""
+    year = financial_year(today)
+    for partner in session.execute(select(Partner)).scalars():
+        session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=year, amount_pence=DEMO_CONTRIBUTION_PENCE,
+                              partner_id=partner.id, note="demo figure"))
+    gis = group_queries.group_by_slug(session, "gis")
+    case = BusinessCase(
+        title="County-wide GovRoam roll-out",
+        problem="Staff visiting other partners' sites cannot get onto the network.",
+        proposal="Roll out GovRoam roaming network access across partner sites. (Demo case with invented figures, "
+                 "after a project the fund really supported.)",
+        benefiting_partners=["all"], benefiting_groups=[], sponsor_group=gis,
+        estimated_cost_pence=20_000 * 100, timescale="6 months", contact="pmo.demo@kent.gov.uk",
+        status=CaseStatus.COMPLETED, awarded_pence=18_000 * 100,
+        outcome="GovRoam is available at partner sites across Kent.",
+        shared_learning="Agree the network changes with every partner's IT team early.",
+    )
+    session.add(case)
+    session.flush()
+    session.add(FundEntry(kind=FundEntryKind.AWARD, year=year, amount_pence=18_000 * 100, case_id=case.id,
+                          note="demo figure"))
+    session.flush()

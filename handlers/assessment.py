@@ -1,0 +1,241 @@
+"""The Leadership Board decides on business cases; the Partnership Office keeps the fund's ledger."""
+from __future__ import annotations
+
+from typing import Optional
+
+from bot.messages import Action, Field, Item, Reply, field_list
+from handlers.base import Context, needs_partner, partner_staff_only
+from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
+from handlers.money import MoneyError, format_pence, parse_pounds
+from handlers.names import resolve
+from handlers.when import format_day
+from storage import cases as case_queries
+from storage import people as people_queries
+from storage.models import BusinessCase, CaseStatus, FundEntry, FundEntryKind
+
+AWAITING = (CaseStatus.SUBMITTED, CaseStatus.UNDER_ASSESSMENT)
+FUNDED = (CaseStatus.APPROVED, CaseStatus.IN_DELIVERY)
+
+
+def _board_only(ctx: Context) -> Optional[Reply]:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    if not ctx.caller.is_board:
+        return Reply("Only members of the Leadership Board can assess business cases. You can follow them "
+                     "with `ideas` and `idea CASE`.")
+    return None
+
+
+def _admins_only(ctx: Context) -> Optional[Reply]:
+    refusal = needs_partner(ctx)
+    if refusal:
+        return refusal
+    if not ctx.caller.is_admin:
+        return Reply("Only the Partnership Office can record money in the development fund.")
+    return None
+
+
+def _when(ctx: Context, case: BusinessCase, status: CaseStatus) -> str:
+    last = next((c for c in reversed(case.history) if c.to_status is status), None)
+    return f" on {format_day(last.at.astimezone(ctx.zone))}" if last else ""
+
+
+def _not_now(ctx: Context, case: BusinessCase, wanted: str) -> Reply:
+    """Why the case cannot be `wanted` in its present state."""
+    state = STATUS_NAMES[case.status]
+    if case.status is CaseStatus.APPROVED and wanted == "approved":
+        return Reply(f"{label(case)} is already approved, for {format_pence(case.awarded_pence or 0)}"
+                     f"{_when(ctx, case, CaseStatus.APPROVED)}. Nothing has changed.")
+    if case.status is CaseStatus.DECLINED:
+        return Reply(f"{label(case)} was declined{_when(ctx, case, CaseStatus.DECLINED)}, so it can't be {wanted}. "
+                     "Its submitter can put forward a new case.")
+    return Reply(f"{label(case)} is {state}, so it can't be {wanted} now.")
+
+
+def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: str):
+    refusal = _board_only(ctx)
+    if refusal:
+        return refusal
+    found = find_case(ctx, target)
+    if isinstance(found, Reply):
+        return found
+    case_queries.lock(ctx.session, found)  # two Board members deciding at once: one wins
+    if found.status not in allowed:
+        return _not_now(ctx, found, wanted)
+    return found
+
+
+def review(ctx: Context) -> Reply:
+    refusal = _board_only(ctx)
+    if refusal:
+        return refusal
+    waiting = case_queries.find(ctx.session, AWAITING)
+    if not waiting:
+        return Reply("No business cases are waiting for assessment.")
+    balance = case_queries.balance(ctx.session)
+    items = []
+    for case in reversed(waiting):  # oldest first: first come, first assessed
+        item = case_item(ctx, case)
+        items.append(Item(item.title, item.text, item.fields, (
+            Action("Details", f"idea {case.id}"),
+            Action(f"Approve {format_pence(case.estimated_cost_pence)}", f"approve {case.id} {format_pence(case.estimated_cost_pence)}", "primary"),
+        )))
+    return Reply(
+        f"{len(waiting)} business case{'s' if len(waiting) != 1 else ''} waiting, oldest first. "
+        f"The fund's balance is {format_pence(balance)}.",
+        title="Cases to assess", items=tuple(items),
+        footer="Say `assess CASE` to mark one under assessment, `approve CASE AMOUNT`, or `decline CASE REASON`.",
+    )
+
+
+def assess(ctx: Context, target: str) -> Reply:
+    case = _decide(ctx, target, (CaseStatus.SUBMITTED,), "put under assessment")
+    if isinstance(case, Reply):
+        return case
+    step = case_queries.change(ctx.session, case, CaseStatus.UNDER_ASSESSMENT, ctx.caller.person, at=ctx.now)
+    notify_submitter(ctx, case, step.id, f"The Leadership Board is assessing {label(case)}.")
+    return Reply(f"{label(case)} is now under assessment. Its submitter is told.")
+
+
+def approve(ctx: Context, target: str, amount: str) -> Reply:
+    case = _decide(ctx, target, AWAITING, "approved")
+    if isinstance(case, Reply):
+        return case
+    try:
+        pence = parse_pounds(amount)
+    except MoneyError as exc:
+        return Reply(f"{exc} e.g. `approve {case.id} £20,000`.")
+    case_queries.lock_fund(ctx.session)
+    balance = case_queries.balance(ctx.session)
+    if pence > balance:
+        return Reply(f"The fund can't cover that: awarding {format_pence(pence)} to {label(case)} would need "
+                     f"{format_pence(pence - balance)} more than its balance of {format_pence(balance)}. Nothing was changed.",
+                     actions=(Action("The fund", "fund"),))
+    case.awarded_pence = pence
+    step = case_queries.change(ctx.session, case, CaseStatus.APPROVED, ctx.caller.person,
+                               note=f"awarded {format_pence(pence)}", at=ctx.now)
+    ctx.session.add(FundEntry(kind=FundEntryKind.AWARD, year=case_queries.financial_year(ctx.now.astimezone(ctx.zone).date()),
+                              amount_pence=pence, case_id=case.id, recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    notify_submitter(ctx, case, step.id, f"Good news: the Leadership Board approved {label(case)} and awarded "
+                                         f"{format_pence(pence)} from the development fund.")
+    return Reply(f"Approved {label(case)}: {format_pence(pence)} awarded. The fund's balance is now "
+                 f"{format_pence(balance - pence)}. Its submitter is told.")
+
+
+def approve_help(ctx: Context, words: str = "") -> Reply:
+    return Reply("To approve a case, give its number and the amount awarded: `approve CASE AMOUNT`, "
+                 "e.g. `approve 3 £20,000`.")
+
+
+def decline(ctx: Context, target: str, reason: str = "") -> Reply:
+    reason = " ".join(reason.split())
+    if not reason:
+        return Reply("Please give the reason, which the submitter will see: `decline CASE REASON`.")
+    case = _decide(ctx, target, AWAITING, "declined")
+    if isinstance(case, Reply):
+        return case
+    case.decline_reason = reason
+    step = case_queries.change(ctx.session, case, CaseStatus.DECLINED, ctx.caller.person, note=reason, at=ctx.now)
+    notify_submitter(ctx, case, step.id, f"The Leadership Board declined {label(case)}. The reason given: {reason}")
+    return Reply(f"Declined {label(case)}. Its submitter is told the reason.")
+
+
+def start_delivery(ctx: Context, target: str) -> Reply:
+    case = _decide(ctx, target, (CaseStatus.APPROVED,), "put in delivery")
+    if isinstance(case, Reply):
+        return case
+    step = case_queries.change(ctx.session, case, CaseStatus.IN_DELIVERY, ctx.caller.person, at=ctx.now)
+    notify_submitter(ctx, case, step.id, f"{label(case)} is now in delivery.")
+    return Reply(f"{label(case)} is now in delivery.")
+
+
+def outcome(ctx: Context, target: str, text: str = "") -> Reply:
+    text = text.strip()
+    if not text:
+        return Reply("Please give the outcome: `outcome CASE TEXT` (add `learning: ...` for the shared learning).")
+    case = _decide(ctx, target, FUNDED, "completed")
+    if isinstance(case, Reply):
+        return case
+    result, _, learning = text.partition("learning:")
+    case.outcome = result.strip().rstrip(".;,") or text
+    case.shared_learning = learning.strip() or None
+    step = case_queries.change(ctx.session, case, CaseStatus.COMPLETED, ctx.caller.person, note="outcome reported",
+                               at=ctx.now)
+    notify_submitter(ctx, case, step.id, f"{label(case)} is completed; its outcome is reported to the Leadership Group.")
+    return Reply(f"{label(case)} is completed, with its outcome{' and shared learning' if case.shared_learning else ''} "
+                 "recorded for the Leadership Group.")
+
+
+# --- the fund ----------------------------------------------------------------------------------
+
+@partner_staff_only
+def fund(ctx: Context) -> Reply:
+    years = case_queries.totals_by_year(ctx.session)
+    balance = case_queries.balance(ctx.session)
+    items = tuple(
+        Item(
+            title=case_queries.year_label(year),
+            fields=(Field("Contributed", format_pence(t.contributed)), Field("Awarded", format_pence(t.awarded)),
+                    Field("Spent", format_pence(t.spent))),
+        )
+        for year, t in years.items()
+    )
+    return Reply(
+        f"The development fund's balance is {format_pence(balance)} (contributions less awards).",
+        title="Development fund", items=items,
+        footer=None if years else "Nothing is recorded in the fund yet.",
+        actions=(Action("Funded cases", "ideas funded"),),
+    )
+
+
+def _year(ctx: Context, words: Optional[str]) -> Optional[int]:
+    if not words:
+        return case_queries.financial_year(ctx.now.astimezone(ctx.zone).date())
+    first = words.strip().split("/")[0]
+    return int(first) if first.isdigit() and 2000 <= int(first) <= 2100 else None
+
+
+def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str] = None) -> Reply:
+    refusal = _admins_only(ctx)
+    if refusal:
+        return refusal
+    partners = people_queries.list_partners(ctx.session)
+    found = resolve(partner, [(p, [p.name, p.short_name, p.slug]) for p in partners]).found
+    if found is None:
+        return Reply(f"I don't know a partner called “{partner[:40]}”.")
+    try:
+        pence = parse_pounds(amount)
+    except MoneyError as exc:
+        return Reply(str(exc))
+    fy = _year(ctx, year)
+    if fy is None:
+        return Reply("Give the financial year as e.g. 2026/27.")
+    ctx.session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=fy, amount_pence=pence, partner_id=found.id,
+                              recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    ctx.session.flush()
+    return Reply(f"Recorded {format_pence(pence)} from {found.name} for {case_queries.year_label(fy)}. The fund's "
+                 f"balance is now {format_pence(case_queries.balance(ctx.session))}.")
+
+
+def record_spend(ctx: Context, target: str, amount: str) -> Reply:
+    refusal = _admins_only(ctx)
+    if refusal:
+        return refusal
+    found = find_case(ctx, target)
+    if isinstance(found, Reply):
+        return found
+    if found.status not in (*FUNDED, CaseStatus.COMPLETED):
+        return Reply(f"{label(found)} is {STATUS_NAMES[found.status]}: only funded cases spend from the fund.")
+    try:
+        pence = parse_pounds(amount)
+    except MoneyError as exc:
+        return Reply(str(exc))
+    spent = case_queries.spent_on(ctx.session, found)
+    if spent + pence > (found.awarded_pence or 0):
+        return Reply(f"That would take {label(found)}'s spending to {format_pence(spent + pence)}, more than its "
+                     f"award of {format_pence(found.awarded_pence or 0)}. Nothing was recorded.")
+    ctx.session.add(FundEntry(kind=FundEntryKind.SPEND, year=_year(ctx, None), amount_pence=pence, case_id=found.id,
+                              recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    return Reply(f"Recorded {format_pence(pence)} spent by {label(found)}: {format_pence(spent + pence)} of "
+                 f"{format_pence(found.awarded_pence or 0)} so far.")
