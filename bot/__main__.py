@@ -12,6 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import ConfigError, Settings
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
+from bot.senders import ConsoleSender
+from bot.worker import Worker
 from storage import db, seed
 from storage.demo import DEMO_USER, load_demo
 
@@ -47,14 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if command == "console" else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick is noise
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    if command in ("serve", "worker"):
-        print(f"`{command}` is not yet available: it arrives with the Slack, Teams and reminders "
-              "features. Use `python -m bot` to chat in the terminal.", file=sys.stderr)
+    if command == "serve":
+        print("`serve` is not yet available: it arrives with the Slack and Teams features. Use "
+              "`python -m bot` to chat in the terminal, and `python -m bot worker` for reminders.", file=sys.stderr)
         return 1
     runtime = build(settings)
     try:
@@ -83,6 +86,10 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
             else:
                 summary = seed.load_file(session, args.file)
         print(f"Loaded {summary}.")
+        return 0
+    if command == "worker":
+        prepare_database(runtime, with_demo=False)
+        Worker(runtime.sessions, runtime.settings, [ConsoleSender()]).run_forever()
         return 0
     email = getattr(args, "user", DEMO_USER).strip().lower()
     if not EMAIL.match(email):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
 from handlers import (
+    announcements,
     assessment,
     business_cases,
     calendar,
@@ -24,6 +25,7 @@ from handlers import (
     meeting_admin,
     meetings,
     people,
+    reminders,
 )
 from handlers.base import Context, quote
 from storage.models import ConversationStep
@@ -96,6 +98,17 @@ ROUTES: tuple[Route, ...] = (
     _r(r"^fund (?:add|contribution)\s+(?P<partner>.+?)\s+(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)(?:\s+(?:for\s+)?(?P<year>\d{4}(?:/\d{2})?))?$", assessment.add_contribution),
     _r(r"^fund (?:spend|spent)\s+(?:case\s+)?(?P<target>\d+)\s+(?P<amount>.+)$", assessment.record_spend),
     _r(r"^(?:idea|case|business case)\s+(?P<target>.+)$", business_cases.show_case),
+    _r(r"^announce(?:\s+(?P<words>.+))?$", announcements.announce),
+    _r(r"^(?:announcements|my announcements)$", announcements.list_announcements),
+    _r(r"^(?:announcement|delivery report(?: for)?(?: announcement)?)\s+#?(?P<number>\d+)$", announcements.report),
+    _r(r"^cancel\s+(?:the\s+)?announcement\s+#?(?P<number>\d+)$", announcements.cancel_announcement),
+    _r(r"^(?:ack|acknowledge)\s+(?:announcement\s+)?#?(?P<number>\d+)$", announcements.acknowledge),
+    _r(r"^remind me\s+(?P<words>.+)$", reminders.remind_me),
+    _r(r"^(?:reminders|my reminders|reminder settings|list reminders)$", reminders.reminders),
+    _r(r"^(?:reminders|turn reminders)\s+(?P<state>on|off)$", reminders.reminders_switch),
+    _r(r"^turn\s+(?P<state>on|off)\s+reminders$", reminders.reminders_switch),
+    _r(r"^reminders\s+(?P<leads>\d.*|an?\s.*)$", reminders.reminder_leads),
+    _r(r"^cancel\s+(?:the\s+|my\s+)?reminder\s+#?(?P<number>\d+)$", reminders.cancel_reminder),
     _r(r"^(?:calendar|ics|ical|icalendar|calendar file)\s+(?:file\s+)?(?:for\s+|of\s+)?(?:the\s+)?(?P<target>.+)$", calendar.calendar),
     _r(r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$", meeting_admin.schedule),
     _r(rf"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?(?:\s+(?:for|of|with))?\s+{_G}(?:\s+(?:group|meetings?))?$", meeting_admin.schedule),
@@ -112,9 +125,6 @@ ROUTES: tuple[Route, ...] = (
 
 # Words of features still being built: a clear answer instead of "I don't understand".
 COMING = {
-    "remind": "reminders",
-    "reminders": "reminders",
-    "announce": "announcements",
     "my data": "data protection requests",
     "forget me": "data protection requests",
 }
@@ -124,12 +134,13 @@ VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
     "meetings in", "calendar", "schedule", "move", "cancel meeting", "events", "event", "register",
     "unregister", "my events", "past events", "attendees", "create event", "edit event", "idea", "ideas",
-    "review", "approve", "decline", "outcome", "fund", *COMING,
+    "review", "approve", "decline", "outcome", "fund", "remind me", "reminders", "announce", "announcements",
+    *COMING,
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.
 COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my meetings", "events", "my events",
-                     "past events", "idea", "ideas", "review", "fund"}
+                     "past events", "idea", "ideas", "review", "fund", "reminders", "announcements"}
 
 _POLITE = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay)\b[\s,!]*)?(?:(?:please|pls|kindly|can you|could you|would you|will you|"

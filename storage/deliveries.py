@@ -1,10 +1,10 @@
 """Recording the messages the bot starts itself: one Delivery row per recipient, sent later."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Iterable
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Optional
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ def record(
     payload: dict[str, Any],
     due_at: datetime,
     channel: str = "direct",
+    not_after: Optional[datetime] = None,
 ) -> int:
     """Add a pending delivery for each recipient; ones that exist already are left alone.
 
@@ -39,6 +40,7 @@ def record(
             "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "created_at": utcnow(),
+            "not_after": not_after,
         }
         for recipient_id in sorted(set(recipient_ids))
     ]
@@ -57,3 +59,94 @@ def for_subject(session: Session, subject: str) -> list[Delivery]:
             select(Delivery).where(Delivery.subject == subject).order_by(Delivery.id)
         ).scalars()
     )
+
+
+def claim(session: Session, owner: str, now: datetime, limit: int, lease: timedelta,
+          cutoffs: dict[str, timedelta], default_cutoff: timedelta) -> list[Delivery]:
+    """Take up to `limit` due deliveries (or ones whose sender's lease ran out) for `owner`.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets replicas claim side by side without waiting for
+    or taking each other's rows; on SQLite the transaction holds the write lock (BEGIN
+    IMMEDIATE), so claims are serial. A delivery past its cut-off or its `not_after` is marked
+    skipped here, with the reason, instead of being sent late.
+    """
+    query = (
+        select(Delivery)
+        .where(or_(
+            and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
+            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now),
+        ))
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for delivery in session.execute(query).scalars():
+        too_old = delivery.due_at < now - cutoffs.get(delivery.kind, default_cutoff)
+        if too_old or (delivery.not_after is not None and delivery.not_after <= now):
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.last_error = "too late to send" if too_old else "its moment has passed"
+            delivery.lease_owner = delivery.lease_expires_at = None
+            continue
+        delivery.status = DeliveryStatus.SENDING
+        delivery.lease_owner = owner
+        delivery.lease_expires_at = now + lease
+        claimed.append(delivery)
+    session.flush()
+    return claimed
+
+
+def _held(delivery_id: int, owner: str):
+    return update(Delivery).where(
+        Delivery.id == delivery_id, Delivery.lease_owner == owner, Delivery.status == DeliveryStatus.SENDING
+    )
+
+
+def mark_sent(session: Session, delivery_id: int, owner: str, now: datetime) -> bool:
+    """Done, if `owner` still holds the lease; False means another dispatcher took it over."""
+    result = session.execute(_held(delivery_id, owner).values(
+        status=DeliveryStatus.SENT, sent_at=now, lease_owner=None, lease_expires_at=None, last_error=None,
+    ).returning(Delivery.id))
+    return result.first() is not None
+
+
+def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
+    result = session.execute(_held(delivery_id, owner).values(
+        status=DeliveryStatus.FAILED, last_error=error[:2000], lease_owner=None, lease_expires_at=None,
+    ).returning(Delivery.id))
+    return result.first() is not None
+
+
+def retry_later(session: Session, delivery_id: int, owner: str, due_at: datetime, error: str,
+                count_attempt: bool) -> bool:
+    """Back to pending for another try at `due_at`; a rate limit does not use up an attempt."""
+    values: dict[str, Any] = dict(status=DeliveryStatus.PENDING, due_at=due_at, last_error=error[:2000],
+                                  lease_owner=None, lease_expires_at=None)
+    if count_attempt:
+        values["attempts"] = Delivery.attempts + 1
+    result = session.execute(_held(delivery_id, owner).values(**values).returning(Delivery.id))
+    return result.first() is not None
+
+
+def withdraw(session: Session, kind: str, subject: str, reason: str,
+             keep_occurrences: Iterable[str] = (), recipient_id: Optional[int] = None) -> int:
+    """Skip pending deliveries of a kind about a subject (a reminder of a moved meeting)."""
+    query = update(Delivery).where(
+        Delivery.kind == kind, Delivery.subject == subject, Delivery.status == DeliveryStatus.PENDING,
+    )
+    keep = list(keep_occurrences)
+    if keep:
+        query = query.where(Delivery.occurrence.not_in(keep))
+    if recipient_id is not None:
+        query = query.where(Delivery.recipient_id == recipient_id)
+    result = session.execute(query.values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
+    return len(result.all())
+
+
+def counts(session: Session, kind: str, subject: str) -> dict[DeliveryStatus, int]:
+    rows = session.execute(
+        select(Delivery.status, func.count()).where(Delivery.kind == kind, Delivery.subject == subject)
+        .group_by(Delivery.status)
+    ).all()
+    return {status: n for status, n in rows}

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from sqlalchemy import (
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     JSON,
@@ -107,6 +108,12 @@ class ConversationStep(enum.Enum):
     ASKING = "asking"  # waiting for the answer to `field`
     CONFIRMING = "confirming"  # all answered; waiting for yes, edit or cancel
     PAUSED = "paused"  # the person went on to other things; `continue` resumes
+
+
+class AnnouncementStatus(enum.Enum):
+    SCHEDULED = "scheduled"  # its deliveries wait for their time
+    SENT = "sent"  # its deliveries are due (the dispatcher sends them)
+    CANCELLED = "cancelled"
 
 
 class EventFormat(enum.Enum):
@@ -378,6 +385,8 @@ class Delivery(Base):
     lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Never sent after this instant (a reminder after its meeting has started is worse than none).
+    not_after: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     recipient: Mapped[Person] = relationship()
 
@@ -507,3 +516,54 @@ class FundEntry(Base):
 
     partner: Mapped[Optional[Partner]] = relationship()
     case: Mapped[Optional[BusinessCase]] = relationship()
+
+
+class ReminderSetting(Base):
+    """A person's automatic reminders: on or off, and how long before (default 7 days and 1 day)."""
+
+    __tablename__ = "reminder_setting"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Lead times such as "7d", "1d", "2h", "30m".
+    lead_times: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["7d", "1d"])
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Announcement(Base):
+    """A chair's message to a group's members, now or at a set time."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[AnnouncementStatus] = mapped_column(_enum(AnnouncementStatus, "announcement_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    group: Mapped[Group] = relationship()
+    author: Mapped[Optional[Person]] = relationship()
+
+
+class AnnouncementAck(Base):
+    __tablename__ = "announcement_ack"
+    __table_args__ = (UniqueConstraint("announcement_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateBucket(Base):
+    """A token bucket shared by every dispatcher replica: one per workspace, tenant or channel."""
+
+    __tablename__ = "rate_bucket"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set from a 429's Retry-After: nothing goes to this key before it.
+    blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -262,12 +263,40 @@ def test_another_time_zone_shows_times_there(tmp_path):
     assert re.search(r"GIS meets next on Tuesday \d{1,2} \w+ \d{4}, (10:00–12:00|09:00–11:00) UTC\.", result.stdout)
 
 
-@pytest.mark.parametrize("command", ["serve", "worker"])
-def test_serve_and_worker_are_not_yet_available(tmp_path, command):
-    result = run_bot(command, cwd=tmp_path)
+def test_serve_is_not_yet_available(tmp_path):
+    result = run_bot("serve", cwd=tmp_path)
     assert result.returncode != 0
-    assert f"`{command}` is not yet available" in result.stderr
+    assert "`serve` is not yet available" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_worker_sends_due_notices_and_stops_cleanly_on_sigterm(tmp_path):
+    # A chat queues a notice for the Board; the worker prints it (the console sender) and
+    # stops on SIGTERM with exit status 0.
+    chat = run_bot("console", cwd=tmp_path, stdin="idea\nT\nP\nQ\nall\nnone\ngis\n£100\n1 month\nme\nyes\n")
+    assert "is submitted" in chat.stdout, chat.stdout
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BOT_ADMINS")}
+    environment["PYTHONPATH"] = str(REPO)
+    worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=tmp_path, env=environment,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = datetime.now() + timedelta(seconds=60)
+        while datetime.now() < deadline:
+            with sqlite3.connect(tmp_path / "kentconnects.db") as db:
+                pending = db.execute("select count(*) from delivery where kind = 'case_submitted' "
+                                     "and status != 'sent'").fetchone()[0]
+            if pending == 0:
+                break
+            import time as _time
+            _time.sleep(0.5)
+        assert pending == 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert "A new business case awaits the Leadership Board" in out
+    assert "--- to board.demo@kent.police.uk ---" in out
+    assert "stopped" in err and "Traceback" not in err
 
 
 def test_an_unreachable_database_is_reported_without_its_password(tmp_path):

@@ -1,0 +1,73 @@
+"""Outbound senders: how a Delivery reaches a person on one platform. The dispatcher knows only this."""
+from __future__ import annotations
+
+import enum
+import sys
+from dataclasses import dataclass
+from typing import Optional, Protocol, TextIO
+
+from bot.messages import Reply
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # a passing failure: try again with back-off
+    RATE_LIMITED = "rate_limited"  # the platform said 429: wait `retry_after`, attempt not used up
+    PERMANENT = "permanent"  # will never work (the person blocked the bot): give up
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    error: str = ""
+    retry_after: Optional[float] = None
+
+    @classmethod
+    def sent(cls) -> "SendResult":
+        return cls(Outcome.SENT)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a delivery goes: a person's address on the sender's platform, or a channel."""
+
+    email: str
+    name: Optional[str]
+    address: str  # Slack user or channel id, a Teams conversation reference key, the e-mail in the console
+    workspace: str = ""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: `rate` messages a second on average, bursts of `burst`."""
+
+    key: str
+    rate: float
+    burst: float
+
+
+class Sender(Protocol):
+    platform: str
+
+    def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
+        """The bucket this message counts against, shared by every replica (None: unlimited)."""
+
+    def send(self, recipient: Recipient, message: Reply) -> SendResult:
+        """Send once; never raise for a platform's answer, return it as a SendResult."""
+
+
+class ConsoleSender:
+    """Prints messages: the console's platform, for trying the bot and the worker in a terminal."""
+
+    platform = "console"
+
+    def __init__(self, out: TextIO = sys.stdout):
+        self.out = out
+
+    def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
+        return None
+
+    def send(self, recipient: Recipient, message: Reply) -> SendResult:
+        self.out.write(f"\n--- to {recipient.email} ---\n{message.plain_text()}\n")
+        self.out.flush()
+        return SendResult.sent()

@@ -1,0 +1,201 @@
+"""Chairs' announcements to their groups, now or later, with a delivery report and acknowledgements."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Optional, Union
+
+from sqlalchemy import func, select
+
+from bot.messages import Action, Field, Item, Reply
+from handlers.base import Context, partner_staff_only, quote
+from handlers.fields import read_moment
+from handlers.forms import FieldError
+from handlers.names import normalise
+from handlers.when import format_moment
+from storage import deliveries
+from storage import groups as group_queries
+from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus, Group
+
+MAX_TEXT = 3000
+SUBJECT = "announcement:{}"
+
+
+def _exact_group(ctx: Context, words: str) -> Optional[Group]:
+    """A group named exactly (name, slug or alias): the start of `announce GROUP TEXT`."""
+    q = normalise(words)
+    for group in group_queries.all_groups(ctx.session):
+        if q in {normalise(n) for n in (group.name, group.slug, *(a.alias for a in group.aliases))}:
+            return group
+    return None
+
+
+def _split_group(ctx: Context, words: str) -> tuple[Optional[Group], str]:
+    tokens = words.split()
+    for cut in range(min(len(tokens), 6), 0, -1):
+        group = _exact_group(ctx, " ".join(tokens[:cut]))
+        if group is not None:
+            return group, " ".join(tokens[cut:]).lstrip(":,- ")
+    return None, words
+
+
+_WHEN = re.compile(r"^(?:at|on)\s+(?P<when>[^:]+?)\s*:\s*(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
+
+
+def _split_when(ctx: Context, rest: str) -> Union[tuple[Optional[datetime], str], Reply]:
+    """'at 9 March 2027 09:00: Hello' or 'at tomorrow 9am Hello': the time, and the text."""
+    if not re.match(r"^(?:at|on)\s", rest, re.IGNORECASE):
+        return None, rest
+    explicit = _WHEN.match(rest)
+    if explicit:
+        try:
+            return datetime.fromisoformat(read_moment(explicit["when"], ctx, time(9))["utc"]), explicit["text"]
+        except FieldError as exc:
+            return Reply(str(exc))
+    tokens = rest.split()[1:]
+    for cut in range(min(len(tokens) - 1, 6), 0, -1):
+        try:
+            moment = read_moment(" ".join(tokens[:cut]), ctx, time(9))
+        except FieldError:
+            continue
+        return datetime.fromisoformat(moment["utc"]), " ".join(tokens[cut:])
+    return Reply("I couldn't read when to send it. Write e.g. `announce gis at 9 March 2027 09:00: Your text`.")
+
+
+def _may_announce(ctx: Context, group: Group) -> bool:
+    return ctx.caller.is_admin or ctx.caller.is_chair(group)
+
+
+def _as_typed(ctx: Context, words: str) -> str:
+    """The words after `announce` as the person typed them: the router's tidying drops emoji
+    and end punctuation, which belong in an announcement."""
+    typed = ctx.request.text
+    at = typed.lower().find("announce")
+    return typed[at + len("announce"):].strip() if at >= 0 else words
+
+
+@partner_staff_only
+def announce(ctx: Context, words: str = "") -> Reply:
+    group, rest = _split_group(ctx, _as_typed(ctx, words))
+    if group is None:
+        return Reply("Which group? Write `announce GROUP TEXT`, e.g. `announce gis The data drill report is out`, "
+                     "or `announce gis at 9 March 2027 09:00: TEXT` to send it later.",
+                     actions=(Action("Groups", "groups"),))
+    if not _may_announce(ctx, group):
+        return Reply(f"Only the chairs of {group.name} and the Partnership Office can announce to it.")
+    when = _split_when(ctx, rest)
+    if isinstance(when, Reply):
+        return when
+    send_at, text = when
+    text = text.strip()
+    if not text:
+        return Reply(f"What should the announcement to {group.name} say? `announce {group.slug} TEXT`.")
+    if len(text) > MAX_TEXT:
+        return Reply(f"An announcement can be at most {MAX_TEXT:,} characters (that was {len(text):,}).")
+    if send_at is not None and send_at <= ctx.now:
+        return Reply(f"{format_moment(send_at.astimezone(ctx.zone))} has already passed; give a time to come, "
+                     "or leave the time out to send it now.")
+    later = send_at is not None
+    announcement = Announcement(group_id=group.id, author_id=ctx.caller.person.id, text=text,
+                                send_at=send_at or ctx.now,
+                                status=AnnouncementStatus.SCHEDULED if later else AnnouncementStatus.SENT)
+    ctx.session.add(announcement)
+    ctx.session.flush()
+    author = ctx.caller.person.display_name or ctx.caller.email
+    message = Reply(text, title=f"{group.name}: announcement from {author}",
+                    actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),))
+    recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
+    deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", recipients,
+                      message.to_data(), due_at=announcement.send_at)
+    when_text = f"on {format_moment(announcement.send_at.astimezone(ctx.zone))}" if later else "now"
+    return Reply(
+        f"Announcement {announcement.id} to {group.name} goes to its {len(recipients)} other "
+        f"member{'s' if len(recipients) != 1 else ''} {when_text}.",
+        actions=(Action("Delivery report", f"announcement {announcement.id}"),)
+        + ((Action("Cancel it", f"cancel announcement {announcement.id}", "danger"),) if later else ()),
+    )
+
+
+def _find(ctx: Context, number: str) -> Union[Announcement, Reply]:
+    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
+    if found is None or not (ctx.caller.is_admin or found.author_id == ctx.caller.person.id
+                             or ctx.caller.is_chair(found.group)):
+        return Reply(f"I can't find announcement {quote(number)} of yours. Say `announcements` to see them.")
+    return found
+
+
+@partner_staff_only
+def report(ctx: Context, number: str) -> Reply:
+    found = _find(ctx, number)
+    if isinstance(found, Reply):
+        return found
+    subject = SUBJECT.format(found.id)
+    counts = deliveries.counts(ctx.session, "announcement", subject)
+    failures = ctx.session.execute(
+        select(Delivery).where(Delivery.kind == "announcement", Delivery.subject == subject,
+                               Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)))
+    ).scalars().all()
+    acks = ctx.session.execute(select(func.count()).select_from(AnnouncementAck)
+                               .where(AnnouncementAck.announcement_id == found.id)).scalar_one()
+    waiting = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    return Reply(
+        f"“{quote(found.text)}” to {found.group.name}, {found.status.value}"
+        f" ({'for' if found.status is AnnouncementStatus.SCHEDULED else 'from'} "
+        f"{format_moment(found.send_at.astimezone(ctx.zone))}).",
+        title=f"Announcement {found.id}: delivery report",
+        fields=(Field("Sent", str(counts.get(DeliveryStatus.SENT, 0))), Field("Waiting", str(waiting)),
+                Field("Failed", str(counts.get(DeliveryStatus.FAILED, 0))),
+                Field("Not sent", str(counts.get(DeliveryStatus.SKIPPED, 0))),
+                Field("Acknowledged", str(acks))),
+        items=tuple(Item(title=d.recipient.display_name or d.recipient.email, text=d.last_error or d.status.value)
+                    for d in failures[:20]),
+    )
+
+
+@partner_staff_only
+def list_announcements(ctx: Context) -> Reply:
+    query = select(Announcement).order_by(Announcement.id.desc()).limit(15)
+    if not ctx.caller.is_admin:
+        query = query.where(Announcement.author_id == ctx.caller.person.id)
+    found = list(ctx.session.execute(query).scalars()) if ctx.caller.person.id else []
+    if not found:
+        return Reply("You have made no announcements. Chairs say `announce GROUP TEXT`.")
+    return Reply(
+        "Recent announcements:",
+        title="Announcements",
+        items=tuple(Item(title=f"Announcement {a.id} to {a.group.name} ({a.status.value})",
+                         text=f"{format_moment(a.send_at.astimezone(ctx.zone))}: {quote(a.text)}",
+                         actions=(Action("Report", f"announcement {a.id}"),)) for a in found),
+    )
+
+
+@partner_staff_only
+def cancel_announcement(ctx: Context, number: str) -> Reply:
+    found = _find(ctx, number)
+    if isinstance(found, Reply):
+        return found
+    if found.status is AnnouncementStatus.CANCELLED:
+        return Reply(f"Announcement {found.id} is already cancelled.")
+    stopped = deliveries.withdraw(ctx.session, "announcement", SUBJECT.format(found.id), "cancelled by its author")
+    found.status = AnnouncementStatus.CANCELLED
+    sent = deliveries.counts(ctx.session, "announcement", SUBJECT.format(found.id)).get(DeliveryStatus.SENT, 0)
+    if sent:
+        return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "
+                     "had already gone.")
+    return Reply(f"Cancelled announcement {found.id}; nobody received it.")
+
+
+@partner_staff_only
+def acknowledge(ctx: Context, number: str) -> Reply:
+    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
+    received = found is not None and ctx.session.execute(
+        select(Delivery.id).where(Delivery.kind == "announcement", Delivery.subject == SUBJECT.format(found.id),
+                                  Delivery.recipient_id == ctx.caller.person.id)
+    ).first() is not None
+    if not received:
+        return Reply(f"I can't find an announcement {quote(number)} sent to you.")
+    exists = ctx.session.execute(select(AnnouncementAck.id).where(
+        AnnouncementAck.announcement_id == found.id, AnnouncementAck.person_id == ctx.caller.person.id)).first()
+    if exists is None:
+        ctx.session.add(AnnouncementAck(announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now))
+    return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")

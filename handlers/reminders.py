@@ -1,0 +1,370 @@
+"""Reminders: automatic ones before meetings and events, personal ones (`remind me ...`), settings."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Iterable, Optional, Union
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.messages import Action, Item, Reply, field_list
+from handlers.base import Context, partner_staff_only, quote
+from handlers.groups import find_group
+from handlers.meetings import closed_group, when_text
+from handlers.when import DateError, format_moment, meeting_span, parse_day, parse_time
+from storage import deliveries
+from storage import events as event_queries
+from storage import groups as group_queries
+from storage import meetings as meeting_queries
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventStatus,
+    Meeting,
+    MeetingStatus,
+    ReminderSetting,
+    Registration,
+    RegistrationStatus,
+)
+from storage.wallclock import to_utc
+
+DEFAULT_LEADS = ("7d", "1d")
+# Reminders are made this far ahead of their meeting (beyond the longest lead time allowed).
+PLAN_AHEAD = timedelta(days=32)
+MAX_LEAD = timedelta(days=28)
+# A reminder already this late when it is made is not made at all.
+NOT_WORTH_SENDING = timedelta(hours=1)
+
+_LEAD = re.compile(r"^(\d{1,3})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|w|weeks?)$")
+UNIT_NAMES = {"w": "week", "d": "day", "h": "hour", "m": "minute"}
+
+
+# --- lead times ------------------------------------------------------------------------------
+
+def parse_lead(words: str) -> str:
+    """'7 days' -> '7d', '2 hours' -> '2h', 'a week' -> '1w'."""
+    text = " ".join(words.lower().replace("an ", "1 ").replace("a ", "1 ").split())
+    match = _LEAD.match(text)
+    if not match:
+        raise DateError(f"“{words.strip()[:30]}” isn't a lead time; say e.g. `7 days`, `1 day` or `2 hours`.")
+    lead = f"{int(match[1])}{match[2][0]}"
+    if not timedelta(minutes=5) <= lead_delta(lead) <= MAX_LEAD:
+        raise DateError("A reminder can come between 5 minutes and 4 weeks before.")
+    return lead
+
+
+def lead_delta(lead: str) -> timedelta:
+    amount, unit = int(lead[:-1]), lead[-1]
+    return {"w": timedelta(weeks=amount), "d": timedelta(days=amount), "h": timedelta(hours=amount),
+            "m": timedelta(minutes=amount)}[unit]
+
+
+def lead_text(lead: str) -> str:
+    amount, unit = int(lead[:-1]), UNIT_NAMES[lead[-1]]
+    return f"{amount} {unit}{'s' if amount != 1 else ''}"
+
+
+def due_before(start_local: datetime, zone: str, lead: str) -> datetime:
+    """When a reminder `lead` before a local start is due, as a UTC instant.
+
+    Days and weeks are counted on the wall clock: "7 days before 10:00" is 10:00 a week
+    earlier, whatever the clocks did in between. Hours and minutes are counted in real time.
+    """
+    if lead[-1] in ("d", "w"):
+        return to_utc(start_local - lead_delta(lead), zone)
+    return to_utc(start_local, zone) - lead_delta(lead)
+
+
+# --- planning automatic reminders (run by the worker) ------------------------------------------
+
+@dataclass(frozen=True)
+class _Wanted:
+    kind: str
+    subject: str
+    occurrence: str
+    recipient_id: int
+    due_at: datetime
+    not_after: datetime
+    message: Reply
+
+
+def _settings(session: Session) -> dict[int, ReminderSetting]:
+    return {s.person_id: s for s in session.execute(select(ReminderSetting)).scalars()}
+
+
+def _leads(settings: dict[int, ReminderSetting], person_id: int) -> tuple[str, ...]:
+    setting = settings.get(person_id)
+    if setting is None:
+        return DEFAULT_LEADS
+    return tuple(setting.lead_times) if setting.enabled else ()
+
+
+def plan(session: Session, now: datetime, zone_name: str) -> int:
+    """Make the reminders due for meetings and events in the coming weeks; withdraw those that
+    no longer apply (a meeting moved or cancelled, a person who left or turned reminders off).
+
+    Safe to run by every worker at once: a reminder's unique key makes a second insert a no-op.
+    Returns how many reminders were new.
+    """
+    settings = _settings(session)
+    wanted: list[_Wanted] = []
+    subjects: dict[tuple[str, str], set[tuple[str, int]]] = {}
+    horizon = now + PLAN_AHEAD
+    for meeting in meeting_queries.upcoming(session, now, until=horizon, include_cancelled=True):
+        subject = f"meeting:{meeting.id}"
+        subjects[("meeting_reminder", subject)] = set()
+        if meeting.status is MeetingStatus.CANCELLED:
+            continue
+        people = [m.person_id for m in group_queries.members(session, meeting.group)]
+        for item in _for(meeting, "meeting_reminder", subject, people, settings, now, zone_name):
+            wanted.append(item)
+            subjects[("meeting_reminder", subject)].add((item.occurrence, item.recipient_id))
+    for event in event_queries.all_events(session):
+        if not now <= event.starts_at_utc < horizon:
+            continue
+        subject = f"event:{event.id}"
+        subjects[("event_reminder", subject)] = set()
+        if event.status is EventStatus.CANCELLED:
+            continue
+        people = [r.person_id for r in event_queries.registrants(session, event)
+                  if r.status is RegistrationStatus.CONFIRMED]
+        for item in _for(event, "event_reminder", subject, people, settings, now, zone_name):
+            wanted.append(item)
+            subjects[("event_reminder", subject)].add((item.occurrence, item.recipient_id))
+
+    _withdraw_unwanted(session, subjects)
+    made = 0
+    by_key: dict[tuple, list[_Wanted]] = defaultdict(list)
+    for item in wanted:
+        by_key[(item.kind, item.subject, item.occurrence, item.due_at, item.not_after)].append(item)
+    for (kind, subject, occurrence, due_at, not_after), items in by_key.items():
+        made += deliveries.record(session, kind, subject, occurrence, [i.recipient_id for i in items],
+                                  items[0].message.to_data(), due_at=due_at, not_after=not_after)
+    return made
+
+
+def _for(thing: Union[Meeting, Event], kind: str, subject: str, people: Iterable[int],
+         settings: dict[int, ReminderSetting], now: datetime, zone_name: str) -> Iterable[_Wanted]:
+    starts = thing.starts_at_utc
+    for person_id in people:
+        for lead in _leads(settings, person_id):
+            due = due_before(thing.start_local, thing.timezone, lead)
+            if due < now - NOT_WORTH_SENDING or due >= starts:
+                continue
+            yield _Wanted(kind, subject, f"{lead}@{thing.start_local.isoformat()}", person_id, due, starts,
+                          _message(thing, lead, zone_name))
+
+
+def _message(thing: Union[Meeting, Event], lead: str, zone_name: str) -> Reply:
+    span = meeting_span(thing.start_local, thing.end_local, thing.timezone, ZoneInfo(zone_name))
+    if isinstance(thing, Meeting):
+        return Reply(
+            f"Reminder: {thing.group.name} meets in {lead_text(lead)}, on {span}.",
+            title=f"{thing.group.name} meeting",
+            fields=field_list(("Where", thing.place), ("Online", thing.online_url)),
+            actions=(Action("Details", f"next {thing.group.slug} meeting"), Action("Reminder settings", "reminders")),
+        )
+    return Reply(
+        f"Reminder: {thing.title} is in {lead_text(lead)}, on {span}.",
+        title=thing.title,
+        fields=field_list(("Venue", thing.venue)),
+        actions=(Action("Details", f"event {thing.id}"), Action("Can't come? Unregister", f"unregister {thing.id}")),
+    )
+
+
+def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tuple[str, int]]]) -> None:
+    if not subjects:
+        return
+    pending = session.execute(
+        select(Delivery).where(
+            Delivery.kind.in_({kind for kind, _ in subjects}),
+            Delivery.subject.in_({subject for _, subject in subjects}),
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+    ).scalars()
+    for delivery in pending:
+        keep = subjects.get((delivery.kind, delivery.subject))
+        if keep is not None and (delivery.occurrence, delivery.recipient_id) not in keep:
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.last_error = "no longer applies (moved, cancelled, left, or reminders changed)"
+    # A meeting or event moved out of the planning window: its old reminders must not go.
+    for delivery in session.execute(
+        select(Delivery).where(Delivery.kind.in_(("meeting_reminder", "event_reminder")),
+                               Delivery.status == DeliveryStatus.PENDING)
+    ).scalars():
+        if (delivery.kind, delivery.subject) in subjects:
+            continue
+        thing = _subject(session, delivery.subject)
+        start = delivery.occurrence.partition("@")[2]
+        if thing is None or _cancelled(thing) or thing.start_local.isoformat() != start:
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.last_error = "no longer applies (moved or cancelled)"
+    session.flush()
+
+
+def _subject(session: Session, subject: str) -> Optional[Union[Meeting, Event]]:
+    kind, _, number = subject.partition(":")
+    model = {"meeting": Meeting, "event": Event}.get(kind)
+    return session.get(model, int(number)) if model and number.isdigit() else None
+
+
+def _cancelled(thing: Union[Meeting, Event]) -> bool:
+    return thing.status in (MeetingStatus.CANCELLED, EventStatus.CANCELLED)
+
+
+# --- chat: personal reminders and settings ---------------------------------------------------------
+
+_BEFORE = re.compile(r"^(?:(?P<lead>.+?)\s+)?before\s+(?:the\s+)?(?:next\s+)?(?P<group>.+?)(?:\s+group)?\s+meeting$")
+_IN = re.compile(r"^in\s+(?P<lead>.+?)\s+(?:to|about|that)\s+(?P<text>.+)$")
+_AT = re.compile(r"^(?P<when>.+?)\s+(?:to|about|that)\s+(?P<text>.+)$")
+
+
+@partner_staff_only
+def remind_me(ctx: Context, words: str) -> Reply:
+    words = " ".join(words.split())
+    before = _BEFORE.match(words.lower())
+    if before:
+        return _before_meeting(ctx, before["lead"] or "1 day", words[before.start("group"):before.end("group")])
+    inside = _IN.match(words)
+    if inside:
+        try:
+            due = ctx.now + lead_delta(parse_lead(inside["lead"]))
+        except DateError as exc:
+            return Reply(str(exc))
+        return _personal(ctx, due, inside["text"])
+    at = _AT.match(words)
+    if at:
+        due = _moment(ctx, at["when"])
+        if isinstance(due, Reply):
+            return due
+        return _personal(ctx, due, at["text"])
+    return Reply(
+        "Tell me when and what, e.g. `remind me 2 hours before the GIS meeting`, `remind me tomorrow at "
+        "9 to submit my idea`, or `remind me in 30 minutes to call Medway`."
+    )
+
+
+def _moment(ctx: Context, words: str) -> Union[datetime, Reply]:
+    """'tomorrow at 9', 'on 3 March at 10:00', 'at 14:00' (today), '9 March'."""
+    text = " ".join(words.lower().removeprefix("on ").split())
+    day_words, _, time_words = text.partition(" at ")
+    if text.startswith("at "):
+        day_words, time_words = "today", text[3:]
+    today = ctx.now.astimezone(ctx.zone).date()
+    try:
+        day = parse_day(day_words, today)
+        at = parse_time(time_words.replace("o'clock", "").strip()) if time_words else time(9, 0)
+    except DateError as exc:
+        return Reply(str(exc))
+    return to_utc(datetime.combine(day, at), ctx.settings.timezone)
+
+
+def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[datetime] = None,
+              occurrence: Optional[str] = None) -> Reply:
+    what = what.strip().rstrip(".")
+    if len(what) > 500:
+        return Reply("Please keep the reminder to 500 characters.")
+    if due <= ctx.now:
+        return Reply(f"{format_moment(due.astimezone(ctx.zone))} has already passed; give me a time to come.")
+    if due > ctx.now + timedelta(days=366):
+        return Reply("I keep reminders for up to a year ahead.")
+    shown = format_moment(due.astimezone(ctx.zone))
+    # The same request twice (a retried message) makes one reminder, not two.
+    key = occurrence or "at:" + due.isoformat() + ":" + hashlib.sha256(what.lower().encode()).hexdigest()[:16]
+    notice = Reply(f"You asked me to remind you: {what}", title="Reminder")
+    made = deliveries.record(ctx.session, "personal_reminder", f"person:{ctx.caller.person.id}", key,
+                             [ctx.caller.person.id], notice.to_data(), due_at=due, not_after=not_after)
+    if not made:
+        return Reply(f"You already have that reminder, for {shown}.")
+    return Reply(f"OK, I'll remind you on {shown}: “{what}”.", actions=(Action("My reminders", "reminders"),))
+
+
+def _before_meeting(ctx: Context, lead_words: str, group_words: str) -> Reply:
+    try:
+        lead = parse_lead(lead_words)
+    except DateError as exc:
+        return Reply(str(exc))
+    group = find_group(ctx, group_words)
+    if isinstance(group, Reply):
+        return group
+    if not ctx.caller.may_see(group):
+        return closed_group(group)
+    upcoming = meeting_queries.upcoming(ctx.session, ctx.now, [group.id], limit=1)
+    if not upcoming:
+        return Reply(f"{group.name} has no meeting scheduled yet, so there is nothing to remind you of.")
+    meeting = upcoming[0]
+    due = due_before(meeting.start_local, meeting.timezone, lead)
+    return _personal(ctx, due, f"{group.name} meets on {when_text(ctx, meeting)}", not_after=meeting.starts_at_utc,
+                     occurrence=f"meeting:{meeting.id}:{lead}@{meeting.start_local.isoformat()}")
+
+
+def _setting(ctx: Context) -> ReminderSetting:
+    setting = ctx.session.get(ReminderSetting, ctx.caller.person.id)
+    if setting is None:
+        setting = ReminderSetting(person_id=ctx.caller.person.id, enabled=True, lead_times=list(DEFAULT_LEADS))
+        ctx.session.add(setting)
+    return setting
+
+
+@partner_staff_only
+def reminders(ctx: Context) -> Reply:
+    setting = ctx.session.get(ReminderSetting, ctx.caller.person.id) if ctx.caller.person.id else None
+    enabled = setting.enabled if setting else True
+    leads = setting.lead_times if setting else list(DEFAULT_LEADS)
+    mine = list(ctx.session.execute(
+        select(Delivery).where(Delivery.kind == "personal_reminder", Delivery.recipient_id == ctx.caller.person.id,
+                               Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.due_at)
+    ).scalars()) if ctx.caller.person.id else []
+    automatic = ("on: " + " and ".join(lead_text(x) for x in leads) + " before each of your meetings and events"
+                 if enabled else "off")
+    return Reply(
+        f"Automatic reminders are {automatic}.",
+        title="Your reminders",
+        items=tuple(Item(title=format_moment(d.due_at.astimezone(ctx.zone)), text=d.payload.get("text", ""),
+                         actions=(Action("Cancel it", f"cancel reminder {d.id}", "danger"),)) for d in mine),
+        footer="Say `reminders off`, `reminders on`, or `reminders 3 days, 2 hours` to change the lead times; "
+               "`remind me ...` for one of your own.",
+    )
+
+
+@partner_staff_only
+def reminders_switch(ctx: Context, state: str) -> Reply:
+    setting = _setting(ctx)
+    setting.enabled = state.lower() == "on"
+    ctx.session.flush()
+    if setting.enabled:
+        return Reply("Automatic reminders are on: " + " and ".join(lead_text(x) for x in setting.lead_times)
+                     + " before each of your meetings and events.")
+    return Reply("Automatic reminders are off. Your own `remind me` reminders still come.")
+
+
+@partner_staff_only
+def reminder_leads(ctx: Context, leads: str) -> Reply:
+    parts = [p for p in re.split(r",|\band\b", leads) if p.strip()]
+    try:
+        chosen = sorted({parse_lead(p) for p in parts}, key=lead_delta, reverse=True)
+    except DateError as exc:
+        return Reply(str(exc))
+    if not chosen or len(chosen) > 4:
+        return Reply("Give one to four lead times, e.g. `reminders 7 days, 1 day`.")
+    setting = _setting(ctx)
+    setting.enabled, setting.lead_times = True, chosen
+    ctx.session.flush()
+    return Reply("Done: I'll remind you " + " and ".join(lead_text(x) for x in chosen)
+                 + " before each of your meetings and events.")
+
+
+@partner_staff_only
+def cancel_reminder(ctx: Context, number: str) -> Reply:
+    delivery = ctx.session.get(Delivery, int(number)) if number.isdigit() and len(number) < 10 else None
+    if (delivery is None or delivery.recipient_id != ctx.caller.person.id or delivery.kind != "personal_reminder"
+            or delivery.status is not DeliveryStatus.PENDING):
+        return Reply(f"You have no reminder {quote(number)} waiting. Say `reminders` to see yours.")
+    delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, "cancelled by the person"
+    return Reply("Cancelled that reminder.")

@@ -1,0 +1,40 @@
+"""Token buckets in the database, so that every dispatcher replica shares one rate limit."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import RateBucket
+
+
+def _bucket(session: Session, key: str, burst: float, now: datetime) -> RateBucket:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(RateBucket).values(key=key, tokens=burst, updated_at=now).on_conflict_do_nothing())
+    # The row lock makes replicas take tokens from one key one at a time (SQLite: serial anyway).
+    return session.execute(select(RateBucket).where(RateBucket.key == key).with_for_update()).scalar_one()
+
+
+def take(session: Session, key: str, rate: float, burst: float, now: datetime) -> float:
+    """Take a token: 0 if taken, else how many seconds until one is free."""
+    bucket = _bucket(session, key, burst, now)
+    if bucket.blocked_until is not None and bucket.blocked_until > now:
+        return (bucket.blocked_until - now).total_seconds()
+    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+    tokens = min(burst, bucket.tokens + elapsed * rate)
+    bucket.updated_at = now
+    if tokens >= 1:
+        bucket.tokens = tokens - 1
+        return 0.0
+    bucket.tokens = tokens
+    return (1 - tokens) / rate
+
+
+def block(session: Session, key: str, until: datetime, now: datetime) -> None:
+    """The platform said 429 with Retry-After: nobody sends to this key before `until`."""
+    bucket = _bucket(session, key, 0, now)
+    if bucket.blocked_until is None or bucket.blocked_until < until:
+        bucket.blocked_until = until
