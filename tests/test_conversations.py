@@ -633,8 +633,7 @@ def test_unknown_commands_get_a_suggestion(chat, words, suggestion):
 
 @pytest.mark.parametrize(
     "words",
-    ["remind me about the gis meeting", "reminders off", "announce gis Hello all",
-     "my data", "forget me"],
+    ["my data", "forget me"],
 )
 def test_features_not_built_yet_get_a_polite_answer(chat, session, words):
     people, memberships = people_count(session), memberships_count(session)
