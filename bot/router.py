@@ -223,10 +223,13 @@ def _not_understood(text: str, first_word: str) -> Reply:
     return Reply(lead + " Say `help` to see everything I can do.", actions=buttons or (Action("Help", "help"),))
 
 
-def is_command(text: str) -> bool:
-    """Whether the words are one of the bot's commands (not, say, an answer to a form)."""
+def is_command(text: str) -> Optional[str]:
+    """"standalone" for a command with nothing after it (`my meetings`), "command" for one with
+    arguments (`case 12`), None for words that are no command (say, an answer to a form)."""
     routed = _route(normalise(text))
-    return routed is not None and not routed[0].catch_all
+    if routed is None or routed[0].catch_all:
+        return None
+    return "command" if any(v for v in routed[1].groupdict().values()) else "standalone"
 
 
 class Router:

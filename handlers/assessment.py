@@ -1,6 +1,7 @@
 """The Leadership Board decides on business cases; the Partnership Office keeps the fund's ledger."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from bot.messages import Action, Field, Item, Reply, field_list
@@ -130,6 +131,8 @@ def approve_help(ctx: Context, words: str = "") -> Reply:
 
 def decline(ctx: Context, target: str, reason: str = "") -> Reply:
     reason = " ".join(reason.split())
+    if reason.lower() in ("because", "reason", "as", "since"):
+        reason = ""
     if not reason:
         return Reply("Please give the reason, which the submitter will see: `decline CASE REASON`.")
     case = _decide(ctx, target, AWAITING, "declined")
@@ -157,7 +160,8 @@ def outcome(ctx: Context, target: str, text: str = "") -> Reply:
     case = _decide(ctx, target, FUNDED, "completed")
     if isinstance(case, Reply):
         return case
-    result, _, learning = text.partition("learning:")
+    parts = re.split(r"(?i)\b(?:shared\s+)?learning\s*:", text, maxsplit=1)
+    result, learning = parts[0], parts[1] if len(parts) > 1 else ""
     case.outcome = result.strip().rstrip(".;,") or text
     case.shared_learning = learning.strip() or None
     step = case_queries.change(ctx.session, case, CaseStatus.COMPLETED, ctx.caller.person, note="outcome reported",
@@ -190,10 +194,15 @@ def fund(ctx: Context) -> Reply:
 
 
 def _year(ctx: Context, words: Optional[str]) -> Optional[int]:
+    """'2026/27' or '2026' (the year April falls in); None when it isn't one."""
     if not words:
         return case_queries.financial_year(ctx.now.astimezone(ctx.zone).date())
-    first = words.strip().split("/")[0]
-    return int(first) if first.isdigit() and 2000 <= int(first) <= 2100 else None
+    first, _, second = words.strip().partition("/")
+    if not first.isdigit() or not 2000 <= int(first) <= 2100:
+        return None
+    if second and second != f"{(int(first) + 1) % 100:02d}" and second != str(int(first) + 1):
+        return None
+    return int(first)
 
 
 def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str] = None) -> Reply:

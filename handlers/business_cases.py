@@ -273,7 +273,8 @@ def list_cases(ctx: Context, which: Optional[str] = None) -> Reply:
     else:
         cases = case_queries.find(ctx.session, statuses, submitter, group.id if group else None)
     if not cases:
-        return Reply(f"There are no {scope} yet. Say `idea` to submit one.", actions=(Action("Submit an idea", "idea"),))
+        empty = "You have no business cases yet" if submitter is not None else f"There are no {scope} yet"
+        return Reply(f"{empty}. Say `idea` to submit one.", actions=(Action("Submit an idea", "idea"),))
     return Reply(
         f"{scope[0].upper() + scope[1:]}: {len(cases)}, newest first.",
         title="Business cases",

@@ -37,7 +37,12 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
         return refusal
     replaced = active(ctx)
     note = ""
-    if replaced is not None and replaced.form != form.name:
+    if replaced is not None and replaced.form == form.name and not prefilled and _answered(replaced):
+        # The same form again with nothing new: carry on with the draft rather than lose it.
+        replaced.step = ConversationStep.ASKING
+        return _next(ctx, form, replaced, lead=f"You have an unfinished {form.title.lower()}, so let's carry on "
+                                               "(say `cancel` to drop it and start again).")
+    if replaced is not None and replaced.form in FORMS and _answered(replaced):
         note = f"(I've dropped your unfinished {FORMS[replaced.form].title.lower()}.) "
     state = conversations.replace(
         ctx.session, ctx.caller.person, *_where(ctx),
@@ -48,14 +53,20 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
     return _next(ctx, form, state, lead=(note + intro).strip())
 
 
-IsCommand = Callable[[str], bool]
+def _answered(state: ConversationState) -> bool:
+    return any(not k.startswith("_") for k in (state.values or {}))
+
+
+# Tells what words are: "standalone" (a command with nothing after it, like `my meetings`),
+# "command" (one with arguments, like `case 12`), or None (not a command).
+IsCommand = Callable[[str], Optional[str]]
 
 
 def take(ctx: Context, state: ConversationState, text: str, is_command: IsCommand) -> Optional[Reply]:
     """Handle a message while a form is open. None means: not for the form, route it normally.
 
-    `is_command` tells whether words are one of the bot's commands: an answer that does not
-    fit the field but is a command is taken as the person moving on.
+    `is_command` tells whether words are one of the bot's commands: a standalone command, or a
+    command with arguments that does not fit the field, is taken as the person moving on.
     """
     form = FORMS.get(state.form)
     if form is None:  # a form that no longer exists (after an upgrade): drop the draft
@@ -103,13 +114,17 @@ def _answer(ctx: Context, form: Form, state: ConversationState, text: str, words
     if not current.required and words in SKIP_WORDS:
         values[current.name] = None
     else:
-        # One of the bot's commands means the person moved on (not for long free text,
-        # where "next meeting" may well be part of an agenda).
-        if current.kind != "long_text" and is_command(text):
+        # A standalone command ("my meetings") means the person moved on, except in long free
+        # text, where it may well be part of an agenda; a command with arguments ("case 12")
+        # only when it is no answer to the question ("Case management" is a fine title).
+        kind = is_command(text)
+        if kind == "standalone" and current.kind != "long_text":
             return None
         try:
             values[current.name] = current.read(text, ctx, values)
         except FieldError as exc:
+            if kind is not None:
+                return None
             return Reply(str(exc), footer=_hint(current))
         if current.depends_on:
             values[TYPED] = {**values.get(TYPED, {}), current.name: text}
@@ -164,7 +179,7 @@ def _hint(f) -> str:
 
 
 def _shown(f, value: Any) -> str:
-    return "(none)" if value in (None, "") else f.show(value)
+    return f.display(value)
 
 
 def _summary(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:

@@ -5,7 +5,7 @@ import csv
 import io
 from collections import Counter
 from datetime import date, datetime, time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from bot.messages import Action, Attachment, Field, Item, Reply, field_list
 from handlers import conversation
@@ -91,9 +91,9 @@ EVENT_FIELDS = (
     FormField("venue", "Venue", "Where is it held?", read_text, applies=_in_person),
     FormField("link", "Online link", "What is the link to join online?", read_link, kind="url", applies=_online),
     FormField("capacity_in_person", "Places in person", "How many places in person? (a number, or `unlimited`)",
-              read_capacity, example="40", applies=_in_person, show=_show_capacity),
+              read_capacity, example="40", applies=_in_person, show=_show_capacity, none_text="no limit"),
     FormField("capacity_online", "Places online", "How many places online? (a number, or `unlimited`)",
-              read_capacity, example="unlimited", applies=_online, show=_show_capacity),
+              read_capacity, example="unlimited", applies=_online, show=_show_capacity, none_text="no limit"),
     FormField("opens", "Registration opens", "When does registration open?", _read_opens, required=False,
               example="now, or 1 March 2027 09:00", show=_show_moment),
     FormField("closes", "Registration closes", "When does registration close?", _read_closes, required=False,
@@ -190,6 +190,9 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         names = ", ".join(f"`{f.label.lower()}`" for f in EVENT_FIELDS)
         return Reply(f"I can't change “{field[:30]}”. You can change: {names}.")
     values, errors = _values_of(ctx, event), {}
+    if not form_field.applies(values):
+        return Reply(f"{form_field.label} doesn't apply to an event that is {FORMAT_NAMES[event.format]}; "
+                     "change its format first.")
     try:
         values[form_field.name] = form_field.read(value, ctx, values)
     except FieldError as exc:
@@ -198,26 +201,34 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         errors = EVENT_FORM.check(ctx, EVENT_FORM.effective(values))
     if errors:
         return Reply(next(iter(errors.values())))
+    event_queries.lock(ctx.session, event)  # counts below are then the ones that stand
     for mode, name in ((AttendanceMode.IN_PERSON, "capacity_in_person"), (AttendanceMode.ONLINE, "capacity_online")):
         new = values.get(name)
         taken = event_queries.taken(ctx.session, event, mode)
         if form_field.name == name and new is not None and new < taken:
             return Reply(f"{taken} places are already taken {MODE_NAMES[mode]}; the capacity can't go below that.")
+        offered = _in_person(values) if mode is AttendanceMode.IN_PERSON else _online(values)
+        registered = taken + event_queries.taken(ctx.session, event, mode, RegistrationStatus.WAITLISTED)
+        if not offered and registered:
+            return Reply(f"{registered} {'person is' if registered == 1 else 'people are'} registered "
+                         f"{MODE_NAMES[mode]}, so the event can't stop being {MODE_NAMES[mode]}. Ask them to "
+                         "change first, or cancel the event.")
     _apply(event, EVENT_FORM.effective(values), event.timezone)
-    event_queries.lock(ctx.session, event)
     promoted = [r for mode in AttendanceMode for r in event_queries.fill_places(ctx.session, event, mode)]
     notify_promoted(ctx, event, promoted)
     told = 0
     if form_field.name in NOTIFIED:
         event.sequence += 1
-        told = _notify_registrants(ctx, event, "event_changed", f"v{event.sequence}", Reply(
-            f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.show(values[form_field.name])}.",
+        told = _notify_registrants(ctx, event, "event_changed", f"v{event.sequence}", lambda has_place: Reply(
+            f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.display(values[form_field.name])}.",
             title=f"{event.title}: change",
-            fields=field_list(("When", when(ctx, event)), ("Venue", event.venue), ("Online link", event.online_url)),
+            fields=field_list(("When", when(ctx, event)), ("Venue", event.venue),
+                              # The joining link is for people with a place only.
+                              ("Online link", event.online_url if has_place else None)),
             actions=(Action("Event details", f"event {event.id}"),),
         ))
     ctx.session.flush()
-    shown = form_field.show(values[form_field.name]) if values[form_field.name] is not None else "(none)"
+    shown = form_field.display(values[form_field.name])
     extra = f" A notice to its {told} registrant{'s' if told != 1 else ''} is queued." if told else ""
     if promoted:
         extra += f" {len(promoted)} {'person' if len(promoted) == 1 else 'people'} moved up from the waitlist."
@@ -225,10 +236,15 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
                  actions=(Action("See it", f"event {event.id}"),))
 
 
-def _notify_registrants(ctx: Context, event: Event, kind: str, occurrence: str, notice: Reply) -> int:
-    people = [r.person_id for r in event_queries.registrants(ctx.session, event)]
-    deliveries.record(ctx.session, kind, f"event:{event.id}", occurrence, people, notice.to_data(), due_at=ctx.now)
-    return len(people)
+def _notify_registrants(ctx: Context, event: Event, kind: str, occurrence: str,
+                        notice: Callable[[bool], Reply]) -> int:
+    """Tell everyone registered; `notice(has_place)` words it for people with a place or waiting."""
+    regs = event_queries.registrants(ctx.session, event)
+    for has_place in (True, False):
+        people = [r.person_id for r in regs if (r.status is RegistrationStatus.CONFIRMED) == has_place]
+        deliveries.record(ctx.session, kind, f"event:{event.id}", occurrence, people, notice(has_place).to_data(),
+                          due_at=ctx.now)
+    return len(regs)
 
 
 # --- cancelling, with confirmation ------------------------------------------------------------
@@ -246,7 +262,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         return Reply("That event is already cancelled.")
     event.status = EventStatus.CANCELLED
     event.sequence += 1
-    told = _notify_registrants(ctx, event, "event_cancelled", f"v{event.sequence}", Reply(
+    told = _notify_registrants(ctx, event, "event_cancelled", f"v{event.sequence}", lambda has_place: Reply(
         f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
         title=f"{event.title}: cancelled",
     ))

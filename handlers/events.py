@@ -298,10 +298,15 @@ def past_events(ctx: Context) -> Reply:
 @partner_staff_only
 def sign_up(ctx: Context, target: str) -> Reply:
     """'sign me up for Future Workplaces' registers for an event; 'for the GIS group' joins it."""
-    upcoming = event_queries.upcoming(ctx.session, ctx.now)
-    event = resolve(target, [(e, _titles(e)) for e in upcoming]).found
-    if event is not None:
-        return register(ctx, str(event.id))
+    words, mode = " ".join(target.split()), None
+    for phrase in sorted(MODE_WORDS, key=len, reverse=True):
+        if words.lower().endswith(" " + phrase):
+            words, mode = words[: -len(phrase) - 1], phrase
+            break
+    for pool in (event_queries.upcoming(ctx.session, ctx.now), event_queries.past(ctx.session, ctx.now)):
+        event = resolve(words, [(e, _titles(e)) for e in pool]).found
+        if event is not None:
+            return register(ctx, str(event.id), mode)  # a past one is refused there, with the reason
     group = find_group(ctx, target)
     if not isinstance(group, Reply):
         return join(ctx, group.slug)

@@ -37,6 +37,11 @@ class FormField:
     applies: Callable[[Values], bool] = lambda values: True
     # Fields this one's answer is worked out from: editing one of them asks this one again.
     depends_on: tuple[str, ...] = ()
+    # How an empty answer reads ("no limit" for a capacity).
+    none_text: str = "(none)"
+
+    def display(self, value: Any) -> str:
+        return self.none_text if value in (None, "") else self.show(value)
 
     def read(self, text: str, ctx: Context, values: Values) -> Any:
         text = text.strip()

@@ -113,10 +113,13 @@ def registrants(session: Session, event: Event) -> list[Registration]:
 def lock(session: Session, event: Event) -> None:
     """Serialise place allocation for one event: a row lock on PostgreSQL.
 
-    On SQLite every write transaction already holds the database's write lock from its
-    start (BEGIN IMMEDIATE, see storage.db), so there is nothing more to take.
+    What this session read before the lock may be out of date by the time it is granted (a
+    capacity changed, the same person registered from another request), so everything is
+    read again after it. On SQLite every write transaction already holds the database's
+    write lock from its start (BEGIN IMMEDIATE, see storage.db).
     """
     session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    session.expire_all()
 
 
 def waitlist_position(session: Session, reg: Registration) -> int:
@@ -160,10 +163,14 @@ def register(session: Session, event: Event, person: Person, mode: AttendanceMod
 def unregister(session: Session, event: Event, reg: Registration) -> list[Registration]:
     """Withdraw; returns the registrations promoted from the waitlist to the freed place."""
     lock(session, event)
+    if reg.status is RegistrationStatus.WITHDRAWN:  # withdrawn meanwhile by another request
+        return []
     was_confirmed = reg.status is RegistrationStatus.CONFIRMED
     reg.status = RegistrationStatus.WITHDRAWN
     session.flush()
-    return fill_places(session, event, reg.mode) if was_confirmed else []
+    if not was_confirmed or event.status is not EventStatus.PUBLISHED:
+        return []  # nobody moves up at a cancelled event
+    return fill_places(session, event, reg.mode)
 
 
 def fill_places(session: Session, event: Event, mode: AttendanceMode) -> list[Registration]:
