@@ -24,6 +24,8 @@ class Request:
     workspace: str = ""  # Slack team id / Teams tenant id
     conversation: str = ""  # where to answer: a channel, a chat, a DM
     display_name: Optional[str] = None
+    # What the platform can show: "forms" where a whole form fits in a modal or a card.
+    capabilities: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class FormRequest:
+    """Show this form whole (a Slack modal, a Teams card) instead of asking step by step."""
+
+    name: str
+    prefilled: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot says back: a lead sentence plus optional structure."""
 
@@ -71,11 +81,13 @@ class Reply:
     actions: tuple[Action, ...] = ()
     footer: Optional[str] = None
     attachment: Optional[Attachment] = None
+    form: Optional[FormRequest] = None
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready data, e.g. for a Delivery's payload (attachments are not carried)."""
         data = asdict(self)
         data.pop("attachment")
+        data.pop("form")
         return data
 
     @classmethod

@@ -5,7 +5,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,10 +23,13 @@ from handlers import (
     groups,
     help as help_handler,
     meeting_admin,
+    home,
     meetings,
     people,
     reminders,
 )
+from handlers.forms import FORMS, fill
+from storage import inbound
 from handlers.base import Context, quote
 from storage.models import ConversationStep
 
@@ -232,6 +235,12 @@ def is_command(text: str) -> Optional[str]:
     return "command" if any(v for v in routed[1].groupdict().values()) else "standalone"
 
 
+SORRY = Reply(
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment; "
+    "if it keeps happening, tell the Partnership Office."
+)
+
+
 class Router:
     """Runs one request: who is asking, which handler, in one transaction; never raises."""
 
@@ -239,30 +248,72 @@ class Router:
         self.session_factory = session_factory
         self.settings = settings
 
-    def handle(self, request: Request) -> Reply:
-        handler, args, early = understand(request.text)
+    def _run(self, request: Request, work: Callable[[Context], Reply], once: Optional[str] = None) -> Optional[Reply]:
+        """`work` in one transaction for the caller. With `once`, a key of the platform's delivery:
+        a repeat of it (a retry) does nothing and gives None."""
         try:
             with self.session_factory.begin() as session:
+                if once is not None and not inbound.first_time(session, request.platform, once, request.now):
+                    return None
                 caller = people.resolve_caller(session, request, self.settings)
-                ctx = Context(session, request, caller, self.settings)
-                state = conversation.active(ctx)
-                just_paused = False
-                if state is not None:
-                    reply = conversation.take(ctx, state, request.text, is_command)
-                    if reply is not None:
-                        return reply
-                    if state.step is not ConversationStep.PAUSED:
-                        conversation.pause(state)
-                        just_paused = True
-                reply = early if handler is None else handler(ctx, **args)
-                assert reply is not None
-                # Say the draft is kept only if it still is: the command may have replaced it.
-                if just_paused and conversation.active(ctx) is state and state.step is ConversationStep.PAUSED:
-                    reply = replace(reply, footer=" ".join(filter(None, (reply.footer, conversation.PAUSED_NOTE))))
-                return reply
+                return work(Context(session, request, caller, self.settings))
+        except _Rejected:
+            raise
         except Exception:
             logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
-            return Reply(
-                "Sorry, something went wrong on my side and nothing was changed. Please try "
-                "again in a moment; if it keeps happening, tell the Partnership Office."
-            )
+            return SORRY
+
+    def handle(self, request: Request, once: Optional[str] = None) -> Optional[Reply]:
+        handler, args, early = understand(request.text)
+
+        def work(ctx: Context) -> Reply:
+            state = conversation.active(ctx)
+            just_paused = False
+            if state is not None:
+                reply = conversation.take(ctx, state, request.text, is_command)
+                if reply is not None:
+                    return reply
+                if state.step is not ConversationStep.PAUSED:
+                    conversation.pause(state)
+                    just_paused = True
+            reply = early if handler is None else handler(ctx, **args)
+            assert reply is not None
+            # Say the draft is kept only if it still is: the command may have replaced it.
+            if just_paused and conversation.active(ctx) is state and state.step is ConversationStep.PAUSED:
+                reply = replace(reply, footer=" ".join(filter(None, (reply.footer, conversation.PAUSED_NOTE))))
+            return reply
+
+        return self._run(request, work, once)
+
+    def home(self, request: Request) -> Reply:
+        return self._run(request, home.home) or SORRY
+
+    def submit_form(self, request: Request, form_name: str, raw: dict[str, str], prefilled: dict[str, Any],
+                    once: Optional[str] = None) -> tuple[Optional[Reply], dict[str, str]]:
+        """A whole form at once (a modal, a card): (the reply, {}) or (None, errors by field name).
+
+        With `once`, a repeated submission of the same form does nothing: (None, {})."""
+        errors: dict[str, str] = {}
+
+        def work(ctx: Context) -> Reply:
+            form = FORMS[form_name]
+            refusal = form.allowed(ctx, prefilled)
+            if refusal:
+                return refusal
+            values, found = fill(form, ctx, raw, prefilled)
+            if found:
+                errors.update(found)
+                # Nothing may be written for a rejected form (a retry with the same key must
+                # still work), so roll the transaction back by raising past it.
+                raise _Rejected
+            return form.submit(ctx, values)
+
+        try:
+            reply = self._run(request, work, once)
+        except _Rejected:
+            return None, errors
+        return reply, {}
+
+
+class _Rejected(Exception):
+    """A form with errors: its transaction is rolled back."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from bot.messages import Action, Field, Reply
+from bot.messages import Action, Field, FormRequest, Reply
 from handlers.base import Context
 from handlers.forms import FORMS, FieldError, Form, Values
 from storage import conversations
@@ -35,6 +35,10 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
     refusal = form.allowed(ctx, prefilled)
     if refusal:
         return refusal
+    missing = [f for f in form.fields if f.name not in prefilled]
+    if missing and "forms" in ctx.request.capabilities:
+        # The platform shows the whole form; its submission comes back through forms.fill.
+        return Reply(f"{form.title}: please fill in the form.", form=FormRequest(form.name, dict(prefilled)))
     replaced = active(ctx)
     note = ""
     if replaced is not None and replaced.form == form.name and not prefilled and _answered(replaced):
@@ -48,7 +52,6 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
         ctx.session, ctx.caller.person, *_where(ctx),
         form=form.name, step=ConversationStep.ASKING, field=None, values=dict(prefilled),
     )
-    missing = any(f.name not in prefilled for f in form.fields)
     intro = f"{form.title}: I'll ask a few questions; say `cancel` at any time to stop." if missing else ""
     return _next(ctx, form, state, lead=(note + intro).strip())
 

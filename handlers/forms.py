@@ -20,6 +20,10 @@ class FieldError(ValueError):
     """An answer that does not fit the field; the message is shown to the person."""
 
 
+def always(values: Values) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class FormField:
     name: str
@@ -34,11 +38,17 @@ class FormField:
     max_length: int = 300
     show: Callable[[Any], str] = str
     # Whether the field is asked at all, given the answers so far (e.g. a venue only in person).
-    applies: Callable[[Values], bool] = lambda values: True
+    applies: Callable[[Values], bool] = always
     # Fields this one's answer is worked out from: editing one of them asks this one again.
     depends_on: tuple[str, ...] = ()
     # How an empty answer reads ("no limit" for a capacity).
     none_text: str = "(none)"
+
+    @property
+    def conditional(self) -> bool:
+        """Asked only for some answers to other fields: a form showing every field at once
+        (a modal, a card) must let it be empty, and the check on submission decides."""
+        return self.applies is not always
 
     def display(self, value: Any) -> str:
         return self.none_text if value in (None, "") else self.show(value)
@@ -87,11 +97,16 @@ class Form:
         return None
 
 
-def fill(form: Form, ctx: Context, raw: Mapping[str, str]) -> tuple[Values, dict[str, str]]:
-    """Read all fields at once (a modal or card): the values, and the errors by field name."""
-    values: Values = {}
+def fill(form: Form, ctx: Context, raw: Mapping[str, str],
+         prefilled: Optional[Values] = None) -> tuple[Values, dict[str, str]]:
+    """Read all fields at once (a modal or card): the values, and the errors by field name.
+
+    `prefilled` answers (the group named in `schedule gis`) are taken as they are."""
+    values: Values = dict(prefilled or {})
     errors: dict[str, str] = {}
     for f in form.fields:
+        if f.name in values:
+            continue
         if not f.applies(values):
             values[f.name] = None
             continue

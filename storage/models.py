@@ -567,3 +567,15 @@ class RateBucket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set from a 429's Retry-After: nothing goes to this key before it.
     blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+
+class InboundSeen(Base):
+    """A platform delivery already handled: Slack retries events, so each is acted on once."""
+
+    __tablename__ = "inbound_seen"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
