@@ -13,6 +13,7 @@ from bot.config import ConfigError, Settings
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
 from bot.senders import ConsoleSender
+from bot.server import serve
 from bot.worker import Worker
 from storage import db, seed
 from storage.demo import DEMO_USER, load_demo
@@ -55,10 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    if command == "serve":
-        print("`serve` is not yet available: it arrives with the Slack and Teams features. Use "
-              "`python -m bot` to chat in the terminal, and `python -m bot worker` for reminders.", file=sys.stderr)
-        return 1
     runtime = build(settings)
     try:
         return _run(command, args, runtime)
@@ -86,6 +83,10 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
             else:
                 summary = seed.load_file(session, args.file)
         print(f"Loaded {summary}.")
+        return 0
+    if command == "serve":
+        prepare_database(runtime, with_demo=False)
+        serve(runtime, args.port or runtime.settings.port, with_worker=not args.no_worker)
         return 0
     if command == "worker":
         prepare_database(runtime, with_demo=False)

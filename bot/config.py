@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///kentconnects.db"
 DEFAULT_TIMEZONE = "Europe/London"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
 class ConfigError(ValueError):
@@ -19,6 +20,14 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     admins: frozenset[str] = field(default_factory=frozenset)
     port: int = 3978
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -44,9 +53,21 @@ class Settings:
         admins = frozenset(
             a.strip().lower() for a in env.get("BOT_ADMINS", "").split(",") if a.strip()
         )
+        token, secret = env.get("SLACK_BOT_TOKEN", "").strip(), env.get("SLACK_SIGNING_SECRET", "").strip()
+        if bool(token) != bool(secret):
+            missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
+            raise ConfigError(f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is not set. "
+                              "Set both to serve Slack, or neither to run without it.")
+        api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+        if not api_url.startswith(("https://", "http://")):
+            raise ConfigError(f"SLACK_API_URL={api_url!r} is not an http(s) URL")
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             timezone=tz_name,
             admins=admins,
             port=port,
+            slack_bot_token=token,
+            slack_signing_secret=secret,
+            slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
         )

@@ -79,11 +79,22 @@ NO_ACCESS = (
 )
 
 
+NO_EMAIL = (
+    "I can't see an e-mail address for you, so I can't tell which Kent Connects partner you work "
+    "for; I can only show you `help` and `groups`. Ask your workspace administrator to make e-mail "
+    "addresses visible to the Kent Connects app, or ask the Partnership Office for access."
+)
+
+
+def no_access_text(caller: Caller) -> str:
+    return NO_ACCESS.format(email=caller.email) if "@" in caller.email else NO_EMAIL
+
+
 def needs_partner(ctx: Context) -> Optional[Reply]:
     """A polite refusal for someone who is not partner staff, or None if they are."""
     if ctx.caller.is_partner_staff:
         return None
-    return Reply(NO_ACCESS.format(email=ctx.caller.email), actions=(Action("Help", "help"),))
+    return Reply(no_access_text(ctx.caller), actions=(Action("Help", "help"),))
 
 
 def partner_staff_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:

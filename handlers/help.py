@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.messages import Action, Item, Reply
-from handlers.base import NO_ACCESS, Context
+from handlers.base import Context, no_access_text
 
 EVERYONE = (
     ("help", "this list"),
@@ -64,7 +64,7 @@ def help(ctx: Context) -> Reply:  # noqa: A001 - the command's name
         actions = (Action("My meetings", "my meetings"), Action("Groups", "groups"))
     else:
         lead = "Hello! I'm the Kent Connects assistant, for staff of the Kent Connects partners."
-        footer = NO_ACCESS.format(email=caller.email)
+        footer = no_access_text(caller)
         actions = (Action("Groups", "groups"),)
     if caller.chairs_any or caller.is_admin:
         items.append(_section("Chairs and the Partnership Office", CHAIRS))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.messages import Action, Item, Reply, field_list
-from handlers.base import Context, NO_ACCESS
+from handlers.base import Context, no_access_text
 from handlers.business_cases import STATUS_NAMES, label as case_label
 from handlers.events import label as event_label, status_text, when as event_when
 from handlers.meetings import when_text
@@ -17,7 +17,7 @@ SHOWN = 5
 def home(ctx: Context) -> Reply:
     caller = ctx.caller
     if not caller.is_partner_staff:
-        return Reply(NO_ACCESS.format(email=caller.email), title="Kent Connects", actions=(Action("Help", "help"),))
+        return Reply(no_access_text(caller), title="Kent Connects", actions=(Action("Help", "help"),))
     items: list[Item] = []
     mine = list(caller.roles_by_group)
     meetings = meeting_queries.upcoming(ctx.session, ctx.now, mine, limit=SHOWN) if mine else []

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.messages import Action, Reply, Request, field_list
-from handlers.base import Caller, Context
+from handlers.base import Caller, Context, no_access_text
 from storage import groups as group_queries
 from storage import people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind
@@ -57,7 +57,9 @@ def whoami(ctx: Context) -> Reply:
         roles.append("Partnership Office admin")
     if caller.is_board:
         roles.append("Leadership Board member")
-    if caller.partner is None:
+    if caller.partner is None and "@" not in caller.email:
+        lead = no_access_text(caller)
+    elif caller.partner is None:
         lead = (
             f"You're {caller.email}. I can't match that address to a Kent Connects partner, "
             "so you can read `help` and `groups`, but not join groups or see meetings."

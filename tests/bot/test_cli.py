@@ -263,11 +263,10 @@ def test_another_time_zone_shows_times_there(tmp_path):
     assert re.search(r"GIS meets next on Tuesday \d{1,2} \w+ \d{4}, (10:00–12:00|09:00–11:00) UTC\.", result.stdout)
 
 
-def test_serve_is_not_yet_available(tmp_path):
-    result = run_bot("serve", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "`serve` is not yet available" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_serve_refuses_half_a_slack_configuration(tmp_path):
+    result = run_bot("serve", "--port", "0", cwd=tmp_path, env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_worker_sends_due_notices_and_stops_cleanly_on_sigterm(tmp_path):
