@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_DATABASE_URL = "sqlite:///kentconnects.db"
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Where Microsoft's Teams service sends activities from (serviceUrl), worldwide and government clouds.
+DEFAULT_TEAMS_ALLOWLIST = ("smba.trafficmanager.net", "*.smba.trafficmanager.net", "*.teams.microsoft.com",
+                           "*.teams.microsoft.us", "*.botframework.com")
+# The Bot Framework Emulator, allowed too while no app id is set (local development only).
+EMULATOR_HOSTS = ("localhost", "127.0.0.1")
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class ConfigError(ValueError):
@@ -24,6 +30,11 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    teams_app_id: str = ""
+    teams_app_password: str = ""
+    teams_app_type: str = ""
+    teams_tenant_id: str = ""
+    teams_allowlist: tuple[str, ...] = DEFAULT_TEAMS_ALLOWLIST
 
     @property
     def slack_enabled(self) -> bool:
@@ -61,6 +72,17 @@ class Settings:
         api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
         if not api_url.startswith(("https://", "http://")):
             raise ConfigError(f"SLACK_API_URL={api_url!r} is not an http(s) URL")
+        app_id = env.get("MICROSOFT_APP_ID", "").strip()
+        app_type = env.get("MICROSOFT_APP_TYPE", "").strip()
+        tenant = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
+        if app_type and app_type not in APP_TYPES:
+            raise ConfigError(f"MICROSOFT_APP_TYPE={app_type!r} must be one of {', '.join(APP_TYPES)}")
+        if app_type in ("SingleTenant", "UserAssignedMSI") and not tenant:
+            raise ConfigError(f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID")
+        if app_id and app_type != "UserAssignedMSI" and not env.get("MICROSOFT_APP_PASSWORD", "").strip():
+            raise ConfigError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not")
+        listed = tuple(h.strip() for h in env.get("TEAMS_SERVICE_URL_ALLOWLIST", "").split(",") if h.strip())
+        allowlist = listed or DEFAULT_TEAMS_ALLOWLIST + (() if app_id else EMULATOR_HOSTS)
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             timezone=tz_name,
@@ -70,4 +92,9 @@ class Settings:
             slack_signing_secret=secret,
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            teams_app_id=app_id,
+            teams_app_password=env.get("MICROSOFT_APP_PASSWORD", "").strip(),
+            teams_app_type=app_type,
+            teams_tenant_id=tenant,
+            teams_allowlist=allowlist,
         )

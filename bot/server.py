@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 CALENDAR_TYPE = "text/calendar"
 
 
-def make_app(runtime: Runtime, slack=None) -> web.Application:
+def make_app(runtime: Runtime, slack=None, teams=None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app["runtime"] = runtime
     app.router.add_get("/healthz", healthz)
@@ -26,6 +26,8 @@ def make_app(runtime: Runtime, slack=None) -> web.Application:
     app.router.add_get("/calendar/{slug}.ics", group_feed)
     if slack is not None:
         app.router.add_post("/slack/events", slack.handle_http)
+    if teams is not None:
+        app.router.add_post("/api/messages", teams.handle_http)
     return app
 
 
@@ -70,10 +72,13 @@ async def group_feed(request: web.Request) -> web.Response:
     return _ics(content, f"{slug}.ics")
 
 
-def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
-    slack = None
-    senders = []
+def _platforms(runtime: Runtime):
+    """The adapters `serve` answers for and the senders its worker uses, as the settings ask."""
+    from bot.senders import ConsoleSender
+    from bot.teams_adapter import TeamsAdapter, TeamsSender
+
     settings = runtime.settings
+    slack, senders = None, []
     if settings.slack_enabled:
         from bot.slack_adapter import SlackAdapter, SlackSender
 
@@ -83,19 +88,29 @@ def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
         logger.info("Slack is served at POST /slack/events (Web API at %s)", settings.slack_api_url)
     else:
         logger.info("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET unset)")
-    worker = None
-    if with_worker:
-        from bot.senders import ConsoleSender
-        from bot.worker import Worker
+    teams = TeamsAdapter(runtime.router, runtime.sessions, settings)
+    senders.append(TeamsSender(runtime.sessions, settings))
+    logger.info("Teams is served at POST /api/messages (service URLs allowed: %s)", ", ".join(settings.teams_allowlist))
+    if not settings.slack_enabled and not settings.teams_app_id:
+        senders.append(ConsoleSender())  # development: print what has no platform to go to
+    return slack, teams, senders
 
-        worker = Worker(runtime.sessions, settings, senders or [ConsoleSender()])
+
+def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
+    from bot.worker import Worker
+
+    slack, teams, senders = _platforms(runtime)
+    worker = Worker(runtime.sessions, runtime.settings, senders) if with_worker else None
+    app = make_app(runtime, slack, teams)
+    if slack is not None and runtime.settings.slack_app_token:
+        app.on_startup.append(lambda _app: slack.connect_socket_mode(runtime.settings.slack_app_token))
+    if worker is not None:
         worker.start()
-    app = make_app(runtime, slack)
-    if slack is not None and settings.slack_app_token:
-        app.on_startup.append(lambda _app: slack.connect_socket_mode(settings.slack_app_token))
     try:
         web.run_app(app, port=port, access_log=None, handle_signals=True,
                     print=lambda text: logger.info("listening on port %s", port))
     finally:
         if worker is not None:
             worker.stop()
+        for sender in senders:
+            getattr(sender, "close", lambda: None)()

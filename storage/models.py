@@ -579,3 +579,25 @@ class InboundSeen(Base):
     platform: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(200))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ConversationRef(Base):
+    """Where the bot can write to someone unprompted (Teams): a stored conversation reference.
+
+    `key` is "user:<Teams user id>" for a person's 1:1 chat, "conversation:<id>" for a channel
+    or group chat. Kept up to date whenever they talk to the bot or install it.
+    """
+
+    __tablename__ = "conversation_ref"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(300))
+    person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(100), default="", index=True)
+    service_url: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Set when the platform says the person blocked the bot: no more tries.
+    blocked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,362 @@
+"""Microsoft Teams, through the Bot Framework SDK 4.17.1: the only module that imports botbuilder.
+
+The SDK is out of support (its successor is the Microsoft 365 Agents SDK), so everything it
+does for us is behind this one file: inbound activities at `POST /api/messages`, replies as
+Adaptive Cards, conversation references for messages the bot starts, and the Teams sender.
+Two of its gaps are closed here: 4.17's `trust_service_url` does nothing, so every service URL
+is checked against TEAMS_SERVICE_URL_ALLOWLIST before anything is sent to it; and failures
+while authenticating a request are answered 401, never 500.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Optional
+from urllib.parse import urlparse
+
+import jwt
+from aiohttp import web
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import cards
+from bot.config import Settings
+from bot.messages import Action, Reply, Request
+from bot.router import Router
+from bot.senders import Outcome, RateLimit, Recipient, SendResult
+from handlers.forms import FORMS
+from storage import references
+from storage.people import person_by_identity
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+ROUTE = "/api/messages"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _SdkConfig:
+    """The settings object ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings):
+        self.APP_ID = settings.teams_app_id
+        self.APP_PASSWORD = settings.teams_app_password
+        self.APP_TYPE = settings.teams_app_type or "MultiTenant"
+        self.APP_TENANTID = settings.teams_tenant_id
+
+
+def service_url_allowed(url: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether the bot may talk to this service URL: its host is listed, or under a `*.` entry."""
+    host = (urlparse(url or "").hostname or "").lower()
+    if not host:
+        return False
+    for entry in allowlist:
+        entry = entry.lower()
+        if entry.startswith("*.") and (host.endswith(entry[1:]) and host != entry[2:]):
+            return True
+        if host == entry:
+            return True
+    return False
+
+
+def _reference_key(activity: Activity) -> str:
+    kind = (activity.conversation.conversation_type or "personal") if activity.conversation else "personal"
+    if kind == "personal":
+        return f"user:{activity.from_property.id}"
+    return f"conversation:{activity.conversation.id.split(';')[0]}"
+
+
+def _tenant(activity: Activity) -> str:
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        return activity.conversation.tenant_id
+    data = activity.channel_data or {}
+    return ((data.get("tenant") or {}).get("id") or "") if isinstance(data, dict) else ""
+
+
+class KentConnectsTeamsBot(TeamsActivityHandler):
+    def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings):
+        self.router = router
+        self.sessions = sessions
+        self.settings = settings
+        self.emails: dict[tuple[str, str], Optional[str]] = {}
+
+    # --- who is talking ----------------------------------------------------------------------
+
+    async def _email(self, turn_context: TurnContext) -> Optional[str]:
+        activity = turn_context.activity
+        key = (_tenant(activity), activity.from_property.id)
+        if key not in self.emails:
+            try:
+                member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
+            except Exception:  # the connector refused or is down: try again next message
+                logger.exception("Teams member details failed for %s", activity.from_property.id)
+                return None
+            email = (getattr(member, "email", None) or getattr(member, "user_principal_name", None) or "").strip()
+            self.emails[key] = email.lower() or None
+        return self.emails[key]
+
+    async def _request(self, turn_context: TurnContext, text: str) -> Request:
+        activity = turn_context.activity
+        return Request(
+            text=text, platform=PLATFORM, user_id=activity.from_property.id, email=await self._email(turn_context),
+            now=_now(), workspace=_tenant(activity), conversation=activity.conversation.id.split(";")[0],
+            display_name=activity.from_property.name, capabilities=frozenset({"forms"}),
+        )
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        """Keep the conversation reference, so that reminders can reach this chat later."""
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        key = _reference_key(activity)
+
+        def save() -> None:
+            with self.sessions.begin() as session:
+                person = person_by_identity(session, PLATFORM, activity.from_property.id, _tenant(activity))
+                references.save(session, PLATFORM, key, reference, activity.service_url, _tenant(activity),
+                                person.id if person and key.startswith("user:") else None, _now())
+
+        await asyncio.to_thread(save)
+
+    # --- replying ----------------------------------------------------------------------------
+
+    async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        if reply.form is not None:
+            form = FORMS[reply.form.name]
+            activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.form_card(form, reply.form.prefilled)))
+            activity.text = reply.text
+            await turn_context.send_activity(activity)
+            return
+        if reply.attachment is not None:
+            reply = Reply(reply.text + " (Teams can't take this file from the bot yet: ask for it in the console "
+                          "or Slack, or subscribe to the calendar feed.)", title=reply.title, fields=reply.fields,
+                          items=reply.items, actions=reply.actions, footer=reply.footer)
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.card(reply)))
+        activity.text = reply.plain_text()[:4000]  # notifications and screen readers read the text
+        await turn_context.send_activity(activity)
+
+    # --- activities ----------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext):
+        await self._remember(turn_context)
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else None
+        if value and cards.FORM_KEY in value:
+            await self._submit(turn_context, value)
+            return
+        if value and cards.COMMAND_KEY in value:
+            text = str(value[cards.COMMAND_KEY])
+        else:
+            text = (TurnContext.remove_recipient_mention(activity) or activity.text or "").strip()
+        request = await self._request(turn_context, text)
+        reply = await asyncio.to_thread(self.router.handle, request, f"activity:{activity.id}" if activity.id else None)
+        if reply is not None:
+            await self._send(turn_context, reply)
+
+    async def _submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        name = str(value.get(cards.FORM_KEY))
+        form = FORMS.get(name)
+        if form is None:
+            return
+        prefilled = value.get(cards.PREFILLED_KEY) or {}
+        raw = {k: str(v) for k, v in value.items() if not k.startswith("kc_") and k != "msteams"}
+        request = await self._request(turn_context, "")
+        activity = turn_context.activity
+        reply, errors = await asyncio.to_thread(self.router.submit_form, request, name, raw, prefilled,
+                                                f"form:{activity.id}" if activity.id else None)
+        if errors:
+            again = MessageFactory.attachment(CardFactory.adaptive_card(cards.form_card(form, prefilled, raw, errors)))
+            again.text = "Please correct the fields marked on the form."
+            await turn_context.send_activity(again)
+        elif reply is not None:
+            await self._send(turn_context, reply)
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value):
+        """Action.Execute: the same as Action.Submit, then an empty 'done' to the card."""
+        await self._remember(turn_context)
+        data = (invoke_value.action.data if invoke_value and invoke_value.action else None) or {}
+        if cards.FORM_KEY in data:
+            await self._submit(turn_context, data)
+        elif cards.COMMAND_KEY in data:
+            request = await self._request(turn_context, str(data[cards.COMMAND_KEY]))
+            reply = await asyncio.to_thread(self.router.handle, request)
+            if reply is not None:
+                await self._send(turn_context, reply)
+        return AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
+                                          value="Done")
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext):
+        activity = turn_context.activity
+        added = activity.members_added or []
+        if any(m.id == activity.recipient.id for m in added):
+            await self._welcome(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext):
+        await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        welcome = Reply(
+            "Hello! I'm the Kent Connects assistant: ask me when the groups meet, what events are coming up, "
+            "or submit an idea to the development fund. In a channel, @mention me first.",
+            title="Kent Connects", actions=(Action("Help", "help"), Action("Events", "events")),
+        )
+        await self._send(turn_context, welcome)
+
+
+class TeamsAdapter:
+    """`POST /api/messages`: authentication, the service-URL allowlist, then the SDK."""
+
+    def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings):
+        self.settings = settings
+        self.sdk = CloudAdapter(ConfigurationBotFrameworkAuthentication(_SdkConfig(settings)))
+        self.bot = KentConnectsTeamsBot(router, sessions, settings)
+
+        async def on_error(turn_context: TurnContext, error: Exception) -> None:
+            logger.exception("Teams turn failed", exc_info=error)
+
+        self.sdk.on_turn_error = on_error
+        if not settings.teams_app_id:
+            logger.warning("Teams: MICROSOFT_APP_ID is not set, so /api/messages accepts requests WITHOUT "
+                           "authentication (Bot Framework Emulator mode). Never run a public server like this.")
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "the body must be a JSON activity"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "the body must be a JSON activity"}, status=400)
+        if self.settings.teams_app_id and not self._plausible_token(request.headers.get("Authorization", "")):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if not service_url_allowed(body.get("serviceUrl") or "", self.settings.teams_allowlist):
+            logger.warning("Teams: refusing an activity whose serviceUrl %r is not on the allowlist",
+                           body.get("serviceUrl"))
+            return web.json_response({"error": "service URL not allowed"}, status=403)
+        try:
+            response = await self.sdk.process(request, self.bot)
+        except web.HTTPException as exc:
+            if exc.status == 500:
+                raise
+            return web.json_response({"error": exc.reason}, status=exc.status)
+        except Exception:  # the SDK's token validation can fail in many ways: all mean "not authenticated"
+            logger.exception("Teams: the request could not be authenticated")
+            return web.json_response({"error": "unauthorized"}, status=401)
+        return response or web.Response(status=201)
+
+    def _plausible_token(self, header: str) -> bool:
+        """Refuse what no signature check is needed to refuse: no token, another audience, expired."""
+        if not header.startswith("Bearer "):
+            return False
+        try:
+            claims = jwt.decode(header[7:], options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return False
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.settings.teams_app_id not in audiences:
+            return False
+        return float(claims.get("exp", 0)) > time.time() - 300
+
+
+# --- the sender for the delivery engine ------------------------------------------------------------
+
+PERMANENT_STATUS = {401, 403, 404}
+RETRY_STATUS = {412, 500, 502, 503, 504}
+
+
+class TeamsSender:
+    """Sends deliveries by continuing a stored conversation, or opening a 1:1 chat in the tenant."""
+
+    platform = PLATFORM
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, rate: float = 20.0, burst: float = 40.0):
+        self.sessions = sessions
+        self.settings = settings
+        self.rate, self.burst = rate, burst
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_SdkConfig(settings)))
+        # The SDK is async; the dispatcher is not: one private event loop for all sends.
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="teams-sender", daemon=True).start()
+
+    def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
+        # Teams allows about 50 requests a second per app and tenant; stay well under it.
+        return RateLimit(f"teams:{recipient.workspace or 'default'}", self.rate, self.burst)
+
+    def send(self, recipient: Recipient, message: Reply) -> SendResult:
+        key = recipient.address if recipient.address.startswith("conversation:") else f"user:{recipient.address}"
+        with self.sessions() as session:
+            ref = references.find(session, PLATFORM, key)
+            fallback = None if ref else references.any_in_tenant(session, PLATFORM, recipient.workspace)
+            stored = (ref.reference, ref.service_url, ref.blocked_at) if ref else None
+            tenant_url = fallback.service_url if fallback else None
+        if stored and stored[2] is not None:
+            return SendResult(Outcome.PERMANENT, "this person has blocked the bot")
+        service_url = stored[1] if stored else tenant_url
+        if not service_url:
+            return SendResult(Outcome.PERMANENT, "no Teams conversation with this person yet")
+        if not service_url_allowed(service_url, self.settings.teams_allowlist):
+            return SendResult(Outcome.PERMANENT, f"service URL {service_url} is not on the allowlist")
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.card(message)))
+        activity.text = message.plain_text()[:4000]
+        coroutine = (self._continue(stored[0], activity) if stored
+                     else self._create(recipient, service_url, activity))
+        try:
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+            return SendResult.sent()
+        except Exception as exc:  # mapped below: the SDK raises its own and aiohttp's errors
+            return self._outcome(exc, key)
+
+    async def _continue(self, reference: dict[str, Any], activity: Activity) -> None:
+        async def callback(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(activity)
+
+        await self.adapter.continue_conversation(ConversationReference().deserialize(reference), callback,
+                                                 bot_app_id=self.settings.teams_app_id or None)
+
+    async def _create(self, recipient: Recipient, service_url: str, activity: Activity) -> None:
+        parameters = ConversationParameters(
+            is_group=False, bot=ChannelAccount(id=f"28:{self.settings.teams_app_id}"),
+            members=[ChannelAccount(id=recipient.address)], tenant_id=recipient.workspace,
+            channel_data={"tenant": {"id": recipient.workspace}},
+        )
+
+        async def callback(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(activity)
+
+        await self.adapter.create_conversation(self.settings.teams_app_id or "", callback, parameters, "msteams",
+                                               service_url)
+
+    def _outcome(self, exc: Exception, key: str) -> SendResult:
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None) or getattr(response, "status", None)
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = headers.get("Retry-After") if hasattr(headers, "get") else None
+        if status == 403:
+            with self.sessions.begin() as session:
+                references.mark_blocked(session, PLATFORM, key, _now())
+            return SendResult(Outcome.PERMANENT, "Teams: 403, the person has blocked the bot or left")
+        if status == 429:
+            return SendResult(Outcome.RATE_LIMITED, "Teams: 429", float(retry_after or 30))
+        if status in PERMANENT_STATUS:
+            return SendResult(Outcome.PERMANENT, f"Teams: {status}")
+        if status in RETRY_STATUS and retry_after:
+            return SendResult(Outcome.RATE_LIMITED, f"Teams: {status}", float(retry_after))
+        return SendResult(Outcome.RETRY, f"Teams: {status or exc.__class__.__name__}: {exc}"[:500])
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)

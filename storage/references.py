@@ -1,0 +1,46 @@
+"""Stored conversation references, for messages the bot starts itself (Teams)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import ConversationRef
+
+
+def save(session: Session, platform: str, key: str, reference: dict[str, Any], service_url: str,
+         tenant_id: str, person_id: Optional[int], now: datetime) -> None:
+    """Insert or refresh a reference (safe when two requests race); a person who writes again
+    is no longer taken as having blocked the bot."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    row = dict(platform=platform, key=key, reference=reference, service_url=service_url, tenant_id=tenant_id or "",
+               person_id=person_id, updated_at=now, blocked_at=None)
+    statement = insert(ConversationRef).values(**row)
+    update = {k: statement.excluded[k] for k in ("reference", "service_url", "tenant_id", "updated_at", "blocked_at")}
+    if person_id is not None:
+        update["person_id"] = statement.excluded.person_id
+    session.execute(statement.on_conflict_do_update(index_elements=["platform", "key"], set_=update))
+
+
+def find(session: Session, platform: str, key: str) -> Optional[ConversationRef]:
+    return session.execute(
+        select(ConversationRef).where(ConversationRef.platform == platform, ConversationRef.key == key)
+    ).scalar_one_or_none()
+
+
+def any_in_tenant(session: Session, platform: str, tenant_id: str) -> Optional[ConversationRef]:
+    """A reference in the same tenant: its service URL can start a new 1:1 chat there."""
+    return session.execute(
+        select(ConversationRef).where(ConversationRef.platform == platform, ConversationRef.tenant_id == tenant_id)
+        .order_by(ConversationRef.updated_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def mark_blocked(session: Session, platform: str, key: str, now: datetime) -> None:
+    ref = find(session, platform, key)
+    if ref is not None:
+        ref.blocked_at = now
