@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--no-worker", action="store_true")
     commands.add_parser("worker", help="the reminder scheduler and delivery dispatcher")
+    package = commands.add_parser("teams-package", help="build the Microsoft Teams app package (a zip)")
+    package.add_argument("--app-id", default=None, help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
+    package.add_argument("--public-url", default="https://kentconnects.example.org",
+                         help="the https address where `serve` is reachable")
+    package.add_argument("--out", type=Path, default=Path("kentconnects-teams.zip"))
     database = commands.add_parser("db", help="database commands")
     database.add_argument("action", choices=["upgrade"])
     seed_cmd = commands.add_parser("seed", help="load partners, groups, people and roles")
@@ -56,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    if command == "teams-package":
+        from bot.teams_package import build as build_package
+
+        try:
+            out = build_package(args.app_id or settings.teams_app_id, args.public_url, args.out)
+        except ValueError as exc:
+            print(f"teams-package: {exc}", file=sys.stderr)
+            return 2
+        print(f"Built {out}: upload it in the Teams admin centre (Teams apps, Manage apps, Upload).")
+        return 0
     runtime = build(settings)
     try:
         return _run(command, args, runtime)
