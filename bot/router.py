@@ -15,6 +15,7 @@ from bot.messages import Action, Reply, Request
 from handlers import (
     announcements,
     assessment,
+    audit,
     business_cases,
     calendar,
     conversation,
@@ -26,7 +27,9 @@ from handlers import (
     home,
     meetings,
     people,
+    privacy,
     reminders,
+    roles,
 )
 from handlers.forms import FORMS, fill
 from storage import inbound
@@ -101,6 +104,11 @@ ROUTES: tuple[Route, ...] = (
     _r(r"^fund (?:add|contribution)\s+(?P<partner>.+?)\s+(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)(?:\s+(?:for\s+)?(?P<year>\d{4}(?:/\d{2})?))?$", assessment.add_contribution),
     _r(r"^fund (?:spend|spent)\s+(?:case\s+)?(?P<target>\d+)\s+(?P<amount>.+)$", assessment.record_spend),
     _r(r"^(?:idea|case|business case)\s+(?P<target>.+)$", business_cases.show_case),
+    _r(r"^(?:my data|what do you (?:hold|know|store) about me|export my data)$", privacy.my_data),
+    _r(r"^(?:forget me|erase me|delete me|erase my data|delete my data)$", privacy.forget_me),
+    _r(r"^audit(?:\s+log)?(?:\s+(?P<words>.+))?$", audit.show),
+    _r(r"^(?P<remove>un)?chair\s+(?P<group>.+?)\s+(?P<email>\S+@\S+)$", roles.set_chair),
+    _r(r"^(?P<role>board|admin)\s+(?P<change>add|remove|grant|revoke)\s+(?P<email>\S+@\S+)$", roles.set_role),
     _r(r"^announce(?:\s+(?P<words>.+))?$", announcements.announce),
     _r(r"^(?:announcements|my announcements)$", announcements.list_announcements),
     _r(r"^(?:announcement|delivery report(?: for)?(?: announcement)?)\s+#?(?P<number>\d+)$", announcements.report),
@@ -126,19 +134,13 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^meetings\s+{_G}$", meetings.meetings),
 )
 
-# Words of features still being built: a clear answer instead of "I don't understand".
-COMING = {
-    "my data": "data protection requests",
-    "forget me": "data protection requests",
-}
-
 # Everything a person might have meant to type, for "did you mean".
 VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
     "meetings in", "calendar", "schedule", "move", "cancel meeting", "events", "event", "register",
     "unregister", "my events", "past events", "attendees", "create event", "edit event", "idea", "ideas",
     "review", "approve", "decline", "outcome", "fund", "remind me", "reminders", "announce", "announcements",
-    *COMING,
+    "my data", "forget me", "audit",
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.
@@ -204,16 +206,7 @@ def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[R
     found = match(words)
     if found:
         return found[0], found[1], None
-    first = words.split(" ", 1)[0].lower()
-    padded = f" {words.lower()} "
-    for phrase in sorted(COMING, key=len, reverse=True):
-        if f" {phrase} " in padded:
-            return None, {}, Reply(
-                f"“{phrase}” is part of {COMING[phrase]}, which isn't in the bot yet; it's on "
-                "the way. Today I can help with groups and meetings.",
-                actions=(Action("Help", "help"),),
-            )
-    return None, {}, _not_understood(text, first)
+    return None, {}, _not_understood(text, words.split(" ", 1)[0].lower())
 
 
 def _not_understood(text: str, first_word: str) -> Reply:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.messages import Action, Field, Item, Reply
 from handlers.base import Context, partner_staff_only, quote
+from handlers.audit import record
 from handlers.fields import read_moment
 from handlers.forms import FieldError
 from handlers.names import normalise
@@ -107,6 +108,8 @@ def announce(ctx: Context, words: str = "") -> Reply:
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
     deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", recipients,
                       message.to_data(), due_at=announcement.send_at)
+    record(ctx, "announcement_made", SUBJECT.format(announcement.id), group=group.slug,
+           send_at=announcement.send_at.isoformat(), recipients=len(recipients))
     when_text = f"on {format_moment(announcement.send_at.astimezone(ctx.zone))}" if later else "now"
     return Reply(
         f"Announcement {announcement.id} to {group.name} goes to its {len(recipients)} other "
@@ -178,6 +181,7 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
         return Reply(f"Announcement {found.id} is already cancelled.")
     stopped = deliveries.withdraw(ctx.session, "announcement", SUBJECT.format(found.id), "cancelled by its author")
     found.status = AnnouncementStatus.CANCELLED
+    record(ctx, "announcement_cancelled", SUBJECT.format(found.id), withdrawn=stopped)
     sent = deliveries.counts(ctx.session, "announcement", SUBJECT.format(found.id)).get(DeliveryStatus.SENT, 0)
     if sent:
         return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "

@@ -6,6 +6,7 @@ from typing import Optional
 
 from bot.messages import Action, Field, Item, Reply, field_list
 from handlers.base import Context, needs_partner, partner_staff_only
+from handlers.audit import record
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
 from handlers.money import MoneyError, format_pence, parse_pounds
 from handlers.names import resolve
@@ -96,6 +97,7 @@ def assess(ctx: Context, target: str) -> Reply:
         return case
     step = case_queries.change(ctx.session, case, CaseStatus.UNDER_ASSESSMENT, ctx.caller.person, at=ctx.now)
     notify_submitter(ctx, case, step.id, f"The Leadership Board is assessing {label(case)}.")
+    record(ctx, "case_assessed", f"case:{case.id}")
     return Reply(f"{label(case)} is now under assessment. Its submitter is told.")
 
 
@@ -118,6 +120,7 @@ def approve(ctx: Context, target: str, amount: str) -> Reply:
                                note=f"awarded {format_pence(pence)}", at=ctx.now)
     ctx.session.add(FundEntry(kind=FundEntryKind.AWARD, year=case_queries.financial_year(ctx.now.astimezone(ctx.zone).date()),
                               amount_pence=pence, case_id=case.id, recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    record(ctx, "case_approved", f"case:{case.id}", amount=format_pence(pence))
     notify_submitter(ctx, case, step.id, f"Good news: the Leadership Board approved {label(case)} and awarded "
                                          f"{format_pence(pence)} from the development fund.")
     return Reply(f"Approved {label(case)}: {format_pence(pence)} awarded. The fund's balance is now "
@@ -141,6 +144,7 @@ def decline(ctx: Context, target: str, reason: str = "") -> Reply:
     case.decline_reason = reason
     step = case_queries.change(ctx.session, case, CaseStatus.DECLINED, ctx.caller.person, note=reason, at=ctx.now)
     notify_submitter(ctx, case, step.id, f"The Leadership Board declined {label(case)}. The reason given: {reason}")
+    record(ctx, "case_declined", f"case:{case.id}", reason=reason)
     return Reply(f"Declined {label(case)}. Its submitter is told the reason.")
 
 
@@ -150,6 +154,7 @@ def start_delivery(ctx: Context, target: str) -> Reply:
         return case
     step = case_queries.change(ctx.session, case, CaseStatus.IN_DELIVERY, ctx.caller.person, at=ctx.now)
     notify_submitter(ctx, case, step.id, f"{label(case)} is now in delivery.")
+    record(ctx, "case_in_delivery", f"case:{case.id}")
     return Reply(f"{label(case)} is now in delivery.")
 
 
@@ -167,6 +172,7 @@ def outcome(ctx: Context, target: str, text: str = "") -> Reply:
     step = case_queries.change(ctx.session, case, CaseStatus.COMPLETED, ctx.caller.person, note="outcome reported",
                                at=ctx.now)
     notify_submitter(ctx, case, step.id, f"{label(case)} is completed; its outcome is reported to the Leadership Group.")
+    record(ctx, "case_completed", f"case:{case.id}")
     return Reply(f"{label(case)} is completed, with its outcome{' and shared learning' if case.shared_learning else ''} "
                  "recorded for the Leadership Group.")
 
@@ -223,6 +229,7 @@ def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str
     ctx.session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=fy, amount_pence=pence, partner_id=found.id,
                               recorded_by_id=ctx.caller.person.id, at=ctx.now))
     ctx.session.flush()
+    record(ctx, "fund_contribution", f"fund:{fy}", partner=found.slug, amount=format_pence(pence))
     return Reply(f"Recorded {format_pence(pence)} from {found.name} for {case_queries.year_label(fy)}. The fund's "
                  f"balance is now {format_pence(case_queries.balance(ctx.session))}.")
 
@@ -246,5 +253,6 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
                      f"award of {format_pence(found.awarded_pence or 0)}. Nothing was recorded.")
     ctx.session.add(FundEntry(kind=FundEntryKind.SPEND, year=_year(ctx, None), amount_pence=pence, case_id=found.id,
                               recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    record(ctx, "fund_spend", f"case:{found.id}", amount=format_pence(pence))
     return Reply(f"Recorded {format_pence(pence)} spent by {label(found)}: {format_pence(spent + pence)} of "
                  f"{format_pence(found.awarded_pence or 0)} so far.")

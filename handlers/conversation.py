@@ -36,6 +36,7 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
     if refusal:
         return refusal
     missing = [f for f in form.fields if f.name not in prefilled]
+    several = len(missing) > 1
     if missing and "forms" in ctx.request.capabilities:
         # The platform shows the whole form; its submission comes back through forms.fill.
         return Reply(f"{form.title}: please fill in the form.", form=FormRequest(form.name, dict(prefilled)))
@@ -52,7 +53,7 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
         ctx.session, ctx.caller.person, *_where(ctx),
         form=form.name, step=ConversationStep.ASKING, field=None, values=dict(prefilled),
     )
-    intro = f"{form.title}: I'll ask a few questions; say `cancel` at any time to stop." if missing else ""
+    intro = f"{form.title}: I'll ask a few questions; say `cancel` at any time to stop." if several else ""
     return _next(ctx, form, state, lead=(note + intro).strip())
 
 
@@ -160,6 +161,8 @@ def _next(ctx: Context, form: Form, state: ConversationState, lead: str = "") ->
             return _prompt(ctx, form, state, lead)
     state.field = None
     state.step = ConversationStep.CONFIRMING
+    if not form.review:
+        return _finish(ctx, form, state)
     return _summary(ctx, form, state, lead)
 
 
@@ -208,6 +211,11 @@ def _confirming(ctx: Context, form: Form, state: ConversationState, words: str,
         if is_command(words):
             return None
         return _summary(ctx, form, state, lead="I didn't catch that.")
+    return _finish(ctx, form, state)
+
+
+def _finish(ctx: Context, form: Form, state: ConversationState) -> Reply:
+    """Check across the answers; submit, or ask again the answer that is wrong."""
     values: Values = form.effective(state.values)
     problems = form.check(ctx, values)
     if problems:

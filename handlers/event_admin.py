@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 from bot.messages import Action, Attachment, Field, Item, Reply, field_list
 from handlers import conversation
 from handlers.base import Context, needs_partner
+from handlers.audit import record
 from handlers.events import FORMAT_NAMES, MODE_NAMES, find_event, label, notify_promoted, places_text, when
 from handlers.fields import (
     read_capacity,
@@ -141,6 +142,7 @@ def _submit_event(ctx: Context, values: Values) -> Reply:
     _apply(event, values, ctx.settings.timezone)
     ctx.session.add(event)
     ctx.session.flush()
+    record(ctx, "event_created", f"event:{event.id}", title=event.title)
     return Reply(
         f"{label(event)} is published: partner staff can see it under `events` and register.",
         fields=field_list(("When", when(ctx, event)), ("Places", places_text(ctx, event))),
@@ -229,6 +231,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         ))
     ctx.session.flush()
     shown = form_field.display(values[form_field.name])
+    record(ctx, "event_edited", f"event:{event.id}", field=form_field.label, value=shown)
     extra = f" A notice to its {told} registrant{'s' if told != 1 else ''} is queued." if told else ""
     if promoted:
         extra += f" {len(promoted)} {'person' if len(promoted) == 1 else 'people'} moved up from the waitlist."
@@ -262,6 +265,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         return Reply("That event is already cancelled.")
     event.status = EventStatus.CANCELLED
     event.sequence += 1
+    record(ctx, "event_cancelled", f"event:{event.id}")
     told = _notify_registrants(ctx, event, "event_cancelled", f"v{event.sequence}", lambda has_place: Reply(
         f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
         title=f"{event.title}: cancelled",

@@ -74,6 +74,8 @@ class Form:
     check: Callable[[Context, Values], dict[str, str]] = field(default=lambda ctx, values: {})
     # Who may use the form at all: a refusal reply, or None.
     allowed: Callable[[Context, Values], Optional[Reply]] = field(default=lambda ctx, values: None)
+    # Show the answers for a last check before submitting; False where the answer is the check.
+    review: bool = True
 
     def effective(self, values: Values) -> Values:
         """The answers, with those to fields that do not apply (any more) set to None."""

@@ -7,6 +7,7 @@ from typing import Any, Optional, Union
 from bot.messages import Action, Reply, field_list
 from handlers import conversation
 from handlers.base import Caller, Context, needs_partner
+from handlers.audit import record
 from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
 from handlers.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
@@ -147,6 +148,7 @@ def _submit_schedule(ctx: Context, values: Values) -> Reply:
         actions=(Action("My meetings", "my meetings"),),
     )
     told = _notify(ctx, group, "meeting_scheduled", subject, "scheduled", notice)
+    record(ctx, "meeting_scheduled", subject, group=group.slug, meetings=len(made), first=dates[0])
     lead = f"Scheduled {len(made)} {group.name} meeting{'s' if len(made) != 1 else ''}."
     return Reply(f"{lead} {_told(told)}", title=notice.title, fields=notice.fields,
                  actions=(Action("Its meetings", f"meetings {group.slug}"),))
@@ -257,6 +259,7 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
         actions=(Action("My meetings", "my meetings"),),
     )
     told = _notify(ctx, found.group, "meeting_moved", f"meeting:{found.id}", f"v{found.sequence}", notice)
+    record(ctx, "meeting_moved", f"meeting:{found.id}", before=before, after=after, later=len(later) or None)
     return Reply(f"Moved meeting {found.id} from {before} to {after}.{also} {_told(told)}",
                  actions=(Action("Its meetings", f"meetings {found.group.slug}"),))
 
@@ -297,6 +300,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         actions=(Action("My meetings", "my meetings"),),
     )
     told = _notify(ctx, group, "meeting_cancelled", f"meeting:{found.id}", f"v{found.sequence}", notice)
+    record(ctx, "meeting_cancelled", f"meeting:{found.id}", meetings=len(dates))
     return Reply(f"Cancelled {len(dates)} {group.name} meeting{'s' if len(dates) != 1 else ''}. {_told(told)}",
                  fields=notice.fields)
 

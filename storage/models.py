@@ -601,3 +601,19 @@ class ConversationRef(Base):
     # Set when the platform says the person blocked the bot: no more tries.
     blocked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    """A privileged action: who, what, when, from where. Written by the bot, never edited by it."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    # How the actor is named in the log; after an erasure, "a former member of <partner>".
+    actor_label: Mapped[str] = mapped_column(String(320))
+    platform: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -631,18 +631,6 @@ def test_unknown_commands_get_a_suggestion(chat, words, suggestion):
     assert "don't understand" in text and f"Did you mean {suggestion}" in text
 
 
-@pytest.mark.parametrize(
-    "words",
-    ["my data", "forget me"],
-)
-def test_features_not_built_yet_get_a_polite_answer(chat, session, words):
-    people, memberships = people_count(session), memberships_count(session)
-    text = chat(words)
-    assert "isn't in the bot yet" in text
-    assert "don't understand" not in text and GENERIC_ERROR not in text
-    assert people_count(session) == people and memberships_count(session) == memberships
-
-
 def test_natural_events_question_is_recognised(chat):
     assert "Future Workplaces" in chat("what events are coming up?")
 

@@ -1,0 +1,136 @@
+"""UK GDPR: `my data` shows a person everything the bot holds about them; `forget me` erases it."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from bot.messages import Attachment, Field, Reply
+from handlers import conversation
+from handlers.audit import record
+from handlers.base import Context
+from handlers.forms import FieldError, Form, FormField, Values, register
+from storage import audit as audit_log
+from storage.models import (
+    Announcement,
+    AnnouncementAck,
+    BusinessCase,
+    CaseChange,
+    ConversationRef,
+    ConversationState,
+    Delivery,
+    DeliveryStatus,
+    FundEntry,
+    Membership,
+    Person,
+    PlatformIdentity,
+    Registration,
+    ReminderSetting,
+)
+
+
+def _rows(ctx: Context, model, column) -> list[Any]:
+    return list(ctx.session.execute(select(model).where(column == ctx.caller.person.id)).scalars())
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else getattr(value, "value", value)
+
+
+def _data(ctx: Context) -> dict[str, Any]:
+    person: Person = ctx.caller.person
+    return {
+        "person": {"email": person.email, "name": person.display_name,
+                   "partner": person.partner.name if person.partner else None, "created_at": _iso(person.created_at),
+                   "roles": [r.role.value for r in person.roles]},
+        "platform_identities": [{"platform": i.platform, "workspace": i.workspace, "id": i.external_id}
+                                for i in _rows(ctx, PlatformIdentity, PlatformIdentity.person_id)],
+        "group_memberships": [{"group": m.group.name, "role": m.role.value, "joined_at": _iso(m.joined_at)}
+                              for m in _rows(ctx, Membership, Membership.person_id)],
+        "event_registrations": [{"event": r.event.title, "mode": r.mode.value, "status": r.status.value,
+                                 "registered_at": _iso(r.queued_at)}
+                                for r in _rows(ctx, Registration, Registration.person_id)],
+        "business_cases_submitted": [{"case": c.id, "title": c.title, "status": c.status.value,
+                                      "contact": c.contact, "created_at": _iso(c.created_at)}
+                                     for c in _rows(ctx, BusinessCase, BusinessCase.submitter_id)],
+        "reminder_settings": [{"enabled": s.enabled, "lead_times": s.lead_times}
+                              for s in _rows(ctx, ReminderSetting, ReminderSetting.person_id)],
+        "messages_to_you": [{"kind": d.kind, "status": d.status.value, "due_at": _iso(d.due_at),
+                             "text": d.payload.get("text")} for d in _rows(ctx, Delivery, Delivery.recipient_id)],
+        "announcements_made": [{"announcement": a.id, "group": a.group.name, "text": a.text, "send_at": _iso(a.send_at)}
+                               for a in _rows(ctx, Announcement, Announcement.author_id)],
+        "forms_in_progress": [{"form": s.form, "answers": s.values}
+                              for s in _rows(ctx, ConversationState, ConversationState.person_id)],
+        "audit_entries_as_actor": [{"at": _iso(e.at), "action": e.action, "subject": e.subject}
+                                   for e in audit_log.recent(ctx.session, actor_id=person.id, limit=1000)],
+    }
+
+
+def my_data(ctx: Context) -> Reply:
+    if ctx.caller.person.id is None:
+        return Reply(f"I hold nothing about you: I don't store anything about people from outside the "
+                     f"Kent Connects partners ({ctx.caller.email}).")
+    data = _data(ctx)
+    counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
+    return Reply(
+        "Here is everything I hold about you, as a JSON file. Say `forget me` to have it erased.",
+        title="Your data",
+        fields=(Field("E-mail", ctx.caller.email), Field("Partner", data["person"]["partner"] or "none"),
+                *(Field(name.replace("_", " ").capitalize(), str(n)) for name, n in counts.items())),
+        attachment=Attachment("my-kent-connects-data.json", "application/json",
+                              json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8")),
+    )
+
+
+def _read_confirm(text: str, ctx: Context, values: Values) -> str:
+    if " ".join(text.lower().split()).strip(".!") != "erase everything":
+        raise FieldError("To be sure, type the words `erase everything`, or say `cancel`.")
+    return "yes"
+
+
+def _erase(ctx: Context, values: Values) -> Reply:
+    person: Person = ctx.caller.person
+    pid = person.id
+    partner = person.partner.name if person.partner else "a partner"
+    former = f"a former member of {partner}"
+    session = ctx.session
+    record(ctx, "erasure", f"person:{pid}")
+    # Kept, without the name: decisions on public money and the audit trail.
+    audit_log.anonymise_actor(session, pid, former)
+    session.execute(update(BusinessCase).where(BusinessCase.submitter_id == pid).values(
+        submitter_id=None, contact=former))
+    session.execute(update(CaseChange).where(CaseChange.actor_id == pid).values(actor_id=None))
+    session.execute(update(FundEntry).where(FundEntry.recorded_by_id == pid).values(recorded_by_id=None))
+    session.execute(update(Announcement).where(Announcement.author_id == pid).values(author_id=None))
+    # Erased: everything else about the person.
+    session.execute(update(Delivery).where(Delivery.recipient_id == pid, Delivery.status == DeliveryStatus.PENDING)
+                    .values(status=DeliveryStatus.SKIPPED, last_error="recipient erased"))
+    for model, column in ((Delivery, Delivery.recipient_id), (AnnouncementAck, AnnouncementAck.person_id),
+                          (Registration, Registration.person_id), (Membership, Membership.person_id),
+                          (ReminderSetting, ReminderSetting.person_id), (ConversationState, ConversationState.person_id),
+                          (ConversationRef, ConversationRef.person_id), (PlatformIdentity, PlatformIdentity.person_id)):
+        session.execute(delete(model).where(column == pid))
+    session.expunge_all()
+    session.execute(delete(Person).where(Person.id == pid))
+    return Reply(
+        "Done: I've erased what I held about you: your e-mail address and name, your platform accounts, group "
+        "memberships, event places, reminders and messages. Kept, without your name: business cases you "
+        f"submitted and decisions you took part in, shown as “{former}”, because the partnership must be "
+        "able to account for its decisions on public money; and the audit log's record that an erasure happened. "
+        "If you write to me again, I'll start a new, empty record for you.",
+    )
+
+
+FORGET = register(Form(
+    "forget_me", "Erase your data",
+    (FormField("confirm", "Confirm", "This erases what I hold about you and can't be undone. Type "
+               "`erase everything` to confirm, or `cancel`.", _read_confirm, example="erase everything"),),
+    _erase, review=False,
+))
+
+
+def forget_me(ctx: Context) -> Reply:
+    if ctx.caller.person.id is None:
+        return Reply("I hold nothing about you, so there is nothing to erase.")
+    return conversation.start(ctx, FORGET, {})

@@ -1,0 +1,87 @@
+"""Roles managed in chat by the Partnership Office: chairs, the Leadership Board, admins."""
+from __future__ import annotations
+
+import re
+
+from bot.messages import Reply
+from handlers.audit import record
+from handlers.base import Context
+from handlers.groups import find_group
+from storage import groups as group_queries
+from storage import people as people_queries
+from storage.models import MemberRole, PersonRoleKind
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+ROLE_NAMES = {PersonRoleKind.ADMIN: "a Partnership Office admin", PersonRoleKind.BOARD: "a Leadership Board member"}
+
+
+def _admins_only(ctx: Context):
+    if not ctx.caller.is_admin:
+        return Reply("Only the Partnership Office can change people's roles.")
+    return None
+
+
+def _person(ctx: Context, email: str):
+    email = email.strip().strip("<>").lower()
+    if email.startswith("mailto:"):
+        email = email[7:].split("|")[0]
+    if not EMAIL.match(email):
+        return None, Reply(f"“{email[:60]}” isn't an e-mail address.")
+    if people_queries.partner_for_email(ctx.session, email) is None:
+        return None, Reply(f"{email} isn't at a Kent Connects partner's e-mail domain, so they can't have a role.")
+    return people_queries.get_or_create_person(ctx.session, email), None
+
+
+def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
+    refusal = _admins_only(ctx)
+    if refusal:
+        return refusal
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    person, problem = _person(ctx, email)
+    if problem:
+        return problem
+    if remove:
+        membership = group_queries.membership(ctx.session, person, found)
+        if membership is None or membership.role is not MemberRole.CHAIR:
+            return Reply(f"{person.email} doesn't chair {found.name}.")
+        membership.role = MemberRole.MEMBER
+        record(ctx, "chair_removed", f"group:{found.slug}", person=person.email)
+        return Reply(f"{person.email} no longer chairs {found.name} (they stay a member).")
+    group_queries.set_role(ctx.session, person, found, MemberRole.CHAIR)
+    record(ctx, "chair_added", f"group:{found.slug}", person=person.email)
+    return Reply(f"{person.email} now chairs {found.name}.")
+
+
+def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
+    refusal = _admins_only(ctx)
+    if refusal:
+        return refusal
+    kind = PersonRoleKind.BOARD if role.lower() == "board" else PersonRoleKind.ADMIN
+    person, problem = _person(ctx, email)
+    if problem:
+        return problem
+    adding = change.lower() in ("add", "grant")
+    held = kind in people_queries.stored_roles(person)
+    if adding:
+        if held:
+            return Reply(f"{person.email} is already {ROLE_NAMES[kind]}.")
+        people_queries.grant_role(ctx.session, person, kind)
+        record(ctx, f"{kind.value}_added", f"person:{person.id}", person=person.email)
+        return Reply(f"{person.email} is now {ROLE_NAMES[kind]}.")
+    if not held:
+        extra = " (their admin rights come from BOT_ADMINS, which only the deployment can change)" \
+            if kind is PersonRoleKind.ADMIN and person.email in ctx.settings.admins else ""
+        return Reply(f"{person.email} isn't {ROLE_NAMES[kind]} in the bot's records{extra}.")
+    if kind is PersonRoleKind.ADMIN and person.id == ctx.caller.person.id and person.email not in ctx.settings.admins:
+        return Reply("You can't remove your own admin role; ask another admin.")
+    for role_row in list(person.roles):
+        if role_row.role is kind:
+            person.roles.remove(role_row)
+    ctx.session.flush()
+    record(ctx, f"{kind.value}_removed", f"person:{person.id}", person=person.email)
+    return Reply(f"{person.email} is no longer {ROLE_NAMES[kind]}.")
+
+
+
