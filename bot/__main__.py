@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import logs
 from bot.config import ConfigError, Settings
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
@@ -51,11 +52,7 @@ def _safe_url(url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "console"
-    logging.basicConfig(
-        level=logging.WARNING if command == "console" else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick is noise
+    logs.configure(logging.WARNING if command == "console" else logging.INFO)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import logs
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
 from handlers import (
@@ -244,6 +245,7 @@ class Router:
     def _run(self, request: Request, work: Callable[[Context], Reply], once: Optional[str] = None) -> Optional[Reply]:
         """`work` in one transaction for the caller. With `once`, a key of the platform's delivery:
         a repeat of it (a retry) does nothing and gives None."""
+        logs.new_request_id()
         try:
             with self.session_factory.begin() as session:
                 if once is not None and not inbound.first_time(session, request.platform, once, request.now):
