@@ -76,12 +76,13 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.stopping = threading.Event()
+        self._examined = 0
 
     # --- one round --------------------------------------------------------------------------
 
     def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many were claimed."""
-        claimed = self._claim()
+        claimed, self._examined = self._claim()
         for index, item in enumerate(claimed):
             if self.stopping.is_set():
                 self._release(claimed[index:])
@@ -94,9 +95,8 @@ class Dispatcher:
         for _ in range(max_batches):
             if self.stopping.is_set():
                 break
-            count = self.run_once()
-            total += count
-            if count < self.policy.batch:
+            total += self.run_once()
+            if self._examined < self.policy.batch:  # a batch of stale rows is no empty queue
                 break
         return total
 
@@ -106,12 +106,12 @@ class Dispatcher:
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def _claim(self) -> list[Claimed]:
+    def _claim(self) -> tuple[list[Claimed], int]:
         now = self.clock()
         with self.sessions.begin() as session:
-            rows = delivery_queries.claim(session, self.owner, now, self.policy.batch, self.policy.lease,
-                                          self.policy.cutoffs, self.policy.default_cutoff)
-            return [self._prepare(session, d) for d in rows]
+            rows, examined = delivery_queries.claim(session, self.owner, now, self.policy.batch, self.policy.lease,
+                                                    self.policy.cutoffs, self.policy.default_cutoff)
+            return [self._prepare(session, d) for d in rows], examined
 
     def _prepare(self, session: Session, delivery: Delivery) -> Claimed:
         try:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.dispatcher import Dispatcher, Policy
 from bot.senders import Sender
-from handlers import reminders
+from handlers import announcements, reminders
+from storage import inbound
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,11 @@ class Worker:
         self.stopped = threading.Event()
 
     def plan(self) -> int:
+        now = datetime.now(timezone.utc)
         with self.sessions.begin() as session:
-            made = reminders.plan(session, datetime.now(timezone.utc), self.settings.timezone)
+            made = reminders.plan(session, now, self.settings.timezone)
+            announcements.release_due(session, now)
+            inbound.forget_old(session, now)
         if made:
             logger.info("planned %s new reminders", made)
         return made

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, time
 from typing import Optional, Union
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.messages import Action, Field, Item, Reply
 from handlers.base import Context, partner_staff_only, quote
@@ -32,15 +32,17 @@ def _exact_group(ctx: Context, words: str) -> Optional[Group]:
 
 
 def _split_group(ctx: Context, words: str) -> tuple[Optional[Group], str]:
-    tokens = words.split()
-    for cut in range(min(len(tokens), 6), 0, -1):
-        group = _exact_group(ctx, " ".join(tokens[:cut]))
+    """The group named at the start, and the rest exactly as typed (line breaks kept)."""
+    spans = [m.span() for m in re.finditer(r"\S+", words)]
+    for cut in range(min(len(spans), 6), 0, -1):
+        group = _exact_group(ctx, words[: spans[cut - 1][1]])
         if group is not None:
-            return group, " ".join(tokens[cut:]).lstrip(":,- ")
+            return group, words[spans[cut - 1][1]:].strip().lstrip(":,- ").strip()
     return None, words
 
 
-_WHEN = re.compile(r"^(?:at|on)\s+(?P<when>[^:]+?)\s*:\s*(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
+# "at 9 March 2027 09:00: Hello": the colon that ends the time is followed by a space.
+_WHEN = re.compile(r"^(?:at|on)\s+(?P<when>.+?)\s*:\s+(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
 
 
 def _split_when(ctx: Context, rest: str) -> Union[tuple[Optional[datetime], str], Reply]:
@@ -194,7 +196,8 @@ def acknowledge(ctx: Context, number: str) -> Reply:
     found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
     received = found is not None and ctx.session.execute(
         select(Delivery.id).where(Delivery.kind == "announcement", Delivery.subject == SUBJECT.format(found.id),
-                                  Delivery.recipient_id == ctx.caller.person.id)
+                                  Delivery.recipient_id == ctx.caller.person.id,
+                                  Delivery.status == DeliveryStatus.SENT)
     ).first() is not None
     if not received:
         return Reply(f"I can't find an announcement {quote(number)} sent to you.")
@@ -203,3 +206,11 @@ def acknowledge(ctx: Context, number: str) -> Reply:
     if exists is None:
         ctx.session.add(AnnouncementAck(announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now))
     return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")
+
+
+def release_due(session, now: datetime) -> int:
+    """Scheduled announcements whose time has come are shown as sent (their deliveries go)."""
+    result = session.execute(
+        update(Announcement).where(Announcement.status == AnnouncementStatus.SCHEDULED, Announcement.send_at <= now)
+        .values(status=AnnouncementStatus.SENT).returning(Announcement.id))
+    return len(result.all())

@@ -40,6 +40,7 @@ PLAN_AHEAD = timedelta(days=32)
 MAX_LEAD = timedelta(days=28)
 # A reminder already this late when it is made is not made at all.
 NOT_WORTH_SENDING = timedelta(hours=1)
+WITHDRAWN = "no longer applies"
 
 _LEAD = re.compile(r"^(\d{1,3})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|w|weeks?)$")
 UNIT_NAMES = {"w": "week", "d": "day", "h": "hour", "m": "minute"}
@@ -144,9 +145,43 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
     for item in wanted:
         by_key[(item.kind, item.subject, item.occurrence, item.due_at, item.not_after)].append(item)
     for (kind, subject, occurrence, due_at, not_after), items in by_key.items():
-        made += deliveries.record(session, kind, subject, occurrence, [i.recipient_id for i in items],
-                                  items[0].message.to_data(), due_at=due_at, not_after=not_after)
+        people, payload = [i.recipient_id for i in items], items[0].message.to_data()
+        made += deliveries.record(session, kind, subject, occurrence, people, payload, due_at=due_at,
+                                  not_after=not_after)
+        # A reminder withdrawn earlier and wanted again (moved back, reminders on again).
+        made += deliveries.revive(session, kind, subject, occurrence, people, payload, due_at, not_after, WITHDRAWN)
+    _follow_personal(session, now)
     return made
+
+
+def _follow_personal(session: Session, now: datetime) -> None:
+    """`remind me 2 hours before the GIS meeting` follows its meeting: moved, it moves; cancelled, it goes."""
+    for delivery in session.execute(
+        select(Delivery).where(Delivery.kind == "personal_reminder", Delivery.status == DeliveryStatus.PENDING,
+                               Delivery.occurrence.startswith("meeting:"))
+    ).scalars():
+        meeting_part, _, start = delivery.occurrence.partition("@")
+        _, number, lead = meeting_part.split(":", 2)
+        meeting = session.get(Meeting, int(number)) if number.isdigit() else None
+        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting cancelled)"
+            continue
+        if meeting.start_local.isoformat() == start:
+            continue
+        due = due_before(meeting.start_local, meeting.timezone, lead)
+        clash = session.execute(select(Delivery.id).where(
+            Delivery.kind == delivery.kind, Delivery.subject == delivery.subject,
+            Delivery.occurrence == f"{meeting_part}@{meeting.start_local.isoformat()}",
+            Delivery.recipient_id == delivery.recipient_id, Delivery.channel == delivery.channel)).first()
+        if clash is not None or due <= now:
+            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting moved)"
+            continue
+        delivery.occurrence = f"{meeting_part}@{meeting.start_local.isoformat()}"
+        delivery.due_at, delivery.not_after = due, meeting.starts_at_utc
+        text = f"You asked me to remind you: {meeting.group.name} meets on " \
+               f"{meeting_span(meeting.start_local, meeting.end_local, meeting.timezone, ZoneInfo(meeting.timezone))}"
+        delivery.payload = Reply(text, title="Reminder").to_data()
+    session.flush()
 
 
 def _for(thing: Union[Meeting, Event], kind: str, subject: str, people: Iterable[int],
@@ -192,7 +227,7 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tup
         keep = subjects.get((delivery.kind, delivery.subject))
         if keep is not None and (delivery.occurrence, delivery.recipient_id) not in keep:
             delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "no longer applies (moved, cancelled, left, or reminders changed)"
+            delivery.last_error = f"{WITHDRAWN} (moved, cancelled, left, or reminders changed)"
     # A meeting or event moved out of the planning window: its old reminders must not go.
     for delivery in session.execute(
         select(Delivery).where(Delivery.kind.in_(("meeting_reminder", "event_reminder")),
@@ -204,7 +239,7 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tup
         start = delivery.occurrence.partition("@")[2]
         if thing is None or _cancelled(thing) or thing.start_local.isoformat() != start:
             delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "no longer applies (moved or cancelled)"
+            delivery.last_error = f"{WITHDRAWN} (moved or cancelled)"
     session.flush()
 
 
@@ -237,6 +272,7 @@ def remind_me(ctx: Context, words: str) -> Reply:
             due = ctx.now + lead_delta(parse_lead(inside["lead"]))
         except DateError as exc:
             return Reply(str(exc))
+        due = due.replace(second=0, microsecond=0)  # the same request twice is the same reminder
         return _personal(ctx, due, inside["text"])
     at = _AT.match(words)
     if at:
@@ -326,7 +362,8 @@ def reminders(ctx: Context) -> Reply:
     return Reply(
         f"Automatic reminders are {automatic}.",
         title="Your reminders",
-        items=tuple(Item(title=format_moment(d.due_at.astimezone(ctx.zone)), text=d.payload.get("text", ""),
+        items=tuple(Item(title=f"Reminder {d.id}: {format_moment(d.due_at.astimezone(ctx.zone))}",
+                         text=d.payload.get("text", ""),
                          actions=(Action("Cancel it", f"cancel reminder {d.id}", "danger"),)) for d in mine),
         footer="Say `reminders off`, `reminders on`, or `reminders 3 days, 2 hours` to change the lead times; "
                "`remind me ...` for one of your own.",

@@ -62,13 +62,15 @@ def for_subject(session: Session, subject: str) -> list[Delivery]:
 
 
 def claim(session: Session, owner: str, now: datetime, limit: int, lease: timedelta,
-          cutoffs: dict[str, timedelta], default_cutoff: timedelta) -> list[Delivery]:
+          cutoffs: dict[str, timedelta], default_cutoff: timedelta) -> tuple[list[Delivery], int]:
     """Take up to `limit` due deliveries (or ones whose sender's lease ran out) for `owner`.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets replicas claim side by side without waiting for
     or taking each other's rows; on SQLite the transaction holds the write lock (BEGIN
     IMMEDIATE), so claims are serial. A delivery past its cut-off or its `not_after` is marked
-    skipped here, with the reason, instead of being sent late.
+    skipped here, with the reason, instead of being sent late. Returns the claimed deliveries
+    and how many rows were looked at (skipped ones included), so that a caller can tell a full
+    batch of stale rows from an empty queue.
     """
     query = (
         select(Delivery)
@@ -82,7 +84,8 @@ def claim(session: Session, owner: str, now: datetime, limit: int, lease: timede
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = []
-    for delivery in session.execute(query).scalars():
+    rows = list(session.execute(query).scalars())
+    for delivery in rows:
         too_old = delivery.due_at < now - cutoffs.get(delivery.kind, default_cutoff)
         if too_old or (delivery.not_after is not None and delivery.not_after <= now):
             delivery.status = DeliveryStatus.SKIPPED
@@ -94,7 +97,7 @@ def claim(session: Session, owner: str, now: datetime, limit: int, lease: timede
         delivery.lease_expires_at = now + lease
         claimed.append(delivery)
     session.flush()
-    return claimed
+    return claimed, len(rows)
 
 
 def _held(delivery_id: int, owner: str):
@@ -150,3 +153,18 @@ def counts(session: Session, kind: str, subject: str) -> dict[DeliveryStatus, in
         .group_by(Delivery.status)
     ).all()
     return {status: n for status, n in rows}
+
+
+def revive(session: Session, kind: str, subject: str, occurrence: str, recipient_ids: Iterable[int],
+           payload: dict[str, Any], due_at: datetime, not_after: Optional[datetime], reason_prefix: str) -> int:
+    """Make withdrawn deliveries pending again (a meeting moved back, reminders turned on again):
+    their unique key would otherwise keep a new row from being made."""
+    result = session.execute(
+        update(Delivery).where(
+            Delivery.kind == kind, Delivery.subject == subject, Delivery.occurrence == occurrence,
+            Delivery.recipient_id.in_(list(recipient_ids)), Delivery.status == DeliveryStatus.SKIPPED,
+            Delivery.last_error.startswith(reason_prefix),
+        ).values(status=DeliveryStatus.PENDING, due_at=due_at, not_after=not_after, payload=payload,
+                 last_error=None, attempts=0).returning(Delivery.id)
+    )
+    return len(result.all())

@@ -23,7 +23,7 @@ import storage.groups as group_queries
 from bot.config import Settings
 from bot.messages import Reply
 from bot.router import Route, Router
-from conftest import ADMIN, ZONE, Chat
+from tests.conftest import ADMIN, ZONE, Chat
 from storage.models import Membership, Person
 from storage.people import person_by_email
 

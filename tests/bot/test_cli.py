@@ -24,7 +24,7 @@ import yaml
 from storage.demo import DEMO_PEOPLE
 from storage.seed import PARTNERS_FILE
 
-from conftest import _drop_schema, _open_postgres, _postgres_required
+from tests.conftest import _drop_schema, _open_postgres, _postgres_required
 
 REPO = Path(__file__).parents[2]
 LONDON = ZoneInfo("Europe/London")

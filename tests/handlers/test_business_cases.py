@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.router import Router
-from conftest import ADMIN, NOW, Chat
+from tests.conftest import ADMIN, NOW, Chat
 from handlers.money import format_pence
 from storage import cases as case_queries
 from storage import deliveries as delivery_queries

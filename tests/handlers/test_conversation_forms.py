@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Request
-from conftest import ADMIN, NOW
+from tests.conftest import ADMIN, NOW
 from handlers.base import Context
 from handlers.forms import FORMS, FieldError, Form, FormField, fill
 from handlers.meeting_admin import SCHEDULE

@@ -18,7 +18,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from bot.messages import Reply
-from conftest import ADMIN, NOW, ZONE, Chat
+from tests.conftest import ADMIN, NOW, ZONE, Chat
 from storage import events as event_queries
 from storage.models import (
     AttendanceMode,

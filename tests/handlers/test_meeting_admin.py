@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.messages import Reply
 from bot.router import Router
-from conftest import ADMIN, NOW, Chat
+from tests.conftest import ADMIN, NOW, Chat
 from handlers.meeting_admin import HOW_TO_MOVE
 from storage import groups as group_queries
 from storage import meetings as meeting_queries

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW, ZONE, fresh_database
+from tests.conftest import NOW, ZONE, fresh_database
 from storage import db
 from storage import events as event_queries
 from storage.models import (

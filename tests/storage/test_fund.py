@@ -9,11 +9,11 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import delete, func, select
 
-import conftest
+import tests.conftest as conftest
 from bot.config import Settings
 from bot.messages import Request
 from bot.router import Router
-from conftest import ADMIN, DEMO_DAY, NOW, ZONE
+from tests.conftest import ADMIN, DEMO_DAY, NOW, ZONE
 from handlers.money import format_pence
 from storage import cases as case_queries
 from storage import db

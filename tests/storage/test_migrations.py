@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from conftest import Database, fresh_database
+from tests.conftest import Database, fresh_database
 from storage import db
 from storage.models import Base
 
