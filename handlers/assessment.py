@@ -16,6 +16,7 @@ from storage import people as people_queries
 from storage.models import BusinessCase, CaseStatus, FundEntry, FundEntryKind
 
 AWAITING = (CaseStatus.SUBMITTED, CaseStatus.UNDER_ASSESSMENT)
+REVIEW_LIMIT = 20
 FUNDED = (CaseStatus.APPROVED, CaseStatus.IN_DELIVERY)
 
 
@@ -72,19 +73,21 @@ def review(ctx: Context) -> Reply:
     refusal = _board_only(ctx)
     if refusal:
         return refusal
-    waiting = case_queries.find(ctx.session, AWAITING)
+    waiting = case_queries.find(ctx.session, AWAITING, limit=REVIEW_LIMIT, oldest_first=True)
     if not waiting:
         return Reply("No business cases are waiting for assessment.")
+    total = len(waiting) if len(waiting) < REVIEW_LIMIT else case_queries.count(ctx.session, AWAITING)
     balance = case_queries.balance(ctx.session)
     items = []
-    for case in reversed(waiting):  # oldest first: first come, first assessed
+    for case in waiting:  # oldest first: first come, first assessed
         item = case_item(ctx, case)
         items.append(Item(item.title, item.text, item.fields, (
             Action("Details", f"idea {case.id}"),
             Action(f"Approve {format_pence(case.estimated_cost_pence)}", f"approve {case.id} {format_pence(case.estimated_cost_pence)}", "primary"),
         )))
+    shown = f" The oldest {len(waiting)} are below." if total > len(waiting) else ""
     return Reply(
-        f"{len(waiting)} business case{'s' if len(waiting) != 1 else ''} waiting, oldest first. "
+        f"{total} business case{'s' if total != 1 else ''} waiting, oldest first.{shown} "
         f"The fund's balance is {format_pence(balance)}.",
         title="Cases to assess", items=tuple(items),
         footer="Say `assess CASE` to mark one under assessment, `approve CASE AMOUNT`, or `decline CASE REASON`.",

@@ -25,6 +25,7 @@ MODE_WORDS = {
     "online": AttendanceMode.ONLINE, "remote": AttendanceMode.ONLINE, "remotely": AttendanceMode.ONLINE,
     "virtually": AttendanceMode.ONLINE,
 }
+LIST_LIMIT = 10
 MODE_NAMES = {AttendanceMode.IN_PERSON: "in person", AttendanceMode.ONLINE: "online"}
 FORMAT_NAMES = {EventFormat.IN_PERSON: "in person", EventFormat.ONLINE: "online",
                 EventFormat.HYBRID: "in person and online"}
@@ -38,7 +39,10 @@ def label(event: Event) -> str:
     return f"{event.title} (event {event.id})"
 
 
-def places_text(ctx: Context, event: Event) -> str:
+def places_text(ctx: Context, event: Event, tally: Optional[event_queries.Tally] = None) -> str:
+    """'in person: 12 of 40 places left; online: no limit'. `tally` saves a query per event in lists."""
+    if tally is None:
+        tally = event_queries.tallies(ctx.session, [event.id])
     parts = []
     for mode in AttendanceMode:
         if not event_queries.offers(event, mode):
@@ -47,8 +51,8 @@ def places_text(ctx: Context, event: Event) -> str:
         if limit is None:
             parts.append(f"{MODE_NAMES[mode]}: no limit")
             continue
-        left = event_queries.places_left(ctx.session, event, mode)
-        waiting = event_queries.taken(ctx.session, event, mode, RegistrationStatus.WAITLISTED)
+        left = max(0, limit - tally.get((event.id, mode, RegistrationStatus.CONFIRMED), 0))
+        waiting = tally.get((event.id, mode, RegistrationStatus.WAITLISTED), 0)
         if left:
             parts.append(f"{MODE_NAMES[mode]}: {left} of {limit} places left")
         else:
@@ -94,8 +98,7 @@ def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Union[Ev
                  actions=(Action("Events", "events"),))
 
 
-def _event_item(ctx: Context, event: Event) -> Item:
-    reg = event_queries.registration(ctx.session, event, ctx.caller.person)
+def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: event_queries.Tally) -> Item:
     mine = status_text(ctx, reg)
     actions: tuple[Action, ...] = (Action("Details", f"event {event.id}"),)
     if mine is None:
@@ -104,22 +107,26 @@ def _event_item(ctx: Context, event: Event) -> Item:
         title=label(event),
         text=event.theme or "",
         fields=field_list(("When", when(ctx, event)), ("Format", FORMAT_NAMES[event.format]),
-                          ("Places", places_text(ctx, event)), ("You", mine)),
+                          ("Places", places_text(ctx, event, tally)), ("You", mine)),
         actions=actions,
     )
 
 
 @partner_staff_only
 def list_events(ctx: Context) -> Reply:
-    upcoming = event_queries.upcoming(ctx.session, ctx.now)
-    if not upcoming:
+    shown = event_queries.upcoming(ctx.session, ctx.now, limit=LIST_LIMIT)
+    if not shown:
         return Reply("No events are announced yet. Say `past events` to see earlier ones.",
                      actions=(Action("Past events", "past events"),))
+    total = len(shown) if len(shown) < LIST_LIMIT else event_queries.count_upcoming(ctx.session, ctx.now)
+    ids = [e.id for e in shown]
+    tally = event_queries.tallies(ctx.session, ids)
+    mine = event_queries.registrations_by_event(ctx.session, ids, ctx.caller.person)
+    more = f" The first {len(shown)} are below." if total > len(shown) else ""
     return Reply(
-        f"{len(upcoming)} business transformation event{'s' if len(upcoming) != 1 else ''} coming up, "
-        "free for every partner:",
+        f"{total} business transformation event{'s' if total != 1 else ''} coming up, free for every partner.{more}",
         title="Events",
-        items=tuple(_event_item(ctx, e) for e in upcoming[:10]),
+        items=tuple(_event_item(ctx, e, mine.get(e.id), tally) for e in shown),
         footer="Say `register EVENT` to book a place (an event's number or part of its title).",
     )
 

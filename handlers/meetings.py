@@ -1,6 +1,7 @@
 """When the groups meet: `meetings [GROUP]`, `next GROUP meeting`, `my meetings`, `meetings in MONTH`."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional, Sequence, Union
 
 from bot.messages import Action, Item, Reply, field_list
@@ -80,15 +81,24 @@ def _visible_group_ids(ctx: Context) -> list[int]:
     return [g.id for g in group_queries.all_groups(ctx.session) if ctx.caller.may_see(g)]
 
 
-def _listing(ctx: Context, meetings: Sequence[Meeting], lead: str, empty: str, with_group: bool = True,
+def _page(ctx: Context, group_ids: Sequence[int], since: Optional[datetime] = None,
+          until: Optional[datetime] = None) -> tuple[list[Meeting], int]:
+    """The first LIST_LIMIT meetings to come, and how many there are in all."""
+    since = since or ctx.now
+    shown = meeting_queries.upcoming(ctx.session, since, group_ids, limit=LIST_LIMIT, until=until)
+    total = len(shown) if len(shown) < LIST_LIMIT else meeting_queries.count_upcoming(ctx.session, since, group_ids, until)
+    return shown, total
+
+
+def _listing(ctx: Context, page: tuple[list[Meeting], int], lead: str, empty: str, with_group: bool = True,
              title: Optional[str] = None, more_hint: str = "") -> Reply:
-    if not meetings:
+    shown, total = page
+    if not shown:
         return Reply(empty, title=title, actions=(Action("Groups", "groups"),))
-    shown = meetings[:LIST_LIMIT]
     footer = None
-    if len(meetings) > LIST_LIMIT:
-        footer = f"…and {len(meetings) - LIST_LIMIT} more. {more_hint}".strip()
-    count = f"{len(meetings)} meeting{'s' if len(meetings) != 1 else ''}"
+    if total > len(shown):
+        footer = f"…and {total - len(shown)} more. {more_hint}".strip()
+    count = f"{total} meeting{'s' if total != 1 else ''}"
     return Reply(
         lead.format(count=count),
         title=title,
@@ -102,9 +112,8 @@ def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
     if refusal:
         return refusal
     if not group:
-        upcoming = meeting_queries.upcoming(ctx.session, ctx.now, _visible_group_ids(ctx))
         return _listing(
-            ctx, upcoming, "{count} coming up across the groups, soonest first:", "No meetings are scheduled yet.",
+            ctx, _page(ctx, _visible_group_ids(ctx)), "{count} coming up across the groups, soonest first:", "No meetings are scheduled yet.",
             title="Upcoming meetings", more_hint="Say `meetings GROUP` for one group's dates.",
         )
     found = find_group(ctx, group)
@@ -112,13 +121,13 @@ def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
         return found
     if not ctx.caller.may_see(found):
         return closed_group(found)
-    upcoming = meeting_queries.upcoming(ctx.session, ctx.now, [found.id])
+    page = _page(ctx, [found.id])
     reply = _listing(
-        ctx, upcoming, "{count} coming up, soonest first:",
+        ctx, page, "{count} coming up, soonest first:",
         f"{found.name} has no meetings scheduled yet. Its chairs add them.",
         with_group=False, title=f"{found.name} meetings",
     )
-    if upcoming and not ctx.caller.is_member(found) and not found.is_restricted:
+    if page[0] and not ctx.caller.is_member(found) and not found.is_restricted:
         reply = Reply(reply.text, title=reply.title, items=reply.items, footer=reply.footer,
                       actions=(Action(f"Join {found.name}", f"join {found.slug}", "primary"),))
     return reply
@@ -163,9 +172,8 @@ def my_meetings(ctx: Context) -> Reply:
             "`join GROUP` to join one.",
             actions=(Action("Groups", "groups"),),
         )
-    upcoming = meeting_queries.upcoming(ctx.session, ctx.now, mine)
     return _listing(
-        ctx, upcoming, "{count} coming up in your groups, soonest first:", "None of your groups has a meeting scheduled yet.",
+        ctx, _page(ctx, mine), "{count} coming up in your groups, soonest first:", "None of your groups has a meeting scheduled yet.",
         title="Your meetings", more_hint="Say `meetings GROUP` for one group's dates.",
     )
 
@@ -181,8 +189,7 @@ def meetings_in(ctx: Context, period: str) -> Reply:
     start, end = asked.bounds_utc(ctx.zone)
     if end <= ctx.now:
         return Reply(f"{asked.label} is in the past; I only show meetings still to come.")
-    found = meeting_queries.upcoming(ctx.session, max(start, ctx.now), _visible_group_ids(ctx), until=end)
     return _listing(
-        ctx, found, "{count}, soonest first:", f"No meetings are scheduled {asked.phrase}.",
+        ctx, _page(ctx, _visible_group_ids(ctx), since=max(start, ctx.now), until=end), "{count}, soonest first:", f"No meetings are scheduled {asked.phrase}.",
         title=f"Meetings {asked.phrase}",
     )

@@ -29,8 +29,12 @@ def get(session: Session, case_id: int) -> Optional[BusinessCase]:
 
 
 def find(session: Session, statuses: Optional[Iterable[CaseStatus]] = None, submitter: Optional[Person] = None,
-         sponsor_group_id: Optional[int] = None) -> list[BusinessCase]:
-    query = select(BusinessCase).order_by(BusinessCase.id.desc())
+         sponsor_group_id: Optional[int] = None, limit: Optional[int] = None,
+         oldest_first: bool = False) -> list[BusinessCase]:
+    order = BusinessCase.id if oldest_first else BusinessCase.id.desc()
+    query = select(BusinessCase).order_by(order).options(selectinload(BusinessCase.sponsor_group))
+    if limit is not None:
+        query = query.limit(limit)
     if statuses is not None:
         query = query.where(BusinessCase.status.in_(list(statuses)))
     if submitter is not None:
@@ -38,6 +42,11 @@ def find(session: Session, statuses: Optional[Iterable[CaseStatus]] = None, subm
     if sponsor_group_id is not None:
         query = query.where(BusinessCase.sponsor_group_id == sponsor_group_id)
     return list(session.execute(query).scalars())
+
+
+def count(session: Session, statuses: Iterable[CaseStatus]) -> int:
+    return session.execute(select(func.count()).select_from(BusinessCase)
+                           .where(BusinessCase.status.in_(list(statuses)))).scalar_one()
 
 
 def lock(session: Session, case: BusinessCase) -> None:

@@ -46,11 +46,38 @@ def get(session: Session, event_id: int) -> Optional[Event]:
     return session.get(Event, event_id)
 
 
-def upcoming(session: Session, now: datetime) -> list[Event]:
-    return list(session.execute(
-        select(Event).where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
-        .order_by(Event.starts_at_utc, Event.id)
-    ).scalars())
+def upcoming(session: Session, now: datetime, limit: Optional[int] = None) -> list[Event]:
+    query = (select(Event).where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
+             .order_by(Event.starts_at_utc, Event.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def count_upcoming(session: Session, now: datetime) -> int:
+    return session.execute(select(func.count()).select_from(Event).where(
+        Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)).scalar_one()
+
+
+Tally = dict[tuple[int, AttendanceMode, RegistrationStatus], int]
+
+
+def tallies(session: Session, event_ids: list[int]) -> Tally:
+    """Registrations by event, mode and status, for a page of events in one query."""
+    rows = session.execute(
+        select(Registration.event_id, Registration.mode, Registration.status, func.count())
+        .where(Registration.event_id.in_(event_ids)).group_by(Registration.event_id, Registration.mode,
+                                                               Registration.status)
+    ).all()
+    return {(event_id, mode, status): n for event_id, mode, status, n in rows}
+
+
+def registrations_by_event(session: Session, event_ids: list[int], person: Person) -> dict[int, Registration]:
+    if person.id is None or not event_ids:
+        return {}
+    return {r.event_id: r for r in session.execute(
+        select(Registration).where(Registration.event_id.in_(event_ids), Registration.person_id == person.id)
+    ).scalars()}
 
 
 def past(session: Session, now: datetime, limit: int = 20) -> list[Event]:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Group, Meeting, MeetingSeries, MeetingStatus, utcnow
@@ -62,6 +62,14 @@ def add_series(session: Session, series: MeetingSeries, until_local: datetime) -
         made.append(meeting)
     session.flush()
     return made
+
+
+def count_upcoming(session: Session, now: datetime, group_ids: Iterable[int], until: Optional[datetime] = None) -> int:
+    query = select(func.count()).select_from(Meeting).where(
+        Meeting.starts_at_utc >= now, Meeting.group_id.in_(list(group_ids)), Meeting.status == MeetingStatus.SCHEDULED)
+    if until is not None:
+        query = query.where(Meeting.starts_at_utc < until)
+    return session.execute(query).scalar_one()
 
 
 def upcoming(
