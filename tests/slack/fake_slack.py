@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
@@ -22,8 +23,11 @@ class FakeSlack:
 
     emails: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    # method -> list of (status, body, headers) answers to give before the normal one
-    scripted: dict[str, list[tuple[int, dict, dict]]] = field(default_factory=dict)
+    # method -> list of (status, body, headers) answers to give before the normal one. The key may
+    # also be "method:ID" (ID the call's `user` or `channel`), which is tried first, so that a
+    # script for one person is not used up by someone else's call. An answer may carry a fourth
+    # item, a delay in seconds before it is sent; a body that is bytes or str is sent as it is.
+    scripted: dict[str, list[tuple]] = field(default_factory=dict)
     server: Optional[ThreadingHTTPServer] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,16 +66,28 @@ class FakeSlack:
                 path, _, query = self.path.partition("?")
                 args.update({k: v[0] for k, v in parse_qs(query).items()})
                 method = path[len("/api/"):] if path.startswith("/api/") else path
+                who = args.get("user") or args.get("channel") if isinstance(args, dict) else None
                 with fake.lock:
                     fake.calls.append(Call(method, args, dict(self.headers)))
-                    scripted = fake.scripted.get(method) or []
-                    answer = scripted.pop(0) if scripted else None
+                    answer = None
+                    for key in (f"{method}:{who}", method):
+                        scripted = fake.scripted.get(key) or []
+                        if scripted:
+                            answer = scripted.pop(0)
+                            break
                 if answer is None:
                     answer = (200, fake.answer(method, args), {})
-                status, body, headers = answer
-                data = json.dumps(body).encode()
+                status, body, headers = answer[:3]
+                if len(answer) > 3 and answer[3]:
+                    time.sleep(answer[3])
+                if isinstance(body, (bytes, str)):
+                    data = body.encode() if isinstance(body, str) else body
+                    kind = "text/html; charset=utf-8"
+                else:
+                    data = json.dumps(body).encode()
+                    kind = "application/json; charset=utf-8"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -112,3 +128,20 @@ class FakeSlack:
     def named(self, method: str) -> list[Call]:
         with self.lock:
             return [c for c in self.calls if c.method == method]
+
+    def snapshot(self) -> list[Call]:
+        with self.lock:
+            return list(self.calls)
+
+    def matching(self, method: str, **args: Any) -> list[Call]:
+        """Calls of `method` whose arguments include all of `args`."""
+        return [c for c in self.named(method) if all(c.args.get(k) == v for k, v in args.items())]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0, **args: Any) -> list[Call]:
+        """Wait until at least `count` calls of `method` with `args` arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.matching(method, **args)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)

@@ -25,6 +25,9 @@ class FakeConnector:
     scripted: list[tuple[str, str, int, dict, dict]] = field(default_factory=list)
     server: Optional[ThreadingHTTPServer] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The address to listen on: another loopback address (127.0.0.2) makes a connector whose
+    # host is not on an allowlist that names 127.0.0.1.
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
@@ -67,7 +70,8 @@ class FakeConnector:
 
             do_GET = do_POST = do_PUT = do_DELETE = _answer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((self.host, 0), Handler)
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -94,3 +98,37 @@ class FakeConnector:
     def activities(self) -> list[Sent]:
         with self.lock:
             return [s for s in self.sent if s.method == "POST" and "/activities" in s.path]
+
+    # --- helpers for tests ------------------------------------------------------------------------
+
+    def script(self, method: str, pattern: str, status: int, payload: Any = None,
+               headers: Optional[dict] = None) -> None:
+        """Answer the next request matching (method, path regex) with this status, once."""
+        with self.lock:
+            self.scripted.append((method, pattern, status, payload if payload is not None else {}, headers or {}))
+
+    def snapshot(self) -> list[Sent]:
+        with self.lock:
+            return list(self.sent)
+
+    def to_conversation(self, conversation_id: str) -> list[Sent]:
+        """Activities posted into one conversation (replies and proactive messages)."""
+        from urllib.parse import unquote
+
+        found = []
+        for s in self.activities():
+            match = re.match(r"^/v3/conversations/([^/?]+)/activities", s.path)
+            if match and unquote(match.group(1)) == conversation_id:
+                found.append(s)
+        return found
+
+    def about_conversation(self, conversation_id: str) -> list[Sent]:
+        """Every request that names the conversation (member look-ups too)."""
+        from urllib.parse import unquote
+
+        found = []
+        for s in self.snapshot():
+            match = re.match(r"^/v3/conversations/([^/?]+)", s.path)
+            if match and unquote(match.group(1)) == conversation_id:
+                found.append(s)
+        return found

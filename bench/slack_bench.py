@@ -1,0 +1,278 @@
+"""How fast the Slack route answers a slash command, end to end over HTTP, against a bare Bolt app.
+
+    python bench/slack_bench.py [-n 300] [--workers 8] [--warmup 20] [--postgres URL]
+
+Starts `python -m bot serve --no-worker` (a temporary SQLite database with the demo seeded, a
+fake Slack Web API) and sends N signed `/kc next gis meeting` slash commands from a small thread
+pool, each with its own trigger id (so each is a new request, recorded once). Then does the same,
+in the same run, against a bare Bolt AsyncApp whose /kc command only acknowledges, served by
+aiohttp the same way (a subprocess this script starts, same signing secret). Prints throughput
+and latency percentiles for both, and the ratio: the cost of the bot's own work (e-mail lookup
+cache, routing, one database transaction, Block Kit rendering) over Bolt's and aiohttp's.
+
+With --postgres URL, `serve` is also measured on a fresh schema of that PostgreSQL database.
+
+Figures vary with the machine; compare the ratio between runs, not the absolute numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+TEXT = "next gis meeting"
+
+
+# --- the bare Bolt app (run as a subprocess: this file with --serve-bare) ----------------------------
+
+def serve_bare(port: int, api_url: str) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    app = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET,
+                   process_before_response=False)
+
+    @app.command("/kc")
+    async def command(ack):
+        await ack()
+
+    async def handle(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    server = web.Application(client_max_size=1024 * 1024)
+    server.router.add_post("/slack/events", handle)
+    server.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
+    web.run_app(server, port=port, access_log=None, print=lambda *_: None)
+
+
+# --- driving a server ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server did not answer /healthz:\n{log.read_text()[-3000:]}")
+
+
+def command_body(n: int, base: str, run: str) -> str:
+    return urllib.parse.urlencode({
+        "token": "legacy", "team_id": "T1", "team_domain": "kc", "channel_id": "C0BENCH", "channel_name": "bench",
+        "user_id": "U0BENCH", "user_name": "bench", "command": "/kc", "text": TEXT, "api_app_id": "A1",
+        "trigger_id": f"{run}.{n}", "response_url": f"{base}/response/{run}.{n}",
+    })
+
+
+def post(port: int, body: str) -> tuple[int, float, str]:
+    ts = str(int(time.time()))
+    signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events", data=body.encode(), method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+                 "X-Slack-Signature": signature})
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, text = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read().decode()
+    return status, time.perf_counter() - start, text
+
+
+@dataclass
+class Result:
+    name: str
+    n: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+    deferred: int = 0  # acknowledged with "Working on it…" after 2 s, answered via the response URL
+    lookups: int = 0  # users.info calls during the run
+
+    @property
+    def throughput(self) -> float:
+        return self.n / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<28} {self.n:>5} requests  {self.throughput:8.1f} req/s   "
+                f"p50 {self.percentile(50):7.1f} ms   p95 {self.percentile(95):7.1f} ms   "
+                f"p99 {self.percentile(99):7.1f} ms   mean {statistics.mean(self.latencies) * 1000:7.1f} ms   "
+                f"deferred {self.deferred}  errors {self.errors}  users.info {self.lookups}")
+
+
+def run(name: str, port: int, base: str, n: int, workers: int, warmup: int, check, fake) -> Result:
+    tag = f"{name.split()[0]}-{os.getpid()}-{time.time_ns()}"
+    lookups = len(fake.named("users.info"))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda i: post(port, command_body(i, base, tag + "-warm")), range(warmup)))
+        start = time.perf_counter()
+        answers = list(pool.map(lambda i: post(port, command_body(i, base, tag)), range(n)))
+        seconds = time.perf_counter() - start
+    deferred = sum(1 for status, _, text in answers if status == 200 and text == DEFERRED)
+    failed = [(status, text) for status, _, text in answers
+              if status != 200 or (text != DEFERRED and not check(text))]
+    for status, text in failed[:3]:
+        print(f"  {name}: unexpected answer {status} {text[:300]!r}", file=sys.stderr)
+    return Result(name, n, seconds, [latency for _, latency, _ in answers], len(failed), deferred,
+                  len(fake.named("users.info")) - lookups)
+
+
+DEFERRED = "Working on it…"  # the bot's ack when its answer takes over 2 s (then sent to the response URL)
+
+
+def is_bot_answer(text: str) -> bool:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return "GIS meets next on" in body.get("text", "") and bool(body.get("blocks"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=300, help="slash commands per server (default 300)")
+    parser.add_argument("--workers", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (default 20)")
+    parser.add_argument("--postgres", metavar="URL", help="also measure serve on this PostgreSQL (a fresh schema)")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare, args.api_url)
+        return 0
+
+    from tests.slack.fake_slack import FakeSlack
+
+    fake = FakeSlack(emails={"U0BENCH": "demo@kent.gov.uk"}).start()
+    workdir = Path(tempfile.mkdtemp(prefix="slack-bench-"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+               SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url)
+    for name in ("SLACK_APP_TOKEN", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE"):
+        env.pop(name, None)
+    seeded = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT,
+                            capture_output=True, text=True)
+    if seeded.returncode:
+        raise SystemExit(seeded.stderr)
+    procs: list[subprocess.Popen] = []
+    schema_url = None
+
+    def start(command: list[str], server_env: dict, log: Path) -> int:
+        port = free_port()
+        with open(log, "w") as out:
+            procs.append(subprocess.Popen(command + [str(port)], env=server_env, cwd=ROOT, stdout=out,
+                                          stderr=subprocess.STDOUT))
+        wait_healthy(port, procs[-1], log)
+        return port
+
+    try:
+        bot_port = start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], env, workdir / "serve.log")
+        bare_port = start([sys.executable, __file__, "--api-url", fake.url, "--serve-bare"], env,
+                          workdir / "bare.log")
+        pg_port = None
+        if args.postgres:
+            schema_url = _postgres_schema(args.postgres)
+            pg_env = dict(env, DATABASE_URL=schema_url)
+            seeded = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=pg_env, cwd=ROOT,
+                                    capture_output=True, text=True)
+            if seeded.returncode:
+                raise SystemExit(seeded.stderr)
+            pg_port = start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], pg_env,
+                            workdir / "serve-pg.log")
+
+        print(f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server, "
+              f"{args.workers} client threads, {args.warmup} warm-up requests each (Python {sys.version.split()[0]}, "
+              f"{os.cpu_count()} CPUs, FakeSlack)")
+        bot = run("bot serve (SQLite)", bot_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake)
+        bare = run("bare Bolt app (ack only)", bare_port, fake.base, args.n, args.workers, args.warmup,
+                   lambda text: text == "", fake)
+        results = [bot, bare]
+        if pg_port:
+            results.insert(1, run("bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup,
+                                  is_bot_answer, fake))
+        for result in results:
+            print(result.line())
+        for result in results[:-1]:
+            print(f"ratio {result.name} / bare: throughput {result.throughput / bare.throughput:.2f}x; latency "
+                  f"p50 {result.percentile(50) / bare.percentile(50):.2f}x, "
+                  f"p95 {result.percentile(95) / bare.percentile(95):.2f}x, "
+                  f"p99 {result.percentile(99) / bare.percentile(99):.2f}x")
+        print("(latency is to the HTTP ack; a deferred command's answer follows through its response URL. "
+              "users.info: one person, asked in the warm-up)")
+        return 1 if any(r.errors for r in results) else 0
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        fake.stop()
+        if schema_url:
+            _drop_schema(schema_url)
+
+
+def _postgres_schema(base: str) -> str:
+    from sqlalchemy import text
+
+    from storage import db
+
+    schema = f"kc_slack_bench_{os.getpid()}_{time.time_ns() % 10**8}"
+    engine = db.make_engine(db.normalise_url(base), connect_args={"connect_timeout": 3})
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{db.normalise_url(base)}?options={urllib.parse.quote(f'-csearch_path={schema}')}"
+
+
+def _drop_schema(url: str) -> None:
+    from sqlalchemy import text
+
+    from storage import db
+
+    base, _, options = url.partition("?options=")
+    schema = urllib.parse.unquote(options).split("search_path=", 1)[1]
+    engine = db.make_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
