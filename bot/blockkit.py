@@ -36,17 +36,20 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cut_escaped(escaped: str, limit: int) -> str:
+    """Shorten already-escaped mrkdwn to `limit`, never inside an entity such as &amp;."""
+    if len(escaped) <= limit:
+        return escaped
+    escaped = escaped[: limit - 1]
+    amp = escaped.rfind("&")
+    if amp >= 0 and ";" not in escaped[amp:]:
+        escaped = escaped[:amp]
+    return escaped + "…"
+
+
 def _mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
-    # Cut before escaping would let "&amp;" grow past the limit; cut the escaped text instead,
-    # never inside an entity.
-    escaped = escape(text)
-    if len(escaped) > limit:
-        escaped = escaped[: limit - 1]
-        amp = escaped.rfind("&")
-        if amp > limit - 8 and ";" not in escaped[amp:]:
-            escaped = escaped[:amp]
-        escaped += "…"
-    return {"type": "mrkdwn", "text": escaped}
+    # Cutting before escaping would let "&amp;" grow past the limit: cut the escaped text.
+    return {"type": "mrkdwn", "text": cut_escaped(escape(text), limit)}
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -65,19 +68,25 @@ def button(action: Action, index: int) -> dict[str, Any]:
     return element
 
 
-def _sections(text: str) -> list[dict[str, Any]]:
-    """Long text as several sections, split at line breaks where possible."""
+def _sections(text: str, max_sections: int = 10) -> list[dict[str, Any]]:
+    """Long text as several sections, each within the limit once escaped, split at line breaks
+    where possible; nothing is lost unless the text outgrows `max_sections`."""
     blocks = []
     rest = text
-    while rest:
-        chunk = rest
-        if len(escape(chunk)) > SECTION_TEXT:
-            cut = rest.rfind("\n", 0, SECTION_TEXT // 2)
-            cut = cut if cut > 0 else SECTION_TEXT // 2
-            chunk, rest = rest[:cut], rest[cut:].lstrip("\n")
+    while rest and len(blocks) < max_sections:
+        size, room = 0, 0
+        for room, char in enumerate(rest, start=1):  # how much raw text fits once escaped
+            size += len(escape(char))
+            if size > SECTION_TEXT - 1:
+                room -= 1
+                break
         else:
-            rest = ""
-        blocks.append({"type": "section", "text": _mrkdwn(chunk)})
+            room = len(rest)
+        if room < len(rest):
+            newline = rest.rfind("\n", 0, room)
+            room = newline if newline > room // 2 else room
+        blocks.append({"type": "section", "text": _mrkdwn(rest[:room])})
+        rest = rest[room:].lstrip("\n")
     return blocks
 
 
@@ -86,9 +95,7 @@ def _item_blocks(item: Item, counter: list[int]) -> list[dict[str, Any]]:
     if item.text:
         lines.append(escape(item.text))
     lines.extend(f"{escape(f.label)}: {escape(f.value)}" for f in item.fields)
-    body = "\n".join(lines)
-    if len(body) > SECTION_TEXT:
-        body = body[: SECTION_TEXT - 1] + "…"
+    body = cut_escaped("\n".join(lines), SECTION_TEXT)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]
     if item.actions:
         elements = []
@@ -109,7 +116,7 @@ def blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[dict[str,
     for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
         chunk = reply.fields[start:start + FIELDS_PER_SECTION]
         head.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": _cut(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)} for f in chunk
+            {"type": "mrkdwn", "text": cut_escaped(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)} for f in chunk
         ]})
     tail: list[dict[str, Any]] = []
     counter = [0]
@@ -135,7 +142,7 @@ def blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[dict[str,
 
 def message(reply: Reply) -> dict[str, Any]:
     """Arguments for chat.postMessage / respond / ack: blocks plus the plain-text fallback."""
-    return {"text": _cut(escape(reply.plain_text()), FALLBACK_TEXT) or " ", "blocks": blocks(reply)}
+    return {"text": cut_escaped(escape(reply.plain_text()), FALLBACK_TEXT) or " ", "blocks": blocks(reply)}
 
 
 def home_view(reply: Reply) -> dict[str, Any]:

@@ -22,13 +22,15 @@ PREFILLED_KEY = "kc_prefilled"
 
 # Teams renders a subset of Markdown in TextBlocks; people's words must stay words.
 _MARKDOWN = re.compile(r"([\\`*_\[\]()#>~|])")
-_LIST_START = re.compile(r"^(\s*)([-+]|\d+\.)(\s)", re.MULTILINE)
+_BULLET = re.compile(r"^(\s*)([-+])(\s)", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*\d+)\.(\s)", re.MULTILINE)
 
 
 def escape(text: str) -> str:
     """Defuse Markdown in text that came from people: links, emphasis, lists, headings."""
     text = _MARKDOWN.sub(r"\\\1", text)
-    return _LIST_START.sub(lambda m: m.group(1) + "\\" + m.group(2) + m.group(3), text)
+    text = _BULLET.sub(lambda m: m.group(1) + "\\" + m.group(2) + m.group(3), text)
+    return _NUMBERED.sub(lambda m: m.group(1) + "\\." + m.group(2), text)  # "1\. first", as CommonMark has it
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -97,8 +99,6 @@ def form_card(form: Form, prefilled: dict[str, Any], values: Optional[dict[str, 
     if errors:
         body.append(_text("Please correct the fields marked below.", color="Attention"))
     for f in form.fields:
-        if f.name in prefilled:
-            continue
         element: dict[str, Any]
         if f.kind == "date":
             element = {"type": "Input.Date", "id": f.name}
@@ -115,13 +115,24 @@ def form_card(form: Form, prefilled: dict[str, Any], values: Optional[dict[str, 
         element["isRequired"] = f.required and not f.conditional
         if element["isRequired"]:
             element["errorMessage"] = f"{f.label} is needed."
-        if f.name in values and values[f.name]:
+        if values.get(f.name):
             element["value"] = values[f.name]
+        elif f.name in prefilled:  # answered already: shown, and read again on submission
+            element["value"] = _typed(f, prefilled[f.name])
         body.append(element)
         if f.name in errors:
             body.append(_text(errors[f.name], color="Attention", size="Small", spacing="None"))
     return {
         "type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
-        "actions": [{"type": "Action.Submit", "title": "Submit",
-                     "data": {FORM_KEY: form.name, PREFILLED_KEY: prefilled}}],
+        "actions": [{"type": "Action.Submit", "title": "Submit", "data": {FORM_KEY: form.name}}],
     }
+
+
+def _typed(field, value: Any) -> str:
+    """An answer as a person would type it, to fill an input: dates as Input.Date wants them."""
+    if field.kind == "date" and isinstance(value, str):
+        return value  # ISO, as stored
+    try:
+        return field.display(value)
+    except (KeyError, TypeError):  # a value in another shape than the field keeps: show it as it is
+        return str(value)

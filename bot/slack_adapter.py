@@ -33,6 +33,7 @@ PLATFORM = "slack"
 # Answer within this, or acknowledge now and answer through the response URL when done.
 ACK_WITHIN_SECONDS = 2.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_FAILED = object()  # users.info did not answer
 
 
 def _now() -> datetime:
@@ -47,11 +48,15 @@ class SlackAdapter:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=False)
         self.emails: dict[tuple[str, str], Optional[str]] = {}
+        self.lookups: dict[tuple[str, str], asyncio.Future] = {}
         self._register()
 
     # --- the HTTP route ------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        # slack_sdk's verifier would raise (500) on a timestamp that isn't a number: refuse it first.
+        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -65,17 +70,32 @@ class SlackAdapter:
     # --- turning Slack payloads into Requests ------------------------------------------------------
 
     async def _email(self, team: str, user: str) -> Optional[str]:
-        """The person's e-mail (scope users:read.email), asked of Slack once per person and process."""
+        """The person's e-mail (scope users:read.email), asked of Slack once per person and process,
+        even when several of their messages arrive at once."""
         key = (team, user)
-        if key not in self.emails:
-            try:
-                info = await self.client.users_info(user=user)
-                profile = (info.get("user") or {}).get("profile") or {}
-                self.emails[key] = (profile.get("email") or "").strip().lower() or None
-            except SlackApiError:
-                logger.exception("users.info failed for %s", user)
-                return None  # not cached: try again next time
-        return self.emails[key]
+        if key in self.emails:
+            return self.emails[key]
+        pending = self.lookups.get(key)
+        if pending is None:
+            pending = self.lookups[key] = asyncio.ensure_future(self._ask_email(user))
+        try:
+            email = await asyncio.shield(pending)
+        finally:
+            if pending.done():
+                self.lookups.pop(key, None)
+        if email is not _FAILED:
+            self.emails[key] = email
+            return email
+        return None  # not cached: try again next time
+
+    async def _ask_email(self, user: str):
+        try:
+            info = await self.client.users_info(user=user)
+        except SlackApiError:
+            logger.exception("users.info failed for %s", user)
+            return _FAILED
+        profile = (info.get("user") or {}).get("profile") or {}
+        return (profile.get("email") or "").strip().lower() or None
 
     async def _request(self, text: str, user: str, team: str, channel: str, forms: bool = True) -> Request:
         """`forms`: whether a form may open as a modal (there must be a trigger id to open it);
@@ -160,7 +180,7 @@ class SlackAdapter:
                 await self._post(event["channel"], event["user"], reply, thread_ts=event.get("thread_ts") or event["ts"])
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
-        async def button(ack, body, action):
+        async def button(ack, body, action, respond):
             await ack()
             user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or user
@@ -171,8 +191,14 @@ class SlackAdapter:
             if reply.form is not None and body.get("trigger_id"):
                 await self._open_modal(body["trigger_id"], reply, channel)
                 return
-            in_channel = channel.startswith(("C", "G"))  # a personal answer stays personal in a channel
-            await self._post(channel, user, reply, ephemeral=in_channel)
+            if channel.startswith(("C", "G")) and body.get("response_url"):
+                # A personal answer stays personal; the response URL works even in channels the
+                # bot is not a member of, where chat.postEphemeral is refused.
+                await respond(response_type="ephemeral", replace_original=False, **blockkit.message(reply))
+                if reply.attachment is not None:
+                    await self._upload(user, reply)
+                return
+            await self._post(channel if not channel.startswith(("C", "G")) else user, user, reply)
 
         @app.view(re.compile(f"^{re.escape(blockkit.FORM_PREFIX)}"))
         async def submission(ack, body, view):

@@ -19,12 +19,11 @@ from urllib.parse import urlparse
 
 import jwt
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
-    AdaptiveCardInvokeResponse,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
@@ -43,6 +42,10 @@ from storage.people import person_by_identity
 logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+EXECUTE = "adaptiveCard/action"
+# The answer to an Action.Execute: the card stays, and a short note says the answer is in the chat.
+EXECUTE_DONE = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                "value": "Done: my answer is in the chat."}
 ROUTE = "/api/messages"
 
 
@@ -79,6 +82,13 @@ def _reference_key(activity: Activity) -> str:
     if kind == "personal":
         return f"user:{activity.from_property.id}"
     return f"conversation:{activity.conversation.id.split(';')[0]}"
+
+
+def _once(activity: Activity, kind: str) -> Optional[str]:
+    """The key of a delivery for once-only handling: activity ids are unique within a conversation."""
+    if not activity.id:
+        return None
+    return f"{kind}:{activity.conversation.id.split(';')[0]}:{activity.id}"
 
 
 def _tenant(activity: Activity) -> str:
@@ -122,6 +132,10 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         """Keep the conversation reference, so that reminders can reach this chat later."""
         activity = turn_context.activity
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        conversation = reference.get("conversation") or {}
+        if isinstance(conversation.get("id"), str):
+            # Later messages start a new post, not a reply in the thread this one came from.
+            conversation["id"] = conversation["id"].split(";")[0]
         key = _reference_key(activity)
 
         def save() -> None:
@@ -163,21 +177,24 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         else:
             text = (TurnContext.remove_recipient_mention(activity) or activity.text or "").strip()
         request = await self._request(turn_context, text)
-        reply = await asyncio.to_thread(self.router.handle, request, f"activity:{activity.id}" if activity.id else None)
+        reply = await asyncio.to_thread(self.router.handle, request, _once(activity, "activity"))
         if reply is not None:
             await self._send(turn_context, reply)
+        await self._remember(turn_context)  # again: the first message has just linked the person
 
     async def _submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         name = str(value.get(cards.FORM_KEY))
         form = FORMS.get(name)
         if form is None:
             return
-        prefilled = value.get(cards.PREFILLED_KEY) or {}
+        # Everything comes back from the client, so every field is read and checked again:
+        # answers given beforehand were shown on the card as ordinary inputs.
         raw = {k: str(v) for k, v in value.items() if not k.startswith("kc_") and k != "msteams"}
+        prefilled: dict[str, Any] = {}
         request = await self._request(turn_context, "")
         activity = turn_context.activity
-        reply, errors = await asyncio.to_thread(self.router.submit_form, request, name, raw, prefilled,
-                                                f"form:{activity.id}" if activity.id else None)
+        reply, errors = await asyncio.to_thread(self.router.submit_form, request, name, raw, {},
+                                                _once(activity, "form"))
         if errors:
             again = MessageFactory.attachment(CardFactory.adaptive_card(cards.form_card(form, prefilled, raw, errors)))
             again.text = "Please correct the fields marked on the form."
@@ -185,19 +202,28 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         elif reply is not None:
             await self._send(turn_context, reply)
 
-    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value):
-        """Action.Execute: the same as Action.Submit, then an empty 'done' to the card."""
+    async def on_invoke_activity(self, turn_context: TurnContext):
+        """Action.Execute (invoke `adaptiveCard/action`): the same as Action.Submit.
+
+        Handled here rather than in on_adaptive_card_invoke, because 4.17.1 cannot serialise the
+        invoke's answer; TeamsAdapter.handle_http writes that answer itself."""
+        activity = turn_context.activity
+        if activity.name != EXECUTE:
+            return await super().on_invoke_activity(turn_context)
         await self._remember(turn_context)
-        data = (invoke_value.action.data if invoke_value and invoke_value.action else None) or {}
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
         if cards.FORM_KEY in data:
             await self._submit(turn_context, data)
         elif cards.COMMAND_KEY in data:
             request = await self._request(turn_context, str(data[cards.COMMAND_KEY]))
-            reply = await asyncio.to_thread(self.router.handle, request)
+            reply = await asyncio.to_thread(self.router.handle, request, _once(activity, "execute"))
             if reply is not None:
                 await self._send(turn_context, reply)
-        return AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
-                                          value="Done")
+        else:
+            return InvokeResponse(status=400)
+        return InvokeResponse(status=200)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
         activity = turn_context.activity
@@ -253,9 +279,16 @@ class TeamsAdapter:
             if exc.status == 500:
                 raise
             return web.json_response({"error": exc.reason}, status=exc.status)
-        except Exception:  # the SDK's token validation can fail in many ways: all mean "not authenticated"
-            logger.exception("Teams: the request could not be authenticated")
-            return web.json_response({"error": "unauthorized"}, status=401)
+        except Exception:
+            if self.settings.teams_app_id:
+                # The SDK's token validation can fail in many ways: all mean "not authenticated".
+                logger.exception("Teams: the request could not be authenticated or processed")
+                return web.json_response({"error": "unauthorized"}, status=401)
+            logger.exception("Teams: the activity could not be processed")
+            return web.json_response({"error": "the activity could not be processed"}, status=400)
+        if body.get("type") == "invoke" and body.get("name") == EXECUTE and response is not None \
+                and response.status == 200:
+            return web.json_response(EXECUTE_DONE)
         return response or web.Response(status=201)
 
     def _plausible_token(self, header: str) -> bool:
@@ -270,7 +303,10 @@ class TeamsAdapter:
         audiences = audience if isinstance(audience, list) else [audience]
         if self.settings.teams_app_id not in audiences:
             return False
-        return float(claims.get("exp", 0)) > time.time() - 300
+        try:
+            return float(claims.get("exp", 0)) > time.time() - 300
+        except (TypeError, ValueError):
+            return False
 
 
 # --- the sender for the delivery engine ------------------------------------------------------------
@@ -337,9 +373,18 @@ class TeamsSender:
 
         async def callback(turn_context: TurnContext) -> None:
             await turn_context.send_activity(activity)
+            reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+            await asyncio.to_thread(self._keep, recipient, reference, service_url)
 
         await self.adapter.create_conversation(self.settings.teams_app_id or "", callback, parameters, "msteams",
                                                service_url)
+
+    def _keep(self, recipient: Recipient, reference: dict[str, Any], service_url: str) -> None:
+        """The new 1:1 chat is kept, so the next message continues it instead of opening another."""
+        with self.sessions.begin() as session:
+            person = person_by_identity(session, PLATFORM, recipient.address, recipient.workspace)
+            references.save(session, PLATFORM, f"user:{recipient.address}", reference, service_url,
+                            recipient.workspace, person.id if person else None, _now())
 
     def _outcome(self, exc: Exception, key: str) -> SendResult:
         response = getattr(exc, "response", None)

@@ -119,10 +119,6 @@ def test_a_long_escaped_text_is_never_cut_inside_an_entity():
             assert len(block["text"]["text"]) <= 3000
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor, cosmetic): blockkit cuts an item's section text, a field's text "
-                                       "and the fallback `text` after escaping without minding entities (only "
-                                       "_mrkdwn does), so a long text with & < > can end in a broken entity such "
-                                       "as '&am…', shown literally")
 @pytest.mark.parametrize("where", ["item", "field", "fallback"])
 def test_other_cut_texts_are_never_cut_inside_an_entity(where):
     for n in range(6):
@@ -138,10 +134,6 @@ def test_other_cut_texts_are_never_cut_inside_an_entity(where):
         assert not BARE_AMPERSAND.search(cut), (n, cut[-10:])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor): _sections splits long text at ≤1,500 raw characters, but when "
-                                       "escaping more than doubles a chunk (text dense in & < >, e.g. pasted "
-                                       "markup) _mrkdwn cuts it at 3,000 and the rest of that chunk is silently lost "
-                                       "from the middle of the message")
 def test_text_dense_in_special_characters_is_not_lost():
     text = "<p>" * 1000  # 3,000 characters; 9,000 escaped
     body = blockkit.message(Reply(text))
