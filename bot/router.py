@@ -86,7 +86,7 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^when(?:'s| is| will be) the next\s+{_G}\s+(?:group\s+)?meeting$", meetings.next_meeting),
     _r(rf"^(?:when|where)\s+(?:does|do|will)\s+{_G}(?:\s+group)?\s+(?:next\s+)?meet(?:\s+next)?$", meetings.next_meeting),
     _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?(?:in|on|during)\s+{_P}$", meetings.meetings_in),
-    _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
+    _r(r"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
     _r(rf"^(?:(?:which|what) )?meetings are (?:there )?(?:in|on)\s+{_P}$", meetings.meetings_in),
     _r(rf"^(?:what'?s on|what is on)\s+(?:in|on)?\s*{_P}$", meetings.meetings_in),
     _r(r"^(?:idea|ideas?\s+form|new idea|new business case|submit an? (?:idea|business case)|propose an? idea|i have an idea)$", business_cases.new_idea),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from bot.messages import Action, Field, Item, Reply, field_list
+from bot.messages import Action, Field, Item, Reply
 from handlers.base import Context, needs_partner, partner_staff_only
 from handlers.audit import record
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
@@ -94,14 +94,21 @@ def review(ctx: Context) -> Reply:
     )
 
 
-def assess(ctx: Context, target: str) -> Reply:
-    case = _decide(ctx, target, (CaseStatus.SUBMITTED,), "put under assessment")
+def _advance(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], to: CaseStatus, wanted: str,
+             action: str, told: str) -> Reply:
+    """A step that needs nothing but the Board's say-so: under assessment, in delivery."""
+    case = _decide(ctx, target, allowed, wanted)
     if isinstance(case, Reply):
         return case
-    step = case_queries.change(ctx.session, case, CaseStatus.UNDER_ASSESSMENT, ctx.caller.person, at=ctx.now)
-    notify_submitter(ctx, case, step.id, f"The Leadership Board is assessing {label(case)}.")
-    record(ctx, "case_assessed", f"case:{case.id}")
-    return Reply(f"{label(case)} is now under assessment. Its submitter is told.")
+    step = case_queries.change(ctx.session, case, to, ctx.caller.person, at=ctx.now)
+    notify_submitter(ctx, case, step.id, told.format(case=label(case)))
+    record(ctx, action, f"case:{case.id}")
+    return Reply(f"{label(case)} is now {STATUS_NAMES[to]}. Its submitter is told.")
+
+
+def assess(ctx: Context, target: str) -> Reply:
+    return _advance(ctx, target, (CaseStatus.SUBMITTED,), CaseStatus.UNDER_ASSESSMENT, "put under assessment",
+                    "case_assessed", "The Leadership Board is assessing {case}.")
 
 
 def approve(ctx: Context, target: str, amount: str) -> Reply:
@@ -152,13 +159,8 @@ def decline(ctx: Context, target: str, reason: str = "") -> Reply:
 
 
 def start_delivery(ctx: Context, target: str) -> Reply:
-    case = _decide(ctx, target, (CaseStatus.APPROVED,), "put in delivery")
-    if isinstance(case, Reply):
-        return case
-    step = case_queries.change(ctx.session, case, CaseStatus.IN_DELIVERY, ctx.caller.person, at=ctx.now)
-    notify_submitter(ctx, case, step.id, f"{label(case)} is now in delivery.")
-    record(ctx, "case_in_delivery", f"case:{case.id}")
-    return Reply(f"{label(case)} is now in delivery.")
+    return _advance(ctx, target, (CaseStatus.APPROVED,), CaseStatus.IN_DELIVERY, "put in delivery",
+                    "case_in_delivery", "{case} is now in delivery.")
 
 
 def outcome(ctx: Context, target: str, text: str = "") -> Reply:

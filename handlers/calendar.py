@@ -12,7 +12,7 @@ from icalendar import Calendar, Event as VEvent
 from sqlalchemy.orm import Session
 
 from bot.messages import Action, Attachment, Reply
-from handlers.base import Context, needs_partner, quote
+from handlers.base import Context, needs_partner
 from handlers.events import find_event
 from handlers.groups import find_group
 from handlers.meetings import closed_group, find_meeting, when_text

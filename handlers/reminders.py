@@ -29,7 +29,6 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     ReminderSetting,
-    Registration,
     RegistrationStatus,
 )
 from storage.wallclock import to_utc

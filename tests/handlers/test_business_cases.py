@@ -262,7 +262,7 @@ def test_a_case_from_draft_to_completed_with_every_change_and_notice_recorded(ch
     assert say(chat, f"assess {case_id}", user=BOARD, now=t1).endswith("is now under assessment. Its submitter is told.")
     approved = say(chat, f"approve {case_id} £20,000", user=BOARD_2, now=t2)
     assert f"£20,000 awarded. The fund's balance is now {format_pence(start - 2_000_000)}." in approved
-    assert say(chat, f"in delivery {case_id}", user=BOARD, now=t3).endswith("is now in delivery.")
+    assert say(chat, f"in delivery {case_id}", user=BOARD, now=t3).endswith("is now in delivery. Its submitter is told.")
     done = say(chat, f"outcome {case_id} Desks are booked online everywhere. learning: agree the data model early",
                user=BOARD, now=t4)
     assert "completed, with its outcome and shared learning recorded" in done

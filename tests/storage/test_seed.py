@@ -104,7 +104,7 @@ def test_the_real_file_loads_into_an_empty_database(kind, tmp_path):
     # A database of its own: the file alone makes the partners and groups, and no people.
     from sqlalchemy.orm import Session
 
-    from conftest import fresh_database
+    from tests.conftest import fresh_database
 
     generator = fresh_database(kind, tmp_path)
     database = next(generator)
