@@ -97,8 +97,12 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
         print(f"Loaded {summary}.")
         return 0
     if command == "serve":
+        port = args.port if args.port is not None else runtime.settings.port
+        if not 0 < port < 65536:
+            print(f"Configuration error: --port {port} is not a port number (1-65535)", file=sys.stderr)
+            return 2
         prepare_database(runtime, with_demo=False)
-        serve(runtime, args.port or runtime.settings.port, with_worker=not args.no_worker)
+        serve(runtime, port, with_worker=not args.no_worker)
         return 0
     if command == "worker":
         prepare_database(runtime, with_demo=False)

@@ -49,7 +49,8 @@ def cut_escaped(escaped: str, limit: int) -> str:
 
 def _mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
     # Cutting before escaping would let "&amp;" grow past the limit: cut the escaped text.
-    return {"type": "mrkdwn", "text": cut_escaped(escape(text), limit)}
+    # verbatim: Slack must not turn bare URLs or #channel names in people's words into links.
+    return {"type": "mrkdwn", "text": cut_escaped(escape(text), limit), "verbatim": True}
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def _item_blocks(item: Item, counter: list[int]) -> list[dict[str, Any]]:
         lines.append(escape(item.text))
     lines.extend(f"{escape(f.label)}: {escape(f.value)}" for f in item.fields)
     body = cut_escaped("\n".join(lines), SECTION_TEXT)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": body, "verbatim": True}}]
     if item.actions:
         elements = []
         for action in item.actions[:ELEMENTS_PER_ACTIONS]:
@@ -116,7 +117,8 @@ def blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[dict[str,
     for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
         chunk = reply.fields[start:start + FIELDS_PER_SECTION]
         head.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": cut_escaped(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)} for f in chunk
+            {"type": "mrkdwn", "text": cut_escaped(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT),
+             "verbatim": True} for f in chunk
         ]})
     tail: list[dict[str, Any]] = []
     counter = [0]

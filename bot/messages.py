@@ -26,6 +26,8 @@ class Request:
     display_name: Optional[str] = None
     # What the platform can show: "forms" where a whole form fits in a modal or a card.
     capabilities: frozenset[str] = frozenset()
+    # The answer will be seen by others (a Teams channel or group chat): nothing closed or personal.
+    shared: bool = False
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ ROUTES: tuple[Route, ...] = (
     _r(rf"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?(?:in|on|during)\s+{_P}$", meetings.meetings_in),
     _r(r"^(?:(?:which|what) )?meetings\s+(?:are\s+)?(?:there\s+)?for\s+(?P<period>(?:today|tomorrow|this week|next week|this month|next month|\d.*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+\d.*)?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d.*))$", meetings.meetings_in),
     _r(rf"^(?:(?:which|what) )?meetings are (?:there )?(?:in|on)\s+{_P}$", meetings.meetings_in),
+    _r(r"^(?:(?:which|what) )?meetings (?:are (?:there )?)?(?P<period>today|tomorrow|this week|next week|this month|next month)$", meetings.meetings_in),
     _r(rf"^(?:what'?s on|what is on)\s+(?:in|on)?\s*{_P}$", meetings.meetings_in),
     _r(r"^(?:idea|ideas?\s+form|new idea|new business case|submit an? (?:idea|business case)|propose an? idea|i have an idea)$", business_cases.new_idea),
     _r(r"^(?:new idea|new business case|submit an? (?:idea|business case))\s*:?\s+(?P<title>.+)$", business_cases.new_idea),
@@ -155,6 +156,7 @@ _POLITE = re.compile(
 )
 _TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$", re.IGNORECASE)
 _GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$", re.IGNORECASE)
+_THANKS = re.compile(r"^(?:thanks|thank you|cheers)$", re.IGNORECASE)
 
 
 def _without_symbols(text: str) -> str:
@@ -202,6 +204,8 @@ def understand(text: str) -> tuple[Optional[Handler], dict[str, str], Optional[R
             "Please send a shorter one, e.g. `next gis meeting`."
         )
     words = normalise(text)
+    if _THANKS.match(words):
+        return None, {}, Reply("You're welcome! Say `help` any time.")
     if _GREETING.match(words):
         return None, {}, Reply("Hello! Say `help` to see what I can do, or ask e.g. “when does the GIS group meet next?”")
     found = match(words)

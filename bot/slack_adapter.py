@@ -114,7 +114,7 @@ class SlackAdapter:
                     ephemeral: bool = False) -> None:
         body = blockkit.message(reply)
         if ephemeral:
-            await self.client.chat_postEphemeral(channel=channel, user=user, **body)
+            await self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **body)
         else:
             await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **body)
         if reply.attachment is not None:
@@ -177,7 +177,9 @@ class SlackAdapter:
             request = await self._request(text, event["user"], body.get("team_id", ""), event["channel"], forms=False)
             reply = await self._run(request, once=f"event:{body.get('event_id')}")
             if reply is not None:
-                await self._post(event["channel"], event["user"], reply, thread_ts=event.get("thread_ts") or event["ts"])
+                # A channel is shared: only the person who asked sees the answer.
+                await self._post(event["channel"], event["user"], reply,
+                                 thread_ts=event.get("thread_ts") or event["ts"], ephemeral=True)
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
         async def button(ack, body, action, respond):

@@ -64,9 +64,13 @@ class _SdkConfig:
 
 
 def service_url_allowed(url: str, allowlist: tuple[str, ...]) -> bool:
-    """Whether the bot may talk to this service URL: its host is listed, or under a `*.` entry."""
-    host = (urlparse(url or "").hostname or "").lower()
-    if not host:
+    """Whether the bot may talk to this service URL: https (plain http only for local hosts, as
+    the Emulator uses), and its host listed or under a `*.` entry."""
+    parsed = urlparse(url or "")
+    host = (parsed.hostname or "").lower()
+    if not host or parsed.scheme not in ("https", "http"):
+        return False
+    if parsed.scheme == "http" and host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."):
         return False
     for entry in allowlist:
         entry = entry.lower()
@@ -82,6 +86,15 @@ def _reference_key(activity: Activity) -> str:
     if kind == "personal":
         return f"user:{activity.from_property.id}"
     return f"conversation:{activity.conversation.id.split(';')[0]}"
+
+
+def _card_activity(reply: Reply) -> Activity:
+    """The reply as a card, with its plain text for notifications and screen readers. The text is
+    marked plain, so that people's words in it are never read as Markdown (a disguised link)."""
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.card(reply)))
+    activity.text = reply.plain_text()[:4000]
+    activity.text_format = "plain"
+    return activity
 
 
 def _once(activity: Activity, kind: str) -> Optional[str]:
@@ -126,6 +139,7 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             text=text, platform=PLATFORM, user_id=activity.from_property.id, email=await self._email(turn_context),
             now=_now(), workspace=_tenant(activity), conversation=activity.conversation.id.split(";")[0],
             display_name=activity.from_property.name, capabilities=frozenset({"forms"}),
+            shared=(activity.conversation.conversation_type or "personal") != "personal",
         )
 
     async def _remember(self, turn_context: TurnContext) -> None:
@@ -159,9 +173,7 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             reply = Reply(reply.text + " (Teams can't take this file from the bot yet: ask for it in the console "
                           "or Slack, or subscribe to the calendar feed.)", title=reply.title, fields=reply.fields,
                           items=reply.items, actions=reply.actions, footer=reply.footer)
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.card(reply)))
-        activity.text = reply.plain_text()[:4000]  # notifications and screen readers read the text
-        await turn_context.send_activity(activity)
+        await turn_context.send_activity(_card_activity(reply))
 
     # --- activities ----------------------------------------------------------------------------
 
@@ -347,8 +359,7 @@ class TeamsSender:
             return SendResult(Outcome.PERMANENT, "no Teams conversation with this person yet")
         if not service_url_allowed(service_url, self.settings.teams_allowlist):
             return SendResult(Outcome.PERMANENT, f"service URL {service_url} is not on the allowlist")
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(cards.card(message)))
-        activity.text = message.plain_text()[:4000]
+        activity = _card_activity(message)
         coroutine = (self._continue(stored[0], activity) if stored
                      else self._create(recipient, service_url, activity))
         try:

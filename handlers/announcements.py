@@ -13,8 +13,10 @@ from handlers.audit import record
 from handlers.fields import read_moment
 from handlers.forms import FieldError
 from handlers.names import normalise
-from handlers.when import format_moment
+from handlers.when import DateError, format_moment, parse_time
+from storage.wallclock import to_utc
 from storage import deliveries
+from storage.db import insert_for
 from storage import groups as group_queries
 from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus, Group
 
@@ -47,22 +49,21 @@ _WHEN = re.compile(r"^(?:at|on)\s+(?P<when>.+?)\s*:\s+(?P<text>.+)$", re.IGNOREC
 
 def _split_when(ctx: Context, rest: str) -> Union[tuple[Optional[datetime], str], Reply]:
     """'at 9 March 2027 09:00: Hello' or 'at tomorrow 9am Hello': the time, and the text."""
-    if not re.match(r"^(?:at|on)\s", rest, re.IGNORECASE):
-        return None, rest
     explicit = _WHEN.match(rest)
-    if explicit:
-        try:
-            return datetime.fromisoformat(read_moment(explicit["when"], ctx, time(9))["utc"]), explicit["text"]
-        except FieldError as exc:
-            return Reply(str(exc))
-    tokens = rest.split()[1:]
-    for cut in range(min(len(tokens) - 1, 6), 0, -1):
-        try:
-            moment = read_moment(" ".join(tokens[:cut]), ctx, time(9))
-        except FieldError:
-            continue
-        return datetime.fromisoformat(moment["utc"]), " ".join(tokens[cut:])
-    return Reply("I couldn't read when to send it. Write e.g. `announce gis at 9 March 2027 09:00: Your text`.")
+    if not explicit:
+        return None, rest  # "On Friday the report is out" is the text itself
+    words = explicit["when"]
+    try:
+        return datetime.fromisoformat(read_moment(words, ctx, time(9))["utc"]), explicit["text"]
+    except FieldError:
+        pass
+    try:  # a time alone: today
+        at = parse_time(words)
+    except DateError:
+        return Reply(f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
+                     "`announce gis at 9 March 2027 09:00: Your text`.")
+    local_day = ctx.now.astimezone(ctx.zone).date()
+    return to_utc(datetime.combine(local_day, at), ctx.settings.timezone), explicit["text"]
 
 
 def _may_announce(ctx: Context, group: Group) -> bool:
@@ -184,7 +185,8 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
     stopped = deliveries.withdraw(ctx.session, "announcement", SUBJECT.format(found.id), "cancelled by its author")
     found.status = AnnouncementStatus.CANCELLED
     record(ctx, "announcement_cancelled", SUBJECT.format(found.id), withdrawn=stopped)
-    sent = deliveries.counts(ctx.session, "announcement", SUBJECT.format(found.id)).get(DeliveryStatus.SENT, 0)
+    counts = deliveries.counts(ctx.session, "announcement", SUBJECT.format(found.id))
+    sent = counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.SENDING, 0)  # sending: on its way
     if sent:
         return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "
                      "had already gone.")
@@ -201,10 +203,9 @@ def acknowledge(ctx: Context, number: str) -> Reply:
     ).first() is not None
     if not received:
         return Reply(f"I can't find an announcement {quote(number)} sent to you.")
-    exists = ctx.session.execute(select(AnnouncementAck.id).where(
-        AnnouncementAck.announcement_id == found.id, AnnouncementAck.person_id == ctx.caller.person.id)).first()
-    if exists is None:
-        ctx.session.add(AnnouncementAck(announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now))
+    # Two presses at once record one acknowledgement.
+    ctx.session.execute(insert_for(ctx.session, AnnouncementAck).values(
+        announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now).on_conflict_do_nothing())
     return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")
 
 

@@ -64,6 +64,9 @@ def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: 
     if isinstance(found, Reply):
         return found
     case_queries.lock(ctx.session, found)  # two Board members deciding at once: one wins
+    if found.submitter_id is not None and found.submitter_id == ctx.caller.person.id:
+        return Reply(f"{label(found)} is your own business case, so another member of the Leadership Board "
+                     "must decide on it.")
     if found.status not in allowed:
         return _not_now(ctx, found, wanted)
     return found
@@ -252,6 +255,7 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
         pence = parse_pounds(amount)
     except MoneyError as exc:
         return Reply(str(exc))
+    case_queries.lock(ctx.session, found)  # two spends at once must not pass the award together
     spent = case_queries.spent_on(ctx.session, found)
     if spent + pence > (found.awarded_pence or 0):
         return Reply(f"That would take {label(found)}'s spending to {format_pence(spent + pence)}, more than its "

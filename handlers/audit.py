@@ -16,18 +16,22 @@ def record(ctx: Context, action: str, subject: str, **details: Any) -> None:
                      {k: v for k, v in details.items() if v is not None})
 
 
+SUBJECT_KINDS = ("meeting", "series", "event", "case", "group", "person", "announcement", "fund")
+
+
 def show(ctx: Context, words: Optional[str] = None) -> Reply:
     if not ctx.caller.is_admin:
         return Reply("Only the Partnership Office can read the audit log.")
-    words = " ".join((words or "").split())
-    action, prefix = None, None
-    if words:
-        if ":" in words or words.split(" ")[0] in ("meeting", "event", "case", "group", "person", "announcement",
-                                                 "series", "fund"):
-            prefix = words.replace(" ", ":", 1) if ":" not in words else words
-        else:
-            action = words.replace(" ", "_")
-    entries = audit_log.recent(ctx.session, action=action, subject_prefix=prefix)
+    words = " ".join((words or "").lower().split())
+    action, subject = None, None
+    first, _, rest = words.partition(" ")
+    named = rest.lstrip("#").isdigit() or (first == "group" and rest.replace("-", "").isalnum())
+    if first in SUBJECT_KINDS and (not rest or named):
+        subject = f"{first}:{rest.lstrip('#')}" if rest else first  # `audit meeting 13`, `audit case`
+    elif words:
+        action = words.split(" ")[-1] if first in SUBJECT_KINDS else words.replace(" ", "_")  # `audit meeting moved`
+        subject = first if first in SUBJECT_KINDS else None
+    entries = audit_log.recent(ctx.session, action=action, subject=subject)
     if not entries:
         return Reply("Nothing in the audit log matches." if words else "The audit log is empty.")
     return Reply(

@@ -26,6 +26,8 @@ class Caller:
     is_admin: bool = False
     is_board: bool = False
     roles_by_group: dict[int, MemberRole] = field(default_factory=dict)
+    # Asking where others see the answer: a closed group's meetings are not shown there.
+    in_shared_conversation: bool = False
 
     @property
     def email(self) -> str:
@@ -46,8 +48,11 @@ class Caller:
         return MemberRole.CHAIR in self.roles_by_group.values()
 
     def may_see(self, group: Group) -> bool:
-        """Restricted groups' meetings are for their members and the Partnership Office only."""
-        return not group.is_restricted or self.is_admin or self.is_member(group)
+        """Restricted groups' meetings are for their members and the Partnership Office only,
+        and never in a conversation others can read."""
+        if not group.is_restricted:
+            return True
+        return not self.in_shared_conversation and (self.is_admin or self.is_member(group))
 
 
 @dataclass
@@ -103,5 +108,17 @@ def partner_staff_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:
     @functools.wraps(handler)
     def guarded(ctx: Context, *args, **kwargs) -> Reply:
         return needs_partner(ctx) or handler(ctx, *args, **kwargs)
+
+    return guarded
+
+
+def private_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+    """A handler about the person themselves: not answered where others can read it."""
+
+    @functools.wraps(handler)
+    def guarded(ctx: Context, *args, **kwargs) -> Reply:
+        if ctx.request.shared:
+            return Reply("I'll answer that only in a private chat with you: message me directly.")
+        return handler(ctx, *args, **kwargs)
 
     return guarded

@@ -56,7 +56,8 @@ class CalendarEntry:
     last_modified: Optional[datetime] = None
 
 
-def meeting_entry(meeting: Meeting) -> CalendarEntry:
+def meeting_entry(meeting: Meeting, with_link: bool = True) -> CalendarEntry:
+    """`with_link=False` for anything served without a login: the joining link is for partner staff."""
     return CalendarEntry(
         uid=f"meeting-{meeting.id}@kentconnects",
         sequence=meeting.sequence or 0,
@@ -64,10 +65,10 @@ def meeting_entry(meeting: Meeting) -> CalendarEntry:
         end_local=meeting.end_local,
         zone=meeting.timezone,
         summary=f"{meeting.group.name}: {meeting.title}",
-        description=_meeting_description(meeting),
+        description=_meeting_description(meeting, with_link),
         cancelled=meeting.status is MeetingStatus.CANCELLED,
         place=meeting.place,
-        url=meeting.online_url,
+        url=meeting.online_url if with_link else None,
         last_modified=meeting.updated_at,
     )
 
@@ -94,14 +95,16 @@ def event_entry(event: Event) -> CalendarEntry:
     )
 
 
-def _meeting_description(meeting: Meeting) -> str:
+def _meeting_description(meeting: Meeting, with_link: bool = True) -> str:
     parts = []
     if meeting.status is MeetingStatus.CANCELLED:
         parts.append("This meeting is cancelled.")
     if meeting.agenda:
         parts.append("Agenda:\n" + meeting.agenda)
-    if meeting.online_url:
+    if meeting.online_url and with_link:
         parts.append("Join online: " + meeting.online_url)
+    elif meeting.online_url:
+        parts.append("Online too: ask the bot for the joining link (`next GROUP meeting`).")
     parts.append(f"Kent Connects meeting {meeting.id}.")
     return "\n\n".join(parts)
 
@@ -164,8 +167,8 @@ def calendar_file(entries: Iterable[CalendarEntry], name: str, now: datetime) ->
     return calendar.to_ical()
 
 
-def meetings_calendar(meetings: Iterable[Meeting], name: str, now: datetime) -> bytes:
-    return calendar_file((meeting_entry(m) for m in meetings), name, now)
+def meetings_calendar(meetings: Iterable[Meeting], name: str, now: datetime, with_links: bool = True) -> bytes:
+    return calendar_file((meeting_entry(m, with_links) for m in meetings), name, now)
 
 
 def _feed_meetings(session: Session, group: Group, now: datetime) -> list[Meeting]:
@@ -180,7 +183,7 @@ def group_feed(session: Session, group: Group, now: datetime) -> bytes:
     """
     if group.is_restricted:
         raise ValueError(f"{group.slug} is a restricted group: its meetings are never put in a feed")
-    return meetings_calendar(_feed_meetings(session, group, now), group.name, now)
+    return meetings_calendar(_feed_meetings(session, group, now), group.name, now, with_links=False)
 
 
 def _feed_events(session: Session, now: datetime) -> list[Event]:

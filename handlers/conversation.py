@@ -48,7 +48,7 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
         return _next(ctx, form, replaced, lead=f"You have an unfinished {form.title.lower()}, so let's carry on "
                                                "(say `cancel` to drop it and start again).")
     if replaced is not None and replaced.form in FORMS and _answered(replaced):
-        note = f"(I've dropped your unfinished {FORMS[replaced.form].title.lower()}.) "
+        note = f"(I've dropped your unfinished form “{FORMS[replaced.form].title}”.) "
     state = conversations.replace(
         ctx.session, ctx.caller.person, *_where(ctx),
         form=form.name, step=ConversationStep.ASKING, field=None, values=dict(prefilled),
@@ -83,11 +83,11 @@ def take(ctx: Context, state: ConversationState, text: str, is_command: IsComman
             return _prompt(ctx, form, state, lead="Let's carry on.")
         if words in CANCEL_WORDS:
             conversations.finish(ctx.session, state)
-            return Reply(f"OK, I've dropped your unfinished {form.title.lower()}.")
+            return Reply(f"OK, I've dropped your unfinished form “{form.title}”.")
         return None
-    if words in CANCEL_WORDS:
+    if words in CANCEL_WORDS or (state.step is ConversationStep.CONFIRMING and words in ("no", "n", "nope")):
         conversations.finish(ctx.session, state)
-        return Reply(f"OK, I've dropped the {form.title.lower()}; nothing was saved.")
+        return Reply(f"OK, I've dropped the form “{form.title}”; nothing was saved.")
     if words in ("help", "?"):
         return _prompt(ctx, form, state, lead=f"You're filling in: {form.title.lower()}.")
     if state.step is ConversationStep.CONFIRMING:

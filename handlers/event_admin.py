@@ -74,7 +74,7 @@ def _show_moment(value: dict[str, str]) -> str:
 
 
 def _show_capacity(value: Optional[int]) -> str:
-    return "no limit" if value is None else f"{value} places"
+    return "no limit" if value is None else f"{value} place{'s' if value != 1 else ''}"
 
 
 EVENT_FIELDS = (
@@ -191,6 +191,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
     if form_field is None:
         names = ", ".join(f"`{f.label.lower()}`" for f in EVENT_FIELDS)
         return Reply(f"I can't change “{field[:30]}”. You can change: {names}.")
+    event_queries.lock(ctx.session, event)  # another admin's edit lands first, not overwritten
     values, errors = _values_of(ctx, event), {}
     if not form_field.applies(values):
         return Reply(f"{form_field.label} doesn't apply to an event that is {FORMAT_NAMES[event.format]}; "
@@ -203,7 +204,6 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         errors = EVENT_FORM.check(ctx, EVENT_FORM.effective(values))
     if errors:
         return Reply(next(iter(errors.values())))
-    event_queries.lock(ctx.session, event)  # counts below are then the ones that stand
     for mode, name in ((AttendanceMode.IN_PERSON, "capacity_in_person"), (AttendanceMode.ONLINE, "capacity_online")):
         new = values.get(name)
         taken = event_queries.taken(ctx.session, event, mode)
@@ -261,6 +261,8 @@ def _read_event(text: str, ctx: Context, values: Values) -> dict[str, Any]:
 
 def _submit_cancel(ctx: Context, values: Values) -> Reply:
     event = event_queries.get(ctx.session, values["event"]["id"])
+    if event is not None:
+        event_queries.lock(ctx.session, event)  # registrations in flight finish first, or see it cancelled
     if event is None or event.status is EventStatus.CANCELLED:
         return Reply("That event is already cancelled.")
     event.status = EventStatus.CANCELLED
@@ -322,14 +324,13 @@ def _csv(ctx: Context, regs) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["name", "email", "partner", "attending", "status", "registered"])
     for r in regs:
-        writer.writerow([
-            _cell(r.person.display_name or ""), r.person.email,
-            _cell(r.person.partner.name if r.person.partner else ""), MODE_NAMES[r.mode], r.status.value,
-            r.queued_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M"),
-        ])
+        writer.writerow([_cell(v) for v in (
+            r.person.display_name or "", r.person.email, r.person.partner.name if r.person.partner else "",
+            MODE_NAMES[r.mode], r.status.value, r.queued_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M"),
+        )])
     return out.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the accents right
 
 
 def _cell(text: str) -> str:
     # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -220,7 +220,10 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
     chosen = _mode(event, mode)
     if isinstance(chosen, Reply):
         return chosen
-    outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
+    try:
+        outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
+    except event_queries.EventClosed:
+        return Reply(f"{label(event)} has just been cancelled, so it takes no registrations.")
     reg = outcome.registration
     actions = (Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events"))
     if outcome.already:

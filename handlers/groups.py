@@ -6,6 +6,7 @@ from typing import Union
 from bot.messages import Action, Item, Reply
 from handlers.base import Context, needs_partner, quote
 from handlers.names import Lookup, resolve
+from storage import deliveries
 from storage import groups as group_queries
 from storage.models import Group, MemberRole
 
@@ -98,4 +99,5 @@ def leave(ctx: Context, group: str) -> Reply:
     if found.is_restricted and not ctx.caller.is_admin:
         return Reply(f"Membership of the {found.name} is managed by the Partnership Office: ask them to remove you.")
     group_queries.remove_member(ctx.session, ctx.caller.person, found)
+    deliveries.withdraw_about_group(ctx.session, ctx.caller.person.id, found.id, "left the group")
     return Reply(f"You've left {found.name}.", actions=(Action("Join again", f"join {found.slug}"),))

@@ -23,6 +23,10 @@ PARTNER_STAFF = (
     ("idea", "submit a business case to the development fund; I ask the details step by step"),
     ("ideas [mine|approved|GROUP] / idea CASE", "the business cases, and one case's details and history"),
     ("fund", "the development fund: balance, contributions, awards and spending by year"),
+    ("remind me ...", "e.g. `remind me 2 hours before the GIS meeting`, `remind me tomorrow at 9 to submit my idea`"),
+    ("reminders / reminders off / reminders on", "your reminders; automatic ones come 7 days and 1 day before"),
+    ("calendar events", "all the events as a calendar file"),
+    ("my data / forget me", "what I hold about you, as a file; or erase it"),
 )
 BOARD = (
     ("review", "the business cases waiting for assessment"),
@@ -37,11 +41,16 @@ ADMINS = (
     ("attendees EVENT", "who is coming, by partner and format, with a CSV file"),
     ("fund add PARTNER AMOUNT [YEAR]", "record a partner's contribution, e.g. `fund add Medway £5,000 2026/27`"),
     ("fund spent CASE AMOUNT", "record what a funded case has spent"),
+    ("chair GROUP EMAIL / unchair GROUP EMAIL", "who chairs a group"),
+    ("board add|remove EMAIL / admin add|remove EMAIL", "the Leadership Board and the Partnership Office"),
+    ("audit [FILTER]", "who did what, e.g. `audit approve`, `audit meeting 13`"),
 )
 CHAIRS = (
     ("schedule GROUP", "a one-off meeting or a series (quarterly by default); I ask the details step by step"),
     ("move MEETING to DAY TIME", "e.g. `move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` for the later ones"),
     ("cancel meeting MEETING", "e.g. `cancel meeting 13`; add `and the rest of the series` for the later ones"),
+    ("announce GROUP TEXT", "to the group's members now, or `announce gis at 9 March 2027 09:00: TEXT` for later"),
+    ("announcements / announcement N", "yours, and one's delivery report (sent, waiting, failed, acknowledged)"),
 )
 EXAMPLES = (
     "when does the GIS group meet next?",

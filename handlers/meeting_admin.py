@@ -174,10 +174,12 @@ def schedule(ctx: Context, group: Optional[str] = None) -> Reply:
 # --- moving and cancelling: by meeting number --------------------------------------------------
 
 def _managed_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
-    """The meeting with this number, if the caller may change it; else the reply saying why not."""
+    """The meeting with this number, locked and read afresh, if the caller may change it; else
+    the reply saying why not."""
     meeting = find_meeting(ctx, number)
     if isinstance(meeting, Reply):
         return meeting
+    meeting_queries.lock(ctx.session, meeting)
     if not may_manage(ctx.caller, meeting.group):
         return Reply(_not_yours(meeting.group))
     if meeting.status is MeetingStatus.CANCELLED:

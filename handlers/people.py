@@ -32,7 +32,8 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
             )
     if person is None:
         person = Person(email=email or f"{request.platform}:{request.user_id}", display_name=request.display_name)
-        return Caller(person=person, partner=None, is_admin=email in settings.admins)
+        return Caller(person=person, partner=None, is_admin=email in settings.admins,
+                      in_shared_conversation=request.shared)
 
     roles = people_queries.stored_roles(person)
     return Caller(
@@ -41,6 +42,7 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
         is_admin=person.email in settings.admins or PersonRoleKind.ADMIN in roles,
         is_board=PersonRoleKind.BOARD in roles,
         roles_by_group={m.group_id: m.role for m in group_queries.memberships_of(session, person)},
+        in_shared_conversation=request.shared,
     )
 
 

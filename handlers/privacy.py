@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from bot.messages import Attachment, Field, Reply
 from handlers import conversation
 from handlers.audit import record
-from handlers.base import Context
+from handlers.base import Context, private_only
 from handlers.forms import FieldError, Form, FormField, Values, register
 from storage import audit as audit_log
 from storage.models import (
@@ -26,8 +26,11 @@ from storage.models import (
     Person,
     PlatformIdentity,
     Registration,
+    RegistrationStatus,
     ReminderSetting,
 )
+from handlers.events import notify_promoted
+from storage import events as event_queries
 
 
 def _rows(ctx: Context, model, column) -> list[Any]:
@@ -62,11 +65,17 @@ def _data(ctx: Context) -> dict[str, Any]:
                                for a in _rows(ctx, Announcement, Announcement.author_id)],
         "forms_in_progress": [{"form": s.form, "answers": s.values}
                               for s in _rows(ctx, ConversationState, ConversationState.person_id)],
+        "conversations_the_bot_can_write_to": [
+            {"platform": r.platform, "conversation": r.key, "tenant": r.tenant_id, "reference": r.reference}
+            for r in _rows(ctx, ConversationRef, ConversationRef.person_id)],
+        "announcements_acknowledged": [{"announcement": a.announcement_id, "at": _iso(a.at)}
+                                       for a in _rows(ctx, AnnouncementAck, AnnouncementAck.person_id)],
         "audit_entries_as_actor": [{"at": _iso(e.at), "action": e.action, "subject": e.subject}
                                    for e in audit_log.recent(ctx.session, actor_id=person.id, limit=1000)],
     }
 
 
+@private_only
 def my_data(ctx: Context) -> Reply:
     if ctx.caller.person.id is None:
         return Reply(f"I hold nothing about you: I don't store anything about people from outside the "
@@ -97,7 +106,11 @@ def _erase(ctx: Context, values: Values) -> Reply:
     session = ctx.session
     record(ctx, "erasure", f"person:{pid}")
     # Kept, without the name: decisions on public money and the audit trail.
-    audit_log.anonymise_actor(session, pid, former)
+    audit_log.anonymise(session, pid, person.email, former)
+    # A place given up moves the waitlist on, as if they had unregistered.
+    for reg in list(session.execute(select(Registration).where(
+            Registration.person_id == pid, Registration.status == RegistrationStatus.CONFIRMED)).scalars()):
+        notify_promoted(ctx, reg.event, event_queries.unregister(session, reg.event, reg))
     session.execute(update(BusinessCase).where(BusinessCase.submitter_id == pid).values(
         submitter_id=None, contact=former))
     session.execute(update(CaseChange).where(CaseChange.actor_id == pid).values(actor_id=None))
@@ -130,6 +143,7 @@ FORGET = register(Form(
 ))
 
 
+@private_only
 def forget_me(ctx: Context) -> Reply:
     if ctx.caller.person.id is None:
         return Reply("I hold nothing about you, so there is nothing to erase.")

@@ -222,11 +222,10 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tup
             Delivery.status == DeliveryStatus.PENDING,
         )
     ).scalars()
-    for delivery in pending:
-        keep = subjects.get((delivery.kind, delivery.subject))
-        if keep is not None and (delivery.occurrence, delivery.recipient_id) not in keep:
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = f"{WITHDRAWN} (moved, cancelled, left, or reminders changed)"
+    unwanted = [d.id for d in pending if (d.kind, d.subject) in subjects
+                and (d.occurrence, d.recipient_id) not in subjects[(d.kind, d.subject)]]
+    deliveries.skip_if_pending(session, unwanted, f"{WITHDRAWN} (moved, cancelled, left, or reminders changed)")
+    stale = []
     # A meeting or event moved out of the planning window: its old reminders must not go.
     for delivery in session.execute(
         select(Delivery).where(Delivery.kind.in_(("meeting_reminder", "event_reminder")),
@@ -237,9 +236,8 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tup
         thing = _subject(session, delivery.subject)
         start = delivery.occurrence.partition("@")[2]
         if thing is None or _cancelled(thing) or thing.start_local.isoformat() != start:
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = f"{WITHDRAWN} (moved or cancelled)"
-    session.flush()
+            stale.append(delivery.id)
+    deliveries.skip_if_pending(session, stale, f"{WITHDRAWN} (moved or cancelled)")
 
 
 def _subject(session: Session, subject: str) -> Optional[Union[Meeting, Event]]:

@@ -21,7 +21,8 @@ def _admins_only(ctx: Context):
     return None
 
 
-def _person(ctx: Context, email: str):
+def _person(ctx: Context, email: str, create: bool = True):
+    """The person with this address (stored now if `create`), or a refusal."""
     email = email.strip().strip("<>").lower()
     if email.startswith("mailto:"):
         email = email[7:].split("|")[0]
@@ -29,6 +30,9 @@ def _person(ctx: Context, email: str):
         return None, Reply(f"“{email[:60]}” isn't an e-mail address.")
     if people_queries.partner_for_email(ctx.session, email) is None:
         return None, Reply(f"{email} isn't at a Kent Connects partner's e-mail domain, so they can't have a role.")
+    if not create:
+        person = people_queries.person_by_email(ctx.session, email)
+        return (person, None) if person else (None, Reply(f"I have no record of {email}, so they have no role to remove."))
     return people_queries.get_or_create_person(ctx.session, email), None
 
 
@@ -39,7 +43,7 @@ def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
     found = find_group(ctx, group)
     if isinstance(found, Reply):
         return found
-    person, problem = _person(ctx, email)
+    person, problem = _person(ctx, email, create=not remove)
     if problem:
         return problem
     if remove:
@@ -59,10 +63,10 @@ def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
     if refusal:
         return refusal
     kind = PersonRoleKind.BOARD if role.lower() == "board" else PersonRoleKind.ADMIN
-    person, problem = _person(ctx, email)
+    adding = change.lower() in ("add", "grant")
+    person, problem = _person(ctx, email, create=adding)
     if problem:
         return problem
-    adding = change.lower() in ("add", "grant")
     held = kind in people_queries.stored_roles(person)
     if adding:
         if held:

@@ -86,6 +86,13 @@ def parse_period(words: str, today: date) -> Period:
     if text in ("tomorrow",):
         day = today + timedelta(days=1)
         return Period(day, day, "tomorrow")
+    weekday = _weekday(text)
+    if weekday is not None:
+        ahead = (weekday - today.weekday()) % 7
+        if text.startswith("next ") and ahead == 0:
+            ahead = 7
+        day = today + timedelta(days=ahead)
+        return Period(day, day, format_day(datetime.combine(day, time())))
     if text in ("this week", "next week"):
         monday = today - timedelta(days=today.weekday())
         if text == "next week":
@@ -133,6 +140,15 @@ MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 WEEKDAY_NAMES = [name.lower() for name in calendar.day_name]
+
+
+def _weekday(text: str) -> Optional[int]:
+    """'friday', 'fri', 'this friday', 'next friday' -> 4."""
+    word = text.removeprefix("this ").removeprefix("next ").removeprefix("on ")
+    for index, name in enumerate(WEEKDAY_NAMES):
+        if word in (name, name[:3], name[:4] if name.startswith(("tue", "thu")) else name[:3]):
+            return index
+    return None
 
 
 def _check_weekday(word: Optional[str], day: date) -> None:

@@ -20,17 +20,27 @@ def append(session: Session, at: datetime, actor_id: Optional[int], actor_label:
 
 
 def recent(session: Session, action: Optional[str] = None, actor_id: Optional[int] = None,
-           subject_prefix: Optional[str] = None, limit: int = 30) -> list[AuditEntry]:
+           subject: Optional[str] = None, limit: int = 30) -> list[AuditEntry]:
+    """Newest first. `action` matches a whole word of the action name ("approve" finds
+    case_approved); `subject` is exact ("meeting:13") or a kind of subject ("meeting")."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if action:
-        query = query.where(AuditEntry.action == action)
+        word = action.lower().rstrip("ds").rstrip("e")  # approve/approved, move/moved, cancel/cancelled
+        query = query.where(AuditEntry.action.contains(word, autoescape=True))
     if actor_id is not None:
         query = query.where(AuditEntry.actor_id == actor_id)
-    if subject_prefix:
-        query = query.where(AuditEntry.subject.startswith(subject_prefix))
+    if subject:
+        query = query.where(AuditEntry.subject == subject if ":" in subject
+                            else AuditEntry.subject.startswith(subject + ":", autoescape=True))
     return list(session.execute(query).scalars())
 
 
-def anonymise_actor(session: Session, actor_id: int, label: str) -> None:
-    """After an erasure: the entries stay, naming the actor only as e.g. a former member of Medway."""
+def anonymise(session: Session, actor_id: int, email: str, label: str) -> None:
+    """After an erasure the entries stay, naming the person only as e.g. a former member of
+    Medway: as the actor, and wherever their address appears in what an entry records."""
     session.execute(update(AuditEntry).where(AuditEntry.actor_id == actor_id).values(actor_label=label))
+    for entry in session.execute(select(AuditEntry).where(AuditEntry.actor_label == email)).scalars():
+        entry.actor_label = label
+    for entry in session.execute(select(AuditEntry)).scalars():
+        if any(value == email for value in entry.details.values()):
+            entry.details = {k: (label if v == email else v) for k, v in entry.details.items()}

@@ -6,6 +6,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,6 +46,13 @@ def _fix_sqlite_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session: Session, model):
+    """An INSERT that knows ON CONFLICT on both databases we run on (PostgreSQL and SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model)
+    return sqlite_insert(model)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

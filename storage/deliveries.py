@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, DeliveryStatus, utcnow
+from storage.db import insert_for
+from storage.models import Announcement, Delivery, DeliveryStatus, Meeting, MeetingSeries, utcnow
 
 
 def record(
@@ -46,8 +45,7 @@ def record(
     ]
     if not rows:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Delivery).values(rows).on_conflict_do_nothing(
+    statement = insert_for(session, Delivery).values(rows).on_conflict_do_nothing(
         index_elements=["kind", "subject", "occurrence", "recipient_id", "channel"]
     ).returning(Delivery.id)
     return len(session.execute(statement).all())
@@ -168,3 +166,29 @@ def revive(session: Session, kind: str, subject: str, occurrence: str, recipient
                  last_error=None, attempts=0).returning(Delivery.id)
     )
     return len(result.all())
+
+
+def skip_if_pending(session: Session, ids: list[int], reason: str) -> int:
+    """Mark these deliveries skipped, those still pending only: one a dispatcher has just claimed
+    is on its way, and its outcome must not be overwritten."""
+    if not ids:
+        return 0
+    result = session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+                             .values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
+    return len(result.all())
+
+
+def withdraw_about_group(session: Session, recipient_id: int, group_id: int, reason: str) -> int:
+    """Someone left a group: what is still waiting to tell them about it (its announcements,
+    its meetings' reminders and notices) is not sent."""
+    meetings = {f"meeting:{i}" for i in session.execute(select(Meeting.id).where(Meeting.group_id == group_id)).scalars()}
+    series = {f"series:{i}" for i in session.execute(
+        select(MeetingSeries.id).where(MeetingSeries.group_id == group_id)).scalars()}
+    announcements = {f"announcement:{i}" for i in session.execute(
+        select(Announcement.id).where(Announcement.group_id == group_id)).scalars()}
+    about = meetings | series | announcements
+    pending = session.execute(select(Delivery).where(Delivery.recipient_id == recipient_id,
+                                                     Delivery.status == DeliveryStatus.PENDING)).scalars()
+    ids = [d.id for d in pending
+           if d.subject in about or (d.kind == "personal_reminder" and d.occurrence.split("@")[0].rsplit(":", 1)[0] in meetings)]
+    return skip_if_pending(session, ids, reason)

@@ -163,6 +163,10 @@ def waitlist_position(session: Session, reg: Registration) -> int:
     return ahead + 1
 
 
+class EventClosed(Exception):
+    """The event stopped taking registrations while the request waited for its lock."""
+
+
 @dataclass
 class Outcome:
     registration: Registration
@@ -171,8 +175,12 @@ class Outcome:
 
 
 def register(session: Session, event: Event, person: Person, mode: AttendanceMode) -> Outcome:
-    """A place if one is left, else the end of the waitlist. Call inside a transaction."""
+    """A place if one is left, else the end of the waitlist. Call inside a transaction.
+
+    Raises EventClosed if the event was cancelled meanwhile (seen only once the lock is held)."""
     lock(session, event)
+    if event.status is not EventStatus.PUBLISHED:
+        raise EventClosed(event.id)
     existing = registration(session, event, person)
     if existing is not None and existing.status is not RegistrationStatus.WITHDRAWN:
         return Outcome(existing, existing.status, already=True)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import InboundSeen
 
 KEEP = timedelta(days=2)  # Slack gives up retrying within minutes
@@ -15,8 +14,7 @@ KEEP = timedelta(days=2)  # Slack gives up retrying within minutes
 
 def first_time(session: Session, platform: str, key: str, now: datetime) -> bool:
     """True the first time (platform, key) is seen, False for every repeat, across replicas."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(InboundSeen).values(platform=platform, key=key[:200], seen_at=now)
+    statement = insert_for(session, InboundSeen).values(platform=platform, key=key[:200], seen_at=now)
     result = session.execute(statement.on_conflict_do_nothing().returning(InboundSeen.id))
     return result.first() is not None
 

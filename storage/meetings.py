@@ -122,6 +122,13 @@ def add_meeting(session: Session, group: Group, title: str, start_local: datetim
     return meeting
 
 
+def lock(session: Session, meeting: Meeting) -> None:
+    """Serialise changes to one meeting (PostgreSQL row lock; SQLite writes are serial) and
+    re-read it, so that two chairs moving it at once end with one sequence per change."""
+    session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
+    session.refresh(meeting)
+
+
 def _changed(meeting: Meeting) -> None:
     meeting.sequence = (meeting.sequence or 0) + 1
     meeting.updated_at = utcnow()

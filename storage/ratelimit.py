@@ -4,16 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import RateBucket
 
 
 def _bucket(session: Session, key: str, burst: float, now: datetime) -> RateBucket:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(RateBucket).values(key=key, tokens=burst, updated_at=now).on_conflict_do_nothing())
+    session.execute(insert_for(session, RateBucket).values(key=key, tokens=burst, updated_at=now).on_conflict_do_nothing())
     # The row lock makes replicas take tokens from one key one at a time (SQLite: serial anyway).
     return session.execute(select(RateBucket).where(RateBucket.key == key).with_for_update()).scalar_one()
 

@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.db import insert_for
 from storage.models import ConversationRef
 
 
@@ -16,10 +15,9 @@ def save(session: Session, platform: str, key: str, reference: dict[str, Any], s
          tenant_id: str, person_id: Optional[int], now: datetime) -> None:
     """Insert or refresh a reference (safe when two requests race); a person who writes again
     is no longer taken as having blocked the bot."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     row = dict(platform=platform, key=key, reference=reference, service_url=service_url, tenant_id=tenant_id or "",
                person_id=person_id, updated_at=now, blocked_at=None)
-    statement = insert(ConversationRef).values(**row)
+    statement = insert_for(session, ConversationRef).values(**row)
     update = {k: statement.excluded[k] for k in ("reference", "service_url", "tenant_id", "updated_at", "blocked_at")}
     if person_id is not None:
         update["person_id"] = statement.excluded.person_id

@@ -312,8 +312,6 @@ def test_serve_and_worker_refuse_an_unreachable_database_without_its_password(tm
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `serve --port 99999` is not checked (only PORT is): it starts, logs "
-                                       "'listening on port 99999' and really listens on 99999 % 65536 = 34463")
 def test_serve_refuses_a_port_option_out_of_range(tmp_path):
     server = Running("serve", "--port", "99999", "--no-worker", cwd=tmp_path)
     try:

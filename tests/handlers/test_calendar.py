@@ -145,10 +145,15 @@ def test_calendar_and_event_properties(session):
     assert int(event["SEQUENCE"]) == december.sequence
     assert str(event["SUMMARY"]) == "GIS: GIS quarterly meeting"
     assert str(event["LOCATION"]) == "Map Room, Demo Centre, Chatham (demo venue)"
-    assert str(event["URL"]) == "https://meet.example.org/demo-gis"
+    # The feed is served without a login, so the joining link is left out of it ...
+    assert "URL" not in event
     description = str(event["DESCRIPTION"])
     assert december.agenda in description
-    assert "https://meet.example.org/demo-gis" in description
+    assert "https://meet.example.org/demo-gis" not in description and "joining link" in description
+    # ... while the file a partner's member of staff asks for in chat has it.
+    own = parse(calendar_handlers.meetings_calendar([december], "GIS", NOW))
+    [with_link] = [e for e in own.walk("VEVENT")]
+    assert str(with_link["URL"]) == "https://meet.example.org/demo-gis"
     assert str(event["STATUS"]) == "CONFIRMED"
 
 

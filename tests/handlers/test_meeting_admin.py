@@ -352,7 +352,7 @@ def test_a_command_mid_form_is_answered_and_continue_resumes(chat, session):
 def test_a_paused_draft_can_be_dropped(chat, session):
     say(chat, "schedule smart kent", "9 March 2027", "whoami")
     assert draft(session).step is ConversationStep.PAUSED
-    assert "dropped your unfinished schedule a meeting" in say(chat, "cancel")
+    assert "dropped your unfinished form “Schedule a meeting”" in say(chat, "cancel")
     assert draft(session) is None
 
 
@@ -360,7 +360,7 @@ def test_starting_another_form_does_not_claim_the_old_one_is_kept(chat, session)
     number = smart_meetings(session)[0].id
     say(chat, f"cancel meeting {number}")  # the cancel form waits for `yes`
     reply = say(chat, "schedule smart kent")
-    assert "dropped your unfinished cancel a meeting" in reply
+    assert "dropped your unfinished form “Cancel a meeting”" in reply
     assert "Your unfinished form is kept" not in reply
 
 

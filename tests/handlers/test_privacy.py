@@ -180,10 +180,6 @@ def test_someone_not_stored_is_told_nothing_is_held(chat, session):
     assert person_by_email(session, OUTSIDER) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `my data` leaves out the stored Teams conversation references "
-                                       "(ConversationRef: the person's Teams user id and name) and announcement "
-                                       "acknowledgements, although both are held about the person and `forget me` "
-                                       "erases them")
 def test_my_data_includes_conversation_references_and_acknowledgements(chat, session):
     give_demo_a_record(chat, session)
     _, data = export(chat)
@@ -340,9 +336,6 @@ def test_erasure_on_another_platform_removes_that_identity(chat, session):
     assert erasure.platform == "slack" and erasure.actor_label == "a former member of Medway Council"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after `forget me` the person's e-mail address stays in the audit log: "
-                                       "role changes about them keep details {'person': EMAIL} (only entries they "
-                                       "made as actor are anonymised), though the reply says the address is erased")
 def test_erasure_leaves_the_address_nowhere_in_the_audit_log(chat, session):
     newcomer = "new.board@kent.gov.uk"
     say(chat, f"board add {newcomer}", user=ADMIN)

@@ -112,20 +112,23 @@ def test_dm_is_answered_with_post_message_to_that_channel(slack):
     assert "thread_ts" not in posted[0].args or posted[0].args["thread_ts"] is None
 
 
-def test_mention_is_answered_in_its_thread(slack):
+def test_mention_is_answered_privately_in_its_thread(slack):
+    # A channel is shared: the answer (which may hold a closed group's dates or personal data)
+    # is shown only to the person who asked, in the thread of their message.
     user = slack.person(DEMO)
     channel = slack.uid("C")
     assert slack.mention(user, "<@UBOT> events", channel, ts="1700000100.000200").status == 200
-    posted = slack.fake.wait_for("chat.postMessage", channel=channel)
-    assert len(posted) == 1
+    posted = slack.fake.wait_for("chat.postEphemeral", channel=channel)
+    assert len(posted) == 1 and posted[0].args["user"] == user
     assert posted[0].args["thread_ts"] == "1700000100.000200"
     assert header(posted[0].args) == "Events"
     assert "Future Workplaces" in posted[0].args["text"]
     # Mentioned inside a thread: the answer goes to that thread, not a new one under the mention.
     slack.mention(user, "<@UBOT> whoami", channel, ts="1700000200.000300", thread_ts="1700000100.000200")
-    posted = slack.fake.wait_for("chat.postMessage", count=2, channel=channel)
+    posted = slack.fake.wait_for("chat.postEphemeral", count=2, channel=channel)
     assert [c.args["thread_ts"] for c in posted] == ["1700000100.000200", "1700000100.000200"]
     assert "Demo User (KCC)" in posted[1].args["text"]
+    assert not slack.fake.matching("chat.postMessage", channel=channel)  # nothing public
 
 
 def test_button_registers_for_the_event(slack):
@@ -492,9 +495,9 @@ def test_a_retried_mention_is_answered_once(slack):
                              "ts": "1700000300.000100", "event_ts": "1700000300.000100"})
     slack.post_json(body)
     slack.post_json(body, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
-    slack.fake.wait_for("chat.postMessage", channel=channel)
+    slack.fake.wait_for("chat.postEphemeral", channel=channel)
     time.sleep(SETTLE)
-    assert len(slack.fake.matching("chat.postMessage", channel=channel)) == 1
+    assert len(slack.fake.matching("chat.postEphemeral", channel=channel)) == 1
 
 
 # --- replies to buttons where the bot cannot post -----------------------------------------------------------

@@ -200,8 +200,13 @@ def test_my_registrations_are_upcoming_published_and_not_withdrawn(session, staf
     gone = add(session, new_event("Gone", start=datetime(2026, 6, 1, 10)))
     off = add(session, new_event("Off", status=EventStatus.CANCELLED))
     left = add(session, new_event("Left"))
-    for event in (coming, gone, off, left):
+    for event in (coming, gone, left):
         event_queries.register(session, event, person, IN_PERSON)
+    # A registration made before the event was cancelled still exists; a new one is refused.
+    session.add(Registration(event=off, person=person, mode=IN_PERSON, status=RegistrationStatus.CONFIRMED))
+    session.flush()
+    with pytest.raises(event_queries.EventClosed):
+        event_queries.register(session, off, staff[1], IN_PERSON)
     event_queries.unregister(session, left, event_queries.registration(session, left, person))
     mine = event_queries.registrations_of(session, person, NOW)
     assert [r.event.title for r in mine] == ["Coming"]
