@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.dispatcher import Dispatcher, Policy
 from bot.senders import Sender
-from handlers import announcements, reminders
+from handlers import announcements, channels, reminders
 from storage import inbound
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Worker:
         now = datetime.now(timezone.utc)
         with self.sessions.begin() as session:
             made = reminders.plan(session, now, self.settings.timezone)
+            made += channels.plan_digests(session, now, self.settings.timezone)
             announcements.release_due(session, now)
             inbound.forget_old(session, now)
         if made:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from bot.messages import Action, Field, Item, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.audit import record
+from handlers.channels import channels_of
 from handlers.fields import read_moment
 from handlers.forms import FieldError
 from handlers.names import normalise
@@ -111,6 +112,10 @@ def announce(ctx: Context, words: str = "") -> Reply:
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
     deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", recipients,
                       message.to_data(), due_at=announcement.send_at)
+    for linked in channels_of(ctx.session, group.id):  # posted in the group's channels too
+        deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", [ctx.caller.person.id],
+                          message.to_data(), due_at=announcement.send_at,
+                          channel=f"{linked.platform}:{linked.channel}")
     record(ctx, "announcement_made", SUBJECT.format(announcement.id), group=group.slug,
            send_at=announcement.send_at.isoformat(), recipients=len(recipients))
     when_text = f"on {format_moment(announcement.send_at.astimezone(ctx.zone))}" if later else "now"

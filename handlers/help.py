@@ -51,6 +51,8 @@ CHAIRS = (
     ("cancel meeting MEETING", "e.g. `cancel meeting 13`; add `and the rest of the series` for the later ones"),
     ("announce GROUP TEXT", "to the group's members now, or `announce gis at 9 March 2027 09:00: TEXT` for later"),
     ("announcements / announcement N", "yours, and one's delivery report (sent, waiting, failed, acknowledged)"),
+    ("link channel GROUP / channel digest on", "in a Slack or Teams channel: post the group's announcements there, "
+                                                "and a weekly what's on"),
 )
 EXAMPLES = (
     "when does the GIS group meet next?",

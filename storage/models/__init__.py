@@ -14,6 +14,7 @@ from storage.models.messaging import (
     ConversationStep,
     Delivery,
     DeliveryStatus,
+    GroupChannel,
     InboundSeen,
     RateBucket,
     ReminderSetting,

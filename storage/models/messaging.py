@@ -181,3 +181,24 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class GroupChannel(Base):
+    """A Slack channel or Teams channel linked to a group: its announcements are posted there
+    too, and, if asked, a weekly "what's on" digest."""
+
+    __tablename__ = "group_channel"
+    __table_args__ = (UniqueConstraint("group_id", "platform", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(100), default="")
+    # Slack channel id, or "conversation:<id>" for a Teams channel (a stored conversation reference).
+    channel: Mapped[str] = mapped_column(String(300))
+    digest: Mapped[bool] = mapped_column(default=False)
+    # Who linked it: deliveries to the channel are recorded in their name.
+    linked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    group: Mapped[Group] = relationship()

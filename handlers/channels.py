@@ -1,0 +1,113 @@
+"""Channels linked to groups (`link channel GROUP`): announcements go there too, and, if asked,
+a weekly "what's on" digest (`channel digest on`)."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.messages import Item, Reply, field_list
+from handlers.audit import record
+from handlers.base import Context, partner_staff_only
+from handlers.groups import find_group
+from handlers.when import meeting_span
+from storage import deliveries
+from storage import events as event_queries
+from storage import meetings as meeting_queries
+from storage.models import GroupChannel
+
+DIGEST_DAY, DIGEST_HOUR = 0, 8  # Monday, 08:00 local time
+
+
+def _where(ctx: Context) -> Optional[tuple[str, str]]:
+    """The channel being written in, as (platform, channel), or None outside a shared channel."""
+    request = ctx.request
+    if request.platform == "slack" and request.conversation[:1] in ("C", "G"):
+        return "slack", request.conversation
+    if request.platform == "teams" and request.shared:
+        return "teams", f"conversation:{request.conversation}"
+    return None
+
+
+def _linked(ctx: Context, where: tuple[str, str]) -> list[GroupChannel]:
+    return list(ctx.session.execute(select(GroupChannel).where(
+        GroupChannel.platform == where[0], GroupChannel.channel == where[1])).scalars())
+
+
+@partner_staff_only
+def link(ctx: Context, group: str, remove: str = "") -> Reply:
+    where = _where(ctx)
+    if where is None:
+        return Reply("Say this in the Slack or Teams channel you want to link, e.g. `/kc link channel gis` "
+                     "(in Teams, @mention me in the channel).")
+    found = find_group(ctx, group)
+    if isinstance(found, Reply):
+        return found
+    if not (ctx.caller.is_admin or ctx.caller.is_chair(found)):
+        return Reply(f"Only the chairs of {found.name} and the Partnership Office can link channels to it.")
+    if found.is_restricted:
+        return Reply(f"The {found.name} is a closed group: its news is never posted to a channel.")
+    existing = next((g for g in _linked(ctx, where) if g.group_id == found.id), None)
+    if remove:
+        if existing is None:
+            return Reply(f"This channel isn't linked to {found.name}.")
+        ctx.session.delete(existing)
+        record(ctx, "channel_unlinked", f"group:{found.slug}", channel=where[1])
+        return Reply(f"This channel is no longer linked to {found.name}.")
+    if existing is not None:
+        return Reply(f"This channel is already linked to {found.name}.")
+    ctx.session.add(GroupChannel(group_id=found.id, platform=where[0], workspace=ctx.request.workspace,
+                                 channel=where[1], linked_by_id=ctx.caller.person.id))
+    record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
+    return Reply(f"This channel is now linked to {found.name}: its announcements will be posted here too. "
+                 "Say `channel digest on` for a weekly “what's on” every Monday morning.")
+
+
+@partner_staff_only
+def digest(ctx: Context, state: str) -> Reply:
+    where = _where(ctx)
+    linked = _linked(ctx, where) if where else []
+    if not linked:
+        return Reply("This channel isn't linked to a group yet: a chair says `link channel GROUP` here first.")
+    if not ctx.caller.is_admin and not any(ctx.caller.is_chair(g.group) for g in linked):
+        return Reply("Only the chairs of the linked groups and the Partnership Office can change the digest.")
+    on = state.lower() == "on"
+    for channel in linked:
+        channel.digest = on
+    names = ", ".join(sorted(g.group.name for g in linked))
+    return Reply(f"The weekly digest for {names} is {'on: every Monday morning' if on else 'off'}.")
+
+
+def channels_of(session: Session, group_id: int) -> list[GroupChannel]:
+    return list(session.execute(select(GroupChannel).where(GroupChannel.group_id == group_id)).scalars())
+
+
+def plan_digests(session: Session, now: datetime, zone_name: str) -> int:
+    """On Monday from 08:00 local time, one digest per linked channel that asked for it.
+    Every worker may run this: the week is part of the delivery's unique key."""
+    zone = ZoneInfo(zone_name)
+    local = now.astimezone(zone)
+    if local.weekday() != DIGEST_DAY or local.hour < DIGEST_HOUR:
+        return 0
+    year, week, _ = local.isocalendar()
+    until = now + timedelta(days=7)
+    made = 0
+    for channel in session.execute(select(GroupChannel).where(GroupChannel.digest.is_(True))).scalars():
+        if channel.linked_by_id is None:
+            continue
+        meetings = meeting_queries.upcoming(session, now, [channel.group_id], until=until)
+        events = [e for e in event_queries.upcoming(session, now) if e.starts_at_utc < until]
+        items = [Item(title=f"{m.group.name}: {meeting_span(m.start_local, m.end_local, m.timezone, zone)}",
+                      fields=field_list(("Where", m.place))) for m in meetings]
+        items += [Item(title=f"Event: {e.title}", text=meeting_span(e.start_local, e.end_local, e.timezone, zone))
+                  for e in events]
+        lead = "This week: " + (f"{len(items)} thing{'s' if len(items) != 1 else ''} on." if items else "nothing on.")
+        notice = Reply(lead, title=f"{channel.group.name}: what's on", items=tuple(items))
+        made += deliveries.record(session, "digest", f"channel:{channel.id}", f"week:{year}-{week:02d}",
+                                  [channel.linked_by_id], notice.to_data(), due_at=now,
+                                  channel=f"{channel.platform}:{channel.channel}",
+                                  not_after=datetime.combine(local.date() + timedelta(days=1), time(), zone))
+    return made
