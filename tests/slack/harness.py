@@ -27,6 +27,7 @@ from typing import Any, Iterator, Optional
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from tests.serving import start_serve, stop_process
 from tests.slack.fake_slack import Call, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,30 +212,11 @@ class SlackBot:
 
     def start(self) -> "SlackBot":
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(self.port), "--no-worker"],
-                                     env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"serve did not answer /healthz within 30 s:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
+        self.proc = start_serve(self.port, self.env, self._log, self.log_path)
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self._engine is not None:
             self._engine.dispose()
         self._log.close()

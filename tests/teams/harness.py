@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from tests.serving import start_serve, stop_process
 from tests.teams.fake_connector import FakeConnector, Sent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,32 +249,11 @@ class TeamsServe:
     # lifecycle
     def start(self) -> "TeamsServe":
         self._log = open(self.log_path, "a")
-        command = [sys.executable, "-m", "bot", "serve", "--port", str(self.port)]
-        if not self.worker:
-            command.append("--no-worker")
-        self.proc = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"serve did not answer /healthz within 30 s:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
+        self.proc = start_serve(self.port, self.env, self._log, self.log_path, worker=self.worker)
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None
