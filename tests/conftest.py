@@ -107,6 +107,18 @@ def database(request, tmp_path_factory) -> Iterator[Database]:
 
 
 @pytest.fixture
+def pg(tmp_path) -> Iterator[Database]:
+    """A fresh, migrated PostgreSQL schema of its own, for tests that need real commits across
+    connections (skipped with the reason without a server, a failure under CI)."""
+    generator = fresh_database("postgresql", tmp_path)
+    database = next(generator)
+    try:
+        yield database
+    finally:
+        generator.close()
+
+
+@pytest.fixture
 def connection(database: Database):
     """A connection whose outer transaction is rolled back after the test."""
     with database.engine.connect() as connection:

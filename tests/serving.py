@@ -43,3 +43,23 @@ def stop_process(process: subprocess.Popen | None) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def query_rows(sqlite_path, engine_of, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows from the server's database, with `?` placeholders: sqlite3 on the SQLite file, else
+    SQLAlchemy on the engine `engine_of()` gives (made once by the caller)."""
+    if sqlite_path is not None:
+        import sqlite3
+
+        connection = sqlite3.connect(sqlite_path, timeout=30)
+        try:
+            return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+    from sqlalchemy import text
+
+    named = sql
+    for i in range(len(params)):
+        named = named.replace("?", f":p{i}", 1)
+    with engine_of().connect() as connection:
+        return [tuple(r) for r in connection.execute(text(named), {f"p{i}": p for i, p in enumerate(params)})]

@@ -31,11 +31,10 @@ from sqlalchemy import func, insert, select
 from bot.dispatcher import Dispatcher, Policy
 from bot.messages import Reply
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
-from tests.conftest import fresh_database
-from storage import db
+from storage import db, ratelimit
 from storage import deliveries as delivery_queries
-from storage import ratelimit
 from storage.models import Delivery, DeliveryStatus, Person, PlatformIdentity
+from tests.conftest import fresh_database
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -126,15 +125,6 @@ def dispatcher(sessions, *senders, clock: Optional[Clock] = None, owner: Optiona
     return Dispatcher(sessions, list(senders), Policy(**policy), owner=owner, clock=clock or Clock())
 
 
-@pytest.fixture
-def pg(tmp_path):
-    """A fresh, migrated PostgreSQL schema of its own (skipped, with the reason, without a server)."""
-    generator = fresh_database("postgresql", tmp_path)
-    database = next(generator)
-    try:
-        yield database
-    finally:
-        generator.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

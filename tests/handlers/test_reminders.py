@@ -19,17 +19,28 @@ from sqlalchemy import func, select
 from bot.dispatcher import Dispatcher, Policy
 from bot.messages import Reply
 from bot.senders import Recipient, SendResult
-from tests.conftest import NOW, ZONE, DEMO_DAY, Chat, fresh_database
 from handlers import reminders
 from handlers.reminders import due_before
 from storage import db
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
 from storage.demo import load_demo
-from storage.models import (Delivery, DeliveryStatus, Group, GroupAccess, Meeting, MeetingSeries, MeetingStatus,
-                            Membership, MemberRole, Person, ReminderSetting)
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Group,
+    GroupAccess,
+    Meeting,
+    MeetingSeries,
+    MeetingStatus,
+    MemberRole,
+    Membership,
+    Person,
+    ReminderSetting,
+)
 from storage.people import person_by_email
 from storage.wallclock import to_local
+from tests.conftest import DEMO_DAY, NOW, ZONE, Chat, fresh_database
 
 UTC = timezone.utc
 DEMO = "demo@kent.gov.uk"
@@ -154,14 +165,6 @@ def fresh(request, tmp_path):
         generator.close()
 
 
-@pytest.fixture
-def pg(tmp_path):
-    generator = fresh_database("postgresql", tmp_path)
-    database = next(generator)
-    try:
-        yield database
-    finally:
-        generator.close()
 
 
 def count_reminders(sessions) -> int:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from tests.serving import start_serve, stop_process
+from tests.serving import query_rows, start_serve, stop_process
 from tests.teams.fake_connector import FakeConnector, Sent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,24 +336,15 @@ class TeamsServe:
 
     # the database
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Rows from the server's database (`?` placeholders): sqlite3 on the file, SQLAlchemy otherwise."""
-        if self.sqlite_path is not None:
-            connection = sqlite3.connect(self.sqlite_path, timeout=30)
-            try:
-                return connection.execute(sql, params).fetchall()
-            finally:
-                connection.close()
-        from sqlalchemy import text
+        """Rows from the server's database (`?` placeholders)."""
+        return query_rows(self.sqlite_path, self._database_engine, sql, params)
 
+    def _database_engine(self):
         from storage import db
 
         if self._engine is None:
             self._engine = db.make_engine(self.database_url)
-        named = sql
-        for i in range(len(params)):
-            named = named.replace("?", f":p{i}", 1)
-        with self._engine.connect() as connection:
-            return [tuple(r) for r in connection.execute(text(named), {f"p{i}": p for i, p in enumerate(params)})]
+        return self._engine
 
     def scalar(self, sql: str, params: tuple = ()) -> Any:
         return self.rows(sql, params)[0][0]
