@@ -32,6 +32,9 @@ class DeliveryStatus(enum.Enum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # No configured platform reaches the person (no Slack or Teams account known): kept, and
+    # shown when they next chat in the console, or sent once they are known on a platform.
+    HELD = "held"
 
 class AnnouncementStatus(enum.Enum):
     SCHEDULED = "scheduled"  # its deliveries wait for their time
@@ -83,6 +86,8 @@ class Delivery(Base):
     lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The platform it reached the person on: "slack", "teams" or "console".
+    delivered_via: Mapped[Optional[str]] = mapped_column(String(20))
     # Never sent after this instant (a reminder after its meeting has started is worse than none).
     not_after: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
