@@ -1,11 +1,13 @@
 """Engine, sessions and migrations for any SQLAlchemy URL (SQLite by default, PostgreSQL in production)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,8 +73,35 @@ def alembic_config(connection=None, url: str | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision` (idempotent)."""
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for schema changes; on SQLite with foreign keys off."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    # SQLite's procedure for rebuilding tables ("Making Other Kinds Of Table Schema Changes"):
+    # with foreign keys on, dropping a parent table would CASCADE-delete its children's rows.
+    # The pragma is ignored inside a transaction, so it is set on the raw connection before
+    # the "begin" listener's BEGIN IMMEDIATE.
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"The migration broke foreign keys (table, rowid, parent, fk): {broken[:10]}")
+        finally:
+            try:
+                raw.execute("PRAGMA foreign_keys=ON")
+            except Exception:
+                connection.invalidate()  # never back to the pool with foreign keys off
 
 
 def database_answers(engine: Engine) -> bool:

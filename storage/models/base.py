@@ -5,7 +5,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, Integer, MetaData, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -19,6 +19,21 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__table__")
+        if isinstance(table, Table) and has_surrogate_id(table):
+            # Without AUTOINCREMENT SQLite hands an erased person's id to the next one
+            # (max(rowid) + 1), making "person:N" in the audit log ambiguous (migration 0011).
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+def has_surrogate_id(table: Table) -> bool:
+    """Whether the table's whole primary key is an integer `id` of its own (not a foreign key)."""
+    key = list(table.primary_key.columns)
+    return (len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer)
+            and not key[0].foreign_keys)
 
 
 class UTCDateTime(TypeDecorator):
