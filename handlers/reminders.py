@@ -21,6 +21,7 @@ from storage import deliveries
 from storage import events as event_queries
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
+from storage import reminders as reminder_settings
 from storage.models import (
     Delivery,
     DeliveryStatus,
@@ -338,11 +339,7 @@ def _before_meeting(ctx: Context, lead_words: str, group_words: str) -> Reply:
 
 
 def _setting(ctx: Context) -> ReminderSetting:
-    setting = ctx.session.get(ReminderSetting, ctx.caller.person.id)
-    if setting is None:
-        setting = ReminderSetting(person_id=ctx.caller.person.id, enabled=True, lead_times=list(DEFAULT_LEADS))
-        ctx.session.add(setting)
-    return setting
+    return reminder_settings.settings_for_update(ctx.session, ctx.caller.person.id, DEFAULT_LEADS)
 
 
 @partner_staff_only
