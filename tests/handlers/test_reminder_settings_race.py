@@ -110,7 +110,8 @@ def test_off_and_on_at_once_leave_one_row_with_one_of_them(pg, before_reminder_s
 
 
 def test_a_brand_new_person_s_first_reminders_off_twice_at_once(pg):
-    # The person is made by the same requests: the threads start together.
+    # The person is made by the same requests, so the threads can only start together; the
+    # second then waits on the person's unique e-mail until the first commits (passed before too).
     router = router_for(pg)
 
     answers = at_once(router, ["reminders off", "reminders off"], lambda barrier: barrier.wait(timeout=10))
