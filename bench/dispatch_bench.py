@@ -42,6 +42,7 @@ class InstantSender:
     """Sends nothing anywhere: the dispatcher's own cost, without a platform's."""
 
     platform = "console"
+    by_email = True  # reaches anyone by e-mail address
 
     def __init__(self):
         self.count = 0

@@ -217,7 +217,8 @@ def main() -> int:
         workdir = Path(tmp)
         database = workdir / "bench.db"
         env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{database}",
-                   TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_TIMEZONE="Europe/London")
+                   TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_EMULATOR="1",
+                   BOT_TIMEZONE="Europe/London")
         for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID",
                      "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID", "PORT"):
             env.pop(name, None)

@@ -13,7 +13,7 @@ from bot import logs
 from bot.config import ConfigError, Settings
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
-from bot.senders import ConsoleSender
+from bot import platforms
 from bot.server import serve
 from bot.worker import Worker
 from storage import db, seed
@@ -106,7 +106,11 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
         return 0
     if command == "worker":
         prepare_database(runtime, with_demo=False)
-        Worker(runtime.sessions, runtime.settings, [ConsoleSender()]).run_forever()
+        senders = platforms.build_senders(runtime.settings, runtime.sessions)
+        try:
+            Worker(runtime.sessions, runtime.settings, senders).run_forever()
+        finally:
+            platforms.close(senders)
         return 0
     email = getattr(args, "user", DEMO_USER).strip().lower()
     if not EMAIL.match(email):

@@ -11,9 +11,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Where Microsoft's Teams service sends activities from (serviceUrl), worldwide and government clouds.
 DEFAULT_TEAMS_ALLOWLIST = ("smba.trafficmanager.net", "*.smba.trafficmanager.net", "*.teams.microsoft.com",
                            "*.teams.microsoft.us", "*.botframework.com")
-# The Bot Framework Emulator, allowed too while no app id is set (local development only).
+# The Bot Framework Emulator's hosts: allowed only with BOT_EMULATOR=1 (local development).
 EMULATOR_HOSTS = ("localhost", "127.0.0.1")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 class ConfigError(ValueError):
@@ -35,10 +36,25 @@ class Settings:
     teams_app_type: str = ""
     teams_tenant_id: str = ""
     teams_allowlist: tuple[str, ...] = DEFAULT_TEAMS_ALLOWLIST
+    # Development only: the Bot Framework Emulator. Without an app id, /api/messages takes
+    # requests without authentication; with or without one, loopback and plain-http service
+    # URLs may be contacted. Never on a public server.
+    emulator: bool = False
+    # Where the Bot Framework's signing keys are published (OpenID metadata); empty: Microsoft's.
+    teams_openid_metadata_url: str = ""
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is served only when configured, or for the Emulator when asked to."""
+        return bool(self.teams_app_id) or self.emulator
+
+    @property
+    def teams_authenticated(self) -> bool:
+        return bool(self.teams_app_id)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -81,8 +97,18 @@ class Settings:
             raise ConfigError(f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID")
         if app_id and app_type != "UserAssignedMSI" and not env.get("MICROSOFT_APP_PASSWORD", "").strip():
             raise ConfigError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not")
-        listed = tuple(h.strip() for h in env.get("TEAMS_SERVICE_URL_ALLOWLIST", "").split(",") if h.strip())
-        allowlist = listed or DEFAULT_TEAMS_ALLOWLIST + (() if app_id else EMULATOR_HOSTS)
+        emulator_text = env.get("BOT_EMULATOR", "").strip().lower()
+        if emulator_text not in ("",) + TRUE_WORDS + ("0", "false", "no", "off"):
+            raise ConfigError(f"BOT_EMULATOR={emulator_text!r} must be 1 (development: the Bot Framework Emulator) "
+                              "or unset")
+        emulator = emulator_text in TRUE_WORDS
+        listed = tuple(h.strip().lower() for h in env.get("TEAMS_SERVICE_URL_ALLOWLIST", "").split(",") if h.strip())
+        allowlist = listed or DEFAULT_TEAMS_ALLOWLIST + (EMULATOR_HOSTS if emulator else ())
+        metadata_url = env.get("BOT_OPENID_METADATA_URL", "").strip()
+        if metadata_url and not (metadata_url.startswith("https://")
+                                 or (emulator and metadata_url.startswith("http://"))):
+            raise ConfigError(f"BOT_OPENID_METADATA_URL={metadata_url!r} must be an https URL "
+                              "(plain http only with BOT_EMULATOR=1)")
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             timezone=tz_name,
@@ -97,4 +123,6 @@ class Settings:
             teams_app_type=app_type,
             teams_tenant_id=tenant,
             teams_allowlist=allowlist,
+            emulator=emulator,
+            teams_openid_metadata_url=metadata_url,
         )

@@ -64,6 +64,7 @@ class Claimed:
     message: Optional[Reply]
     recipient: Optional[Recipient]
     sender: Optional[Sender]
+    reason: str = ""  # why no sender reaches the recipient
 
 
 class Dispatcher:
@@ -119,28 +120,40 @@ class Dispatcher:
         except (KeyError, TypeError):
             logger.exception("delivery %s has an unreadable payload", delivery.id)
             message = None  # fails permanently below, instead of blocking every later batch
-        recipient, sender = self._route(session, delivery)
-        return Claimed(delivery.id, delivery.kind, delivery.channel, delivery.attempts, message, recipient, sender)
+        recipient, sender, reason = self._route(session, delivery)
+        return Claimed(delivery.id, delivery.kind, delivery.channel, delivery.attempts, message, recipient, sender,
+                       reason)
 
-    def _route(self, session: Session, delivery: Delivery) -> tuple[Optional[Recipient], Optional[Sender]]:
-        """Which sender reaches the recipient, and at what address."""
+    def _route(self, session: Session, delivery: Delivery) -> tuple[Optional[Recipient], Optional[Sender], str]:
+        """Which sender reaches the recipient, and at what address; else why none does."""
         person = session.get(Person, delivery.recipient_id)
         if person is None:
-            return None, None
+            return None, None, "the recipient no longer exists"
         if delivery.channel != "direct":  # "slack:C0123" posts to a channel
             platform, _, address = delivery.channel.partition(":")
             sender = self.senders.get(platform)
-            return (Recipient(person.email, person.display_name, address), sender) if sender else (None, None)
+            if sender is None:
+                return None, None, f"{platform.capitalize()} is not configured in this deployment"
+            return Recipient(person.email, person.display_name, address), sender, ""
         identities = {i.platform: i for i in session.execute(
             select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()}
         for platform in self.order:
+            sender = self.senders[platform]
             if platform in identities:
                 identity = identities[platform]
                 return (Recipient(person.email, person.display_name, identity.external_id, identity.workspace),
-                        self.senders[platform])
-            if platform == "console":
-                return Recipient(person.email, person.display_name, person.email), self.senders[platform]
-        return None, None
+                        sender, "")
+            if getattr(sender, "by_email", False):
+                return Recipient(person.email, person.display_name, person.email), sender, ""
+        return None, None, self._unreachable(sorted(identities))
+
+    def _unreachable(self, known: list[str]) -> str:
+        held = "held: shown when they next chat in the console, or sent once they message the bot"
+        if not self.order:
+            return f"neither Slack nor Teams is configured here; {held}"
+        if known:
+            return f"this person is known on {', '.join(known)} only, which is not configured here; {held}"
+        return f"no {' or '.join(p.capitalize() for p in self.order)} account is known for this person yet; {held}"
 
     def _deliver(self, item: Claimed) -> None:
         now = self.clock()
@@ -148,7 +161,8 @@ class Dispatcher:
             self._finish(item, SendResult(Outcome.PERMANENT, "unreadable message"))
             return
         if item.sender is None or item.recipient is None:
-            self._finish(item, SendResult(Outcome.PERMANENT, "no way to reach this person on a configured platform"))
+            self._finish(item, SendResult(Outcome.UNREACHABLE if item.channel == "direct" else Outcome.PERMANENT,
+                                          item.reason or "no configured platform reaches this person"))
             return
         limit = item.sender.rate_limit(item.recipient)
         if limit is not None:
@@ -170,7 +184,10 @@ class Dispatcher:
         now = self.clock()
         with self.sessions.begin() as session:
             if result.outcome is Outcome.SENT:
-                held = delivery_queries.mark_sent(session, item.id, self.owner, now)
+                held = delivery_queries.mark_sent(session, item.id, self.owner, now,
+                                                  item.sender.platform if item.sender else None)
+            elif result.outcome is Outcome.UNREACHABLE:
+                held = delivery_queries.mark_held(session, item.id, self.owner, result.error)
             elif result.outcome is Outcome.RATE_LIMITED:
                 wait = timedelta(seconds=result.retry_after if result.retry_after is not None else 30)
                 if bucket:

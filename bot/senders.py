@@ -1,10 +1,11 @@
-"""Outbound senders: how a Delivery reaches a person on one platform. The dispatcher knows only this."""
+"""Outbound senders: how a Delivery reaches a person on one platform. The dispatcher knows only this.
+
+bot.platforms builds them from the settings."""
 from __future__ import annotations
 
 import enum
-import sys
 from dataclasses import dataclass
-from typing import Optional, Protocol, TextIO
+from typing import Optional, Protocol
 
 from bot.messages import Reply
 
@@ -14,6 +15,7 @@ class Outcome(enum.Enum):
     RETRY = "retry"  # a passing failure: try again with back-off
     RATE_LIMITED = "rate_limited"  # the platform said 429: wait `retry_after`, attempt not used up
     PERMANENT = "permanent"  # will never work (the person blocked the bot): give up
+    UNREACHABLE = "unreachable"  # no configured platform reaches the person: held for the console
 
 
 @dataclass(frozen=True)
@@ -48,26 +50,12 @@ class RateLimit:
 
 class Sender(Protocol):
     platform: str
+    # True for a sender that reaches anyone by e-mail address, with no platform account needed
+    # (none in production: the console shows held messages itself, see bot.console).
+    by_email: bool
 
     def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
         """The bucket this message counts against, shared by every replica (None: unlimited)."""
 
     def send(self, recipient: Recipient, message: Reply) -> SendResult:
         """Send once; never raise for a platform's answer, return it as a SendResult."""
-
-
-class ConsoleSender:
-    """Prints messages: the console's platform, for trying the bot and the worker in a terminal."""
-
-    platform = "console"
-
-    def __init__(self, out: TextIO = sys.stdout):
-        self.out = out
-
-    def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
-        return None
-
-    def send(self, recipient: Recipient, message: Reply) -> SendResult:
-        self.out.write(f"\n--- to {recipient.email} ---\n{message.plain_text()}\n")
-        self.out.flush()
-        return SendResult.sent()

@@ -8,6 +8,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from bot import platforms
 from bot.runtime import Runtime
 from handlers import calendar
 from storage import db, groups as group_queries
@@ -72,34 +73,11 @@ async def group_feed(request: web.Request) -> web.Response:
     return _ics(content, f"{slug}.ics")
 
 
-def _platforms(runtime: Runtime):
-    """The adapters `serve` answers for and the senders its worker uses, as the settings ask."""
-    from bot.senders import ConsoleSender
-    from bot.teams_adapter import TeamsAdapter, TeamsSender
-
-    settings = runtime.settings
-    slack, senders = None, []
-    if settings.slack_enabled:
-        from bot.slack_adapter import SlackAdapter, SlackSender
-
-        slack = SlackAdapter(runtime.router, settings.slack_bot_token, settings.slack_signing_secret,
-                             settings.slack_api_url)
-        senders.append(SlackSender(settings.slack_bot_token, settings.slack_api_url))
-        logger.info("Slack is served at POST /slack/events (Web API at %s)", settings.slack_api_url)
-    else:
-        logger.info("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET unset)")
-    teams = TeamsAdapter(runtime.router, runtime.sessions, settings)
-    senders.append(TeamsSender(runtime.sessions, settings))
-    logger.info("Teams is served at POST /api/messages (service URLs allowed: %s)", ", ".join(settings.teams_allowlist))
-    if not settings.slack_enabled and not settings.teams_app_id:
-        senders.append(ConsoleSender())  # development: print what has no platform to go to
-    return slack, teams, senders
-
-
 def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
     from bot.worker import Worker
 
-    slack, teams, senders = _platforms(runtime)
+    slack, teams = platforms.build_adapters(runtime.router, runtime.sessions, runtime.settings)
+    senders = platforms.build_senders(runtime.settings, runtime.sessions) if with_worker else []
     worker = Worker(runtime.sessions, runtime.settings, senders) if with_worker else None
     app = make_app(runtime, slack, teams)
     if slack is not None and runtime.settings.slack_app_token:
@@ -112,5 +90,4 @@ def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
     finally:
         if worker is not None:
             worker.stop()
-        for sender in senders:
-            getattr(sender, "close", lambda: None)()
+        platforms.close(senders)

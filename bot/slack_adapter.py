@@ -254,6 +254,7 @@ class SlackSender:
     """Sends deliveries with chat.postMessage: to a person's DM (their user id) or a channel."""
 
     platform = PLATFORM
+    by_email = False
 
     def __init__(self, bot_token: str, api_url: str, rate: float = 4.0, burst: float = 8.0):
         # No retry handlers: the dispatcher owns retries, back-off and Retry-After for deliveries.

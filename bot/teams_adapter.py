@@ -10,6 +10,7 @@ while authenticating a request are answered 401, never 500.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import threading
 import time
@@ -63,14 +64,22 @@ class _SdkConfig:
         self.APP_TENANTID = settings.teams_tenant_id
 
 
-def service_url_allowed(url: str, allowlist: tuple[str, ...]) -> bool:
-    """Whether the bot may talk to this service URL: https (plain http only for local hosts, as
-    the Emulator uses), and its host listed or under a `*.` entry."""
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")
+
+
+def service_url_allowed(url: str, allowlist: tuple[str, ...], emulator: bool = False) -> bool:
+    """Whether the bot may talk to this service URL: https, and its host listed or under a `*.`
+    entry. A loopback host or plain http only with BOT_EMULATOR=1 (the Emulator's own address),
+    so a public server never sends its token, or anything, to its own host."""
     parsed = urlparse(url or "")
     host = (parsed.hostname or "").lower()
     if not host or parsed.scheme not in ("https", "http"):
         return False
-    if parsed.scheme == "http" and host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."):
+    if not emulator and (parsed.scheme != "https" or _loopback(host)):
         return False
     for entry in allowlist:
         entry = entry.lower()
@@ -268,9 +277,6 @@ class TeamsAdapter:
             logger.exception("Teams turn failed", exc_info=error)
 
         self.sdk.on_turn_error = on_error
-        if not settings.teams_app_id:
-            logger.warning("Teams: MICROSOFT_APP_ID is not set, so /api/messages accepts requests WITHOUT "
-                           "authentication (Bot Framework Emulator mode). Never run a public server like this.")
 
     async def handle_http(self, request: web.Request) -> web.Response:
         try:
@@ -281,7 +287,8 @@ class TeamsAdapter:
             return web.json_response({"error": "the body must be a JSON activity"}, status=400)
         if self.settings.teams_app_id and not self._plausible_token(request.headers.get("Authorization", "")):
             return web.json_response({"error": "unauthorized"}, status=401)
-        if not service_url_allowed(body.get("serviceUrl") or "", self.settings.teams_allowlist):
+        if not service_url_allowed(body.get("serviceUrl") or "", self.settings.teams_allowlist,
+                                   self.settings.emulator):
             logger.warning("Teams: refusing an activity whose serviceUrl %r is not on the allowlist",
                            body.get("serviceUrl"))
             return web.json_response({"error": "service URL not allowed"}, status=403)
@@ -331,6 +338,7 @@ class TeamsSender:
     """Sends deliveries by continuing a stored conversation, or opening a 1:1 chat in the tenant."""
 
     platform = PLATFORM
+    by_email = False
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, rate: float = 20.0, burst: float = 40.0):
         self.sessions = sessions
@@ -357,7 +365,7 @@ class TeamsSender:
         service_url = stored[1] if stored else tenant_url
         if not service_url:
             return SendResult(Outcome.PERMANENT, "no Teams conversation with this person yet")
-        if not service_url_allowed(service_url, self.settings.teams_allowlist):
+        if not service_url_allowed(service_url, self.settings.teams_allowlist, self.settings.emulator):
             return SendResult(Outcome.PERMANENT, f"service URL {service_url} is not on the allowlist")
         activity = _card_activity(message)
         coroutine = (self._continue(stored[0], activity) if stored

@@ -28,6 +28,16 @@ DISPATCH_EVERY_SECONDS = 2
 PLAN_EVERY_SECONDS = 300
 
 
+def plan_round(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """The periodic planning: reminders due soon, digests, scheduled announcements, old once-only keys."""
+    with sessions.begin() as session:
+        made = reminders.plan(session, now, settings.timezone)
+        made += channels.plan_digests(session, now, settings.timezone)
+        announcements.release_due(session, now)
+        inbound.forget_old(session, now)
+    return made
+
+
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, senders: list[Sender],
                  policy: Optional[Policy] = None):
@@ -38,12 +48,7 @@ class Worker:
         self.stopped = threading.Event()
 
     def plan(self) -> int:
-        now = datetime.now(timezone.utc)
-        with self.sessions.begin() as session:
-            made = reminders.plan(session, now, self.settings.timezone)
-            made += channels.plan_digests(session, now, self.settings.timezone)
-            announcements.release_due(session, now)
-            inbound.forget_old(session, now)
+        made = plan_round(self.sessions, self.settings, datetime.now(timezone.utc))
         if made:
             logger.info("planned %s new reminders", made)
         return made

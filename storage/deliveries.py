@@ -8,7 +8,15 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_for
-from storage.models import Announcement, Delivery, DeliveryStatus, Meeting, MeetingSeries, utcnow
+from storage.models import (
+    Announcement,
+    Delivery,
+    DeliveryStatus,
+    Meeting,
+    MeetingSeries,
+    PlatformIdentity,
+    utcnow,
+)
 
 
 def record(
@@ -98,22 +106,31 @@ def claim(session: Session, owner: str, now: datetime, limit: int, lease: timede
     return claimed, len(rows)
 
 
-def _held(delivery_id: int, owner: str):
+def _leased(delivery_id: int, owner: str):
     return update(Delivery).where(
         Delivery.id == delivery_id, Delivery.lease_owner == owner, Delivery.status == DeliveryStatus.SENDING
     )
 
 
-def mark_sent(session: Session, delivery_id: int, owner: str, now: datetime) -> bool:
+def mark_sent(session: Session, delivery_id: int, owner: str, now: datetime, via: Optional[str] = None) -> bool:
     """Done, if `owner` still holds the lease; False means another dispatcher took it over."""
-    result = session.execute(_held(delivery_id, owner).values(
+    result = session.execute(_leased(delivery_id, owner).values(
         status=DeliveryStatus.SENT, sent_at=now, lease_owner=None, lease_expires_at=None, last_error=None,
+        delivered_via=via,
+    ).returning(Delivery.id))
+    return result.first() is not None
+
+
+def mark_held(session: Session, delivery_id: int, owner: str, reason: str) -> bool:
+    """No configured platform reaches the person: kept for the console, with the reason."""
+    result = session.execute(_leased(delivery_id, owner).values(
+        status=DeliveryStatus.HELD, last_error=reason[:2000], lease_owner=None, lease_expires_at=None,
     ).returning(Delivery.id))
     return result.first() is not None
 
 
 def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
-    result = session.execute(_held(delivery_id, owner).values(
+    result = session.execute(_leased(delivery_id, owner).values(
         status=DeliveryStatus.FAILED, last_error=error[:2000], lease_owner=None, lease_expires_at=None,
     ).returning(Delivery.id))
     return result.first() is not None
@@ -126,7 +143,7 @@ def retry_later(session: Session, delivery_id: int, owner: str, due_at: datetime
                                   lease_owner=None, lease_expires_at=None)
     if count_attempt:
         values["attempts"] = Delivery.attempts + 1
-    result = session.execute(_held(delivery_id, owner).values(**values).returning(Delivery.id))
+    result = session.execute(_leased(delivery_id, owner).values(**values).returning(Delivery.id))
     return result.first() is not None
 
 
@@ -192,3 +209,63 @@ def withdraw_about_group(session: Session, recipient_id: int, group_id: int, rea
     ids = [d.id for d in pending
            if d.subject in about or (d.kind == "personal_reminder" and d.occurrence.split("@")[0].rsplit(":", 1)[0] in meetings)]
     return skip_if_pending(session, ids, reason)
+
+
+def take_held(session: Session, recipient_id: int, now: datetime, reachable: Iterable[str],
+              limit: int = 10) -> list[Delivery]:
+    """The person's messages that wait for the console, oldest first, marked delivered there.
+
+    Held ones (no configured platform reached them), and pending due ones when the person has
+    no account on a platform this deployment reaches. One whose moment has passed (a reminder
+    after its meeting began) is skipped instead. The UPDATE re-checks the status, so a message
+    a dispatcher claims at the same moment goes one way only.
+    """
+    reachable = list(reachable)
+    on_platform = select(PlatformIdentity.id).where(PlatformIdentity.person_id == recipient_id,
+                                                     PlatformIdentity.platform.in_(reachable)).exists()
+    waiting = [DeliveryStatus.HELD] + ([DeliveryStatus.PENDING] if not session.execute(select(on_platform)).scalar()
+                                       else [])
+    mine = and_(Delivery.recipient_id == recipient_id, Delivery.channel == "direct", Delivery.due_at <= now,
+                Delivery.status.in_(waiting))
+    session.execute(update(Delivery).where(mine, Delivery.not_after.is_not(None), Delivery.not_after <= now)
+                    .values(status=DeliveryStatus.SKIPPED, last_error="its moment has passed"))
+    ids = list(session.execute(select(Delivery.id).where(mine).order_by(Delivery.due_at, Delivery.id)
+                               .limit(limit)).scalars())
+    if not ids:
+        return []
+    taken = set(session.execute(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(waiting))
+        .values(status=DeliveryStatus.SENT, sent_at=now, delivered_via="console", last_error=None,
+                lease_owner=None, lease_expires_at=None)
+        .returning(Delivery.id)).scalars())
+    return [d for d in session.execute(select(Delivery).where(Delivery.id.in_(taken))
+                                       .order_by(Delivery.due_at, Delivery.id)).scalars()]
+
+
+def count_waiting(session: Session, recipient_id: int, now: datetime) -> int:
+    return session.execute(select(func.count()).select_from(Delivery).where(
+        Delivery.recipient_id == recipient_id, Delivery.channel == "direct", Delivery.due_at <= now,
+        Delivery.status == DeliveryStatus.HELD)).scalar_one()
+
+
+def release_held(session: Session, recipient_id: int, now: datetime) -> int:
+    """The person is now known on a platform: what was held for them goes out there after all
+    (the dispatcher's cut-offs still skip what has become too late)."""
+    result = session.execute(
+        update(Delivery).where(Delivery.recipient_id == recipient_id, Delivery.channel == "direct",
+                               Delivery.status == DeliveryStatus.HELD,
+                               or_(Delivery.not_after.is_(None), Delivery.not_after > now))
+        .values(status=DeliveryStatus.PENDING, last_error=None).returning(Delivery.id))
+    return len(result.all())
+
+
+def recent_for(session: Session, recipient_id: int, since: datetime, limit: int = 15) -> tuple[list[Delivery], int]:
+    """What was sent to the person since `since`, or is held for them, newest first; and how many in all."""
+    where = and_(Delivery.recipient_id == recipient_id, Delivery.channel == "direct",
+                 or_(and_(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since),
+                     and_(Delivery.status == DeliveryStatus.HELD, Delivery.due_at >= since)))
+    found = list(session.execute(select(Delivery).where(where)
+                                 .order_by(func.coalesce(Delivery.sent_at, Delivery.due_at).desc(), Delivery.id.desc())
+                                 .limit(limit)).scalars())
+    total = session.execute(select(func.count()).select_from(Delivery).where(where)).scalar_one()
+    return found, total

@@ -33,6 +33,7 @@ class RecordingSender:
     """Sends by appending the message's text (which names the delivery) to a file."""
 
     platform = "console"
+    by_email = True  # reaches anyone by e-mail address
 
     def __init__(self, path: Path, delay: float = 0.0):
         self.out = open(path, "a", encoding="utf-8", buffering=1)

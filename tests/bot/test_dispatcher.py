@@ -70,6 +70,7 @@ class RecordingSender:
     def __init__(self, script: Optional[Script] = None, limit: Optional[RateLimit] = None,
                  platform: str = "console"):
         self.platform = platform
+        self.by_email = platform == "console"  # reaches anyone by e-mail, as a test stand-in
         self.calls: list[tuple[str, str, str]] = []  # (email, address, text), every attempt
         self.script = script
         self.limit = limit
@@ -400,14 +401,44 @@ def test_each_person_is_reached_on_the_first_platform_they_are_on(session, sessi
     assert statuses(session, ids) == {DeliveryStatus.SENT: 2}
 
 
-def test_a_person_on_no_configured_platform_fails_permanently(session, sessions):
+def test_a_person_on_no_configured_platform_is_held_with_the_reason_never_sent(session, sessions):
     [person] = make_people(session, 1)
     [one] = add(session, [person])
     slack = RecordingSender(platform="slack")
     dispatcher(sessions, slack).run_until_idle()
     [row] = rows(session, [one])
-    assert row.status is DeliveryStatus.FAILED and "no way to reach" in row.last_error
+    assert row.status is DeliveryStatus.HELD and row.sent_at is None and row.delivered_via is None
+    assert "no Slack account is known for this person" in row.last_error and "console" in row.last_error
     assert slack.calls == []
+
+
+def test_with_no_platform_configured_everything_is_held_and_nothing_sent(session, sessions):
+    people = make_people(session, 2)
+    session.add(PlatformIdentity(person_id=people[0].id, platform="slack", workspace="T1", external_id="U9"))
+    session.flush()
+    ids = add(session, people)
+    assert dispatcher(sessions).run_until_idle() == 2
+    found = rows(session, ids)
+    assert {r.status for r in found} == {DeliveryStatus.HELD}
+    reasons = sorted(r.last_error for r in found)
+    assert all(r.startswith("neither Slack nor Teams is configured here") for r in reasons)
+
+
+def test_a_channel_post_to_an_unconfigured_platform_fails_with_the_reason(session, sessions):
+    [person] = make_people(session, 1)
+    [one] = add(session, [person], channel="teams:conversation:19:abc")
+    dispatcher(sessions, RecordingSender(platform="slack")).run_until_idle()
+    [row] = rows(session, [one])
+    assert row.status is DeliveryStatus.FAILED and row.last_error == "Teams is not configured in this deployment"
+
+
+def test_a_sent_delivery_records_the_platform_that_took_it(session, sessions):
+    on_slack, console_only = make_people(session, 2)
+    session.add(PlatformIdentity(person_id=on_slack.id, platform="slack", workspace="T1", external_id="U77"))
+    session.flush()
+    ids = add(session, [on_slack, console_only])
+    dispatcher(sessions, RecordingSender(platform="slack"), RecordingSender()).run_until_idle()
+    assert sorted(r.delivered_via for r in rows(session, ids)) == ["console", "slack"]
 
 
 # --- the shared token bucket ---------------------------------------------------------------

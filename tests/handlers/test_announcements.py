@@ -82,6 +82,7 @@ class Recorder:
     """A console sender that records what it sends; `refuse` answers PERMANENT for some people."""
 
     platform = "console"
+    by_email = True  # reaches anyone by e-mail address, as a test stand-in
 
     def __init__(self, refuse: Callable[[Recipient], Optional[str]] = lambda r: None):
         self.sent: list[tuple[str, Reply]] = []

@@ -22,6 +22,7 @@ def say(chat, text, who, platform="slack", conversation="C0GIS", shared=False, n
 
 class Recording:
     platform = "slack"
+    by_email = False
 
     def __init__(self):
         self.sent = []

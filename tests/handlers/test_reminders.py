@@ -107,6 +107,7 @@ class Recorder:
     """A console sender that records what it sends."""
 
     platform = "console"
+    by_email = True  # reaches anyone by e-mail address, as a test stand-in
 
     def __init__(self):
         self.sent: list[tuple[str, str]] = []

@@ -187,7 +187,8 @@ class SlackBot:
         self.env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
                         SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url, BOT_ADMINS=ADMIN,
                         BOT_TIMEZONE="Europe/London")
-        for name in ("SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE"):
+        for name in ("SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE",
+                     "BOT_EMULATOR"):
             self.env.pop(name, None)
         self.log_path = workdir / "serve.log"
         self._ids = itertools.count(1)

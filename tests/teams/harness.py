@@ -214,8 +214,9 @@ def copy_database(template: Path, workdir: Path, name: str) -> Path:
 
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:
+    # BOT_EMULATOR=1: the fake connector is a plain-http service URL on this machine.
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url, BOT_ADMINS=ADMIN,
-               BOT_TIMEZONE="Europe/London", TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1")
+               BOT_TIMEZONE="Europe/London", TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_EMULATOR="1")
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID",
                  "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID"):
         env.pop(name, None)

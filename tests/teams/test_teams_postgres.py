@@ -77,7 +77,7 @@ def test_message_form_and_reminder_on_postgres(on_postgres):
     assert len(server.replies(good)) == 1
 
     # a reminder through the dispatcher and TeamsSender, on the same schema
-    settings = Settings(database_url=server.database_url, teams_allowlist=("127.0.0.1",))
+    settings = Settings(database_url=server.database_url, teams_allowlist=("127.0.0.1",), emulator=True)
     engine = db.make_engine(server.database_url)
     sessions = db.make_session_factory(engine)
     sender = TeamsSender(sessions, settings)

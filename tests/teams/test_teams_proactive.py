@@ -49,7 +49,7 @@ class Proactive:
         self.server = server
         self.fake = server.fake
         self.settings = Settings(database_url=server.database_url, timezone="Europe/London",
-                                 teams_allowlist=("127.0.0.1",))
+                                 teams_allowlist=("127.0.0.1",), emulator=True)
         self.engine = db.make_engine(server.database_url)
         self.sessions = db.make_session_factory(self.engine)
         self.sender = TeamsSender(self.sessions, self.settings)
