@@ -1,14 +1,49 @@
-"""The console adapter: chat in a terminal, or one message per line from a pipe."""
+"""The console adapter: chat in a terminal, or one message per line from a pipe.
+
+The console is also where people who use neither Slack nor Teams get the messages the bot
+starts itself: whatever waits for them (held by the worker, or due with no platform to reach
+them) is shown before the answer to their next message, and marked delivered in the console.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
 from bot.messages import Reply, Request
 from bot.router import Router
+from bot.worker import PLAN_EVERY_SECONDS, plan_round
+
+logger = logging.getLogger(__name__)
 
 QUIT_WORDS = {"quit", "exit", "bye", "/quit", "/exit"}
+# Starts each message shown from the bot's own initiative (a reminder, an announcement...).
+NOTICE_MARK = "--- A message for you"
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Inbox:
+    """What waits for the person, fetched before each of their messages. Reminders are planned
+    here too (at most every few minutes, as the worker does), so they come without a worker."""
+
+    def __init__(self, router: Router, email: str, clock: Clock = _utcnow):
+        self.router, self.email, self.clock = router, email, clock
+        self.planned_at: Optional[datetime] = None
+
+    def take(self) -> list[str]:
+        now = self.clock()
+        if self.planned_at is None or now - self.planned_at >= timedelta(seconds=PLAN_EVERY_SECONDS):
+            self.planned_at = now
+            try:
+                plan_round(self.router.session_factory, self.router.settings, now)
+            except Exception:  # planning again next time; the chat goes on
+                logger.exception("planning reminders from the console failed")
+        return [f"{NOTICE_MARK} ---\n{show(reply)}" for reply in self.router.waiting(console_request("", self.email, now))]
 
 
 def console_request(text: str, email: str, now: datetime | None = None) -> Request:
@@ -34,20 +69,21 @@ def show(reply: Reply, folder: Optional[Path] = None) -> str:
     return text
 
 
-def run_lines(router: Router, email: str, lines: TextIO, out: TextIO,
-              clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-    """Scripted chat: each input line is one message; replies are separated by a blank line."""
+def run_lines(router: Router, email: str, lines: TextIO, out: TextIO, clock: Clock = _utcnow) -> None:
+    """Scripted chat: each input line is one message; replies are separated by a blank line, and
+    a message waiting for the person comes before the reply, as a block of its own."""
     first = True
+    inbox = Inbox(router, email, clock)
     for line in lines:
         text = line.rstrip("\r\n")
         if text.strip().lower() in QUIT_WORDS:
             break
-        reply = router.handle(console_request(text, email, clock()))
-        if not first:
-            out.write("\n")
-        out.write(show(reply) + "\n")
+        for block in inbox.take() + [show(router.handle(console_request(text, email, clock())))]:
+            if not first:
+                out.write("\n")
+            out.write(block + "\n")
+            first = False
         out.flush()
-        first = False
 
 
 def run_interactive(router: Router, email: str) -> None:
@@ -57,6 +93,9 @@ def run_interactive(router: Router, email: str) -> None:
         pass
     print(f"Kent Connects Bot. You are chatting as {email}.")
     print("Type `help` to see what I can do, `quit` (or Ctrl-D) to leave.\n")
+    inbox = Inbox(router, email)
+    for block in inbox.take():
+        print(block + "\n")
     while True:
         try:
             text = input("you> ")
@@ -65,5 +104,7 @@ def run_interactive(router: Router, email: str) -> None:
             return
         if text.strip().lower() in QUIT_WORDS:
             return
+        for block in inbox.take():
+            print("\n" + block)
         reply = router.handle(console_request(text, email))
         print("\n" + show(reply) + "\n")

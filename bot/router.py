@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import logs
+from bot import logs, platforms
 from bot.config import Settings
 from bot.messages import Action, Reply, Request
 from handlers import (
@@ -28,6 +28,7 @@ from handlers import (
     meeting_admin,
     home,
     meetings,
+    notices,
     people,
     privacy,
     reminders,
@@ -119,6 +120,9 @@ ROUTES: tuple[Route, ...] = (
     _r(r"^(?:announcement|delivery report(?: for)?(?: announcement)?)\s+#?(?P<number>\d+)$", announcements.report),
     _r(r"^cancel\s+(?:the\s+)?announcement\s+#?(?P<number>\d+)$", announcements.cancel_announcement),
     _r(r"^(?:ack|acknowledge)\s+(?:announcement\s+)?#?(?P<number>\d+)$", announcements.acknowledge),
+    _r(r"^(?:notices|my notices|notifications|my notifications|messages|my messages|(?:my )?inbox|what did i miss|"
+       r"what have you sent me|(?:what|which) (?:messages|notices|notifications) (?:did you send|have you sent)(?: me)?)$",
+       notices.notices),
     _r(r"^remind me\s+(?P<words>.+)$", reminders.remind_me),
     _r(r"^(?:reminders|my reminders|reminder settings|list reminders)$", reminders.reminders),
     _r(r"^(?:reminders|turn reminders)\s+(?P<state>on|off)$", reminders.reminders_switch),
@@ -144,13 +148,13 @@ VOCABULARY = (
     "help", "whoami", "groups", "join", "leave", "meetings", "next meeting", "my meetings",
     "meetings in", "calendar", "schedule", "move", "cancel meeting", "events", "event", "register",
     "unregister", "my events", "past events", "attendees", "create event", "edit event", "idea", "ideas",
-    "review", "approve", "decline", "outcome", "fund", "remind me", "reminders", "announce", "announcements",
+    "review", "approve", "decline", "outcome", "fund", "remind me", "reminders", "announce", "announcements", "notices",
     "my data", "forget me", "audit",
 )
 
 # Suggestions that are whole commands by themselves, so they can be buttons.
 COMPLETE_COMMANDS = {"help", "whoami", "groups", "meetings", "next meeting", "my meetings", "events", "my events",
-                     "past events", "idea", "ideas", "review", "fund", "reminders", "announcements"}
+                     "past events", "idea", "ideas", "review", "fund", "reminders", "announcements", "notices"}
 
 _POLITE = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay)\b[\s,!]*)?(?:(?:please|pls|kindly|can you|could you|would you|will you|"
@@ -286,6 +290,19 @@ class Router:
             return reply
 
         return self._run(request, work, once)
+
+    def waiting(self, request: Request) -> list[Reply]:
+        """Messages held for the person (no configured platform reached them), for the console to
+        show before its answer; each is marked delivered there."""
+        reachable = platforms.configured(self.settings)
+        shown: list[Reply] = []
+        done = Reply("")
+
+        def work(ctx: Context) -> Reply:
+            shown.extend(notices.waiting_for(ctx, reachable))
+            return done
+
+        return shown if self._run(request, work) is done else []
 
     def home(self, request: Request) -> Reply:
         return self._run(request, home.home) or SORRY

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.messages import Action, Reply, Request, field_list
 from handlers.base import Caller, Context, no_access_text
+from storage import deliveries
 from storage import groups as group_queries
 from storage import people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind
@@ -26,10 +27,10 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
         person = people_queries.person_by_email(session, email)
         if person is None and people_queries.partner_for_email(session, email) is not None:
             person = people_queries.get_or_create_person(session, email, request.display_name)
-        if person is not None and request.platform != "console":
-            people_queries.link_identity(
-                session, person, request.platform, request.user_id, request.workspace
-            )
+        if person is not None and request.platform != "console" and people_queries.link_identity(
+                session, person, request.platform, request.user_id, request.workspace):
+            # Known on a platform at last: what was held for them goes out there now.
+            deliveries.release_held(session, person.id, request.now)
     if person is None:
         person = Person(email=email or f"{request.platform}:{request.user_id}", display_name=request.display_name)
         return Caller(person=person, partner=None, is_admin=email in settings.admins,

@@ -91,9 +91,10 @@ def get_or_create_person(
 
 def link_identity(
     session: Session, person: Person, platform: str, external_id: str, workspace: str = ""
-) -> None:
+) -> bool:
+    """Record the person's account on a platform; False if it was known already."""
     if person_by_identity(session, platform, external_id, workspace) is not None:
-        return
+        return False
     try:
         with session.begin_nested():
             session.add(
@@ -102,7 +103,8 @@ def link_identity(
                 )
             )
     except IntegrityError:
-        pass  # linked concurrently by another request: the row we wanted exists
+        return False  # linked concurrently by another request: the row we wanted exists
+    return True
 
 
 def stored_roles(person: Person) -> set[PersonRoleKind]:
