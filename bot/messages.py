@@ -7,9 +7,18 @@ type as a command; renderers may show them as code.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+
+
+@dataclass(frozen=True)
+class ChannelAccess:
+    """Whether the bot can post in the channel a request came from, and if not, what to do."""
+
+    can_post: bool
+    advice: str = ""  # e.g. "type `/invite @Kent Connects` in this channel"
+    note: str = ""  # something done to make it possible, e.g. "I've joined this channel."
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,9 @@ class Request:
     capabilities: frozenset[str] = frozenset()
     # The answer will be seen by others (a Teams channel or group chat): nothing closed or personal.
     shared: bool = False
+    # Asks the platform whether the bot may post in this channel (a Slack channel it may not
+    # have joined); None where the question doesn't arise. A handler calls it only when it must.
+    channel_access: Optional[Callable[[], ChannelAccess]] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blockkit
-from bot.messages import Reply, Request
+from bot.messages import ChannelAccess, Reply, Request
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from handlers.forms import FORMS
@@ -34,6 +34,8 @@ PLATFORM = "slack"
 ACK_WITHIN_SECONDS = 2.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _FAILED = object()  # users.info did not answer
+BOT_NAME = "Kent Connects"  # the bot user's display name in slack/manifest.yml
+ACCESS_CHECK_SECONDS = 5.0
 
 
 def _now() -> datetime:
@@ -103,7 +105,50 @@ class SlackAdapter:
         return Request(
             text=text, platform=PLATFORM, user_id=user, email=await self._email(team, user), now=_now(),
             workspace=team, conversation=channel, capabilities=frozenset({"forms"}) if forms else frozenset(),
+            channel_access=self._access_check(channel) if channel[:1] in ("C", "G") else None,
         )
+
+    def _access_check(self, channel: str):
+        """For handlers, which run in a worker thread: ask Slack on this loop, wait for the answer."""
+        loop = asyncio.get_running_loop()
+
+        def check() -> ChannelAccess:
+            future = asyncio.run_coroutine_threadsafe(self._channel_access(channel), loop)
+            try:
+                return future.result(timeout=ACCESS_CHECK_SECONDS)
+            except Exception:  # Slack slow or down: say so rather than link a channel we can't post in
+                future.cancel()
+                logger.exception("checking whether the bot can post in %s failed", channel)
+                return ChannelAccess(False, "I couldn't check with Slack whether I can post here; please try again "
+                                            "in a moment.")
+
+        return check
+
+    async def _channel_access(self, channel: str) -> ChannelAccess:
+        """Whether the bot is a member of the channel, joining it if it is public."""
+        invite = f"Invite me first: type `/invite @{BOT_NAME}` in this channel, then ask again."
+        try:
+            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
+        except SlackApiError as exc:
+            error = exc.response.get("error", "") if exc.response is not None else ""
+            if error == "missing_scope":  # installed before the app asked for channels:read
+                return ChannelAccess(True, advice=f"(I couldn't check that I'm in this channel: if announcements "
+                                                  f"don't appear, type `/invite @{BOT_NAME}` here.)")
+            if error == "channel_not_found":  # a private channel the bot isn't in
+                return ChannelAccess(False, invite)
+            raise
+        if info.get("is_archived"):
+            return ChannelAccess(False, "This channel is archived.")
+        if info.get("is_member"):
+            return ChannelAccess(True)
+        if info.get("is_private"):
+            return ChannelAccess(False, invite)
+        try:
+            await self.client.conversations_join(channel=channel)
+        except SlackApiError:
+            logger.info("could not join public channel %s", channel, exc_info=True)
+            return ChannelAccess(False, invite)
+        return ChannelAccess(True, note="I've joined this channel so that I can post here.")
 
     async def _run(self, request: Request, once: Optional[str] = None) -> Optional[Reply]:
         return await asyncio.to_thread(self.router.handle, request, once)

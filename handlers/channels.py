@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.messages import Item, Reply, field_list
+from bot.messages import ChannelAccess, Item, Reply, field_list
 from handlers.audit import record
 from handlers.base import Context, partner_staff_only
 from handlers.groups import find_group
@@ -59,11 +59,17 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
         return Reply(f"This channel is no longer linked to {found.name}.")
     if existing is not None:
         return Reply(f"This channel is already linked to {found.name}.")
+    access = ctx.request.channel_access() if ctx.request.channel_access is not None else ChannelAccess(True)
+    if not access.can_post:
+        return Reply(f"I can't post in this channel yet, so I haven't linked it to {found.name}. {access.advice}")
     ctx.session.add(GroupChannel(group_id=found.id, platform=where[0], workspace=ctx.request.workspace,
                                  channel=where[1], linked_by_id=ctx.caller.person.id))
     record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
-    return Reply(f"This channel is now linked to {found.name}: its announcements will be posted here too. "
-                 "Say `channel digest on` for a weekly “what's on” every Monday morning.")
+    return Reply(" ".join(filter(None, (
+        access.note,
+        f"This channel is now linked to {found.name}: its announcements will be posted here too. "
+        "Say `channel digest on` for a weekly “what's on” every Monday morning.",
+        access.advice))))
 
 
 @partner_staff_only

@@ -82,3 +82,23 @@ def test_the_weekly_digest_goes_once_on_monday_morning(chat, session):
     assert "GIS: what's on" == digest.payload["title"]
     assert "off" in say(chat, "channel digest off", GIS_CHAIR)
     assert plan_digests(session, MONDAY_MORNING + timedelta(days=7), ZONE) == 0
+
+
+def test_a_channel_the_platform_says_the_bot_cannot_post_in_is_not_linked(chat, session):
+    from bot.messages import ChannelAccess
+
+    asked = []
+
+    def cannot() -> ChannelAccess:
+        asked.append(1)
+        return ChannelAccess(False, "Invite me first.")
+
+    request = Request(text="link channel gis", platform="slack", user_id=GIS_CHAIR, email=GIS_CHAIR, now=NOW,
+                      conversation="C0PRIVATE", channel_access=cannot)
+    text = chat.router.handle(request).plain_text()
+    assert text == "I can't post in this channel yet, so I haven't linked it to GIS. Invite me first."
+    assert asked == [1] and links(session) == []
+    refused = Request(text="link channel gis", platform="slack", user_id="demo@kent.gov.uk", email="demo@kent.gov.uk",
+                      now=NOW, conversation="C0PRIVATE", channel_access=cannot)
+    assert "Only the chairs of GIS" in chat.router.handle(refused).plain_text()
+    assert asked == [1]  # the platform is asked only for someone who may link

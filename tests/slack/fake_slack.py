@@ -22,6 +22,8 @@ class FakeSlack:
     """Start with `start()`; `url` is the SLACK_API_URL; `calls` what the bot sent."""
 
     emails: dict[str, str] = field(default_factory=dict)
+    # channel id -> what conversations.info tells of it (default: public, the bot a member)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     # method -> list of (status, body, headers) answers to give before the normal one. The key may
     # also be "method:ID" (ID the call's `user` or `channel`), which is tried first, so that a
@@ -117,6 +119,13 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": "1700000000.000100",
                     "message_ts": "1700000000.000100"}
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_private": False,
+                                            "is_archived": False, "is_member": True, **self.channels.get(channel, {})}}
+        if method == "conversations.join":
+            self.channels.setdefault(args.get("channel", ""), {})["is_member"] = True
+            return {"ok": True, "channel": {"id": args.get("channel")}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
         if method == "files.getUploadURLExternal":
