@@ -5,7 +5,7 @@ import re
 from datetime import datetime, time
 from typing import Optional, Union
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from bot.messages import Action, Field, Item, Reply
 from handlers.base import Context, partner_staff_only, quote
@@ -19,7 +19,15 @@ from storage.wallclock import to_utc
 from storage import deliveries
 from storage.db import insert_for
 from storage import groups as group_queries
-from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus, Group
+from storage.models import (
+    Announcement,
+    AnnouncementAck,
+    AnnouncementStatus,
+    Delivery,
+    DeliveryStatus,
+    Group,
+    MemberRole,
+)
 
 MAX_TEXT = 3000
 SUBJECT = "announcement:{}"
@@ -127,37 +135,85 @@ def announce(ctx: Context, words: str = "") -> Reply:
     )
 
 
+def _may_report(ctx: Context, found: Announcement) -> bool:
+    return ctx.caller.is_admin or found.author_id == ctx.caller.person.id or ctx.caller.is_chair(found.group)
+
+
+def _may_read(ctx: Context, found: Announcement) -> bool:
+    """Members read what their group was sent (a closed group's, never where others see it)."""
+    return (found.status is AnnouncementStatus.SENT and found.send_at <= ctx.now and ctx.caller.is_member(found.group)
+            and ctx.caller.may_see(found.group))
+
+
 def _find(ctx: Context, number: str) -> Union[Announcement, Reply]:
     found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
-    if found is None or not (ctx.caller.is_admin or found.author_id == ctx.caller.person.id
-                             or ctx.caller.is_chair(found.group)):
+    if found is None or not _may_report(ctx, found):
         return Reply(f"I can't find announcement {quote(number)} of yours. Say `announcements` to see them.")
     return found
 
 
+def _author(found: Announcement) -> str:
+    if found.author is None:
+        return "a former member"
+    return found.author.display_name or found.author.email
+
+
+def _received(ctx: Context, found: Announcement) -> bool:
+    return ctx.session.execute(
+        select(Delivery.id).where(Delivery.kind == "announcement", Delivery.subject == SUBJECT.format(found.id),
+                                  Delivery.recipient_id == ctx.caller.person.id, Delivery.channel == "direct",
+                                  Delivery.status == DeliveryStatus.SENT)
+    ).first() is not None
+
+
+def _acked(ctx: Context, found: Announcement) -> bool:
+    return ctx.session.execute(select(AnnouncementAck.id).where(
+        AnnouncementAck.announcement_id == found.id, AnnouncementAck.person_id == ctx.caller.person.id)).first() is not None
+
+
+def _ack_action(ctx: Context, found: Announcement) -> tuple[Action, ...]:
+    if ctx.caller.person.id is None or not _received(ctx, found) or _acked(ctx, found):
+        return ()
+    return (Action("Acknowledge", f"ack {found.id}", "primary"),)
+
+
+def _shown(ctx: Context, found: Announcement) -> Reply:
+    """An announcement as a member of its group reads it."""
+    return Reply(found.text, title=f"Announcement {found.id} to {found.group.name}",
+                 fields=(Field("From", _author(found)),
+                         Field("Sent", format_moment(found.send_at.astimezone(ctx.zone)))),
+                 actions=_ack_action(ctx, found))
+
+
 @partner_staff_only
 def report(ctx: Context, number: str) -> Reply:
-    found = _find(ctx, number)
-    if isinstance(found, Reply):
-        return found
+    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
+    if found is None or not ctx.caller.may_see(found.group) or not (_may_report(ctx, found) or _may_read(ctx, found)):
+        return Reply(f"I can't find announcement {quote(number)} for you. Say `announcements` to see yours and "
+                     "your groups'.")
+    if not _may_report(ctx, found):
+        return _shown(ctx, found)
     subject = SUBJECT.format(found.id)
     counts = deliveries.counts(ctx.session, "announcement", subject)
     failures = ctx.session.execute(
         select(Delivery).where(Delivery.kind == "announcement", Delivery.subject == subject,
-                               Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)))
+                               Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
+                                                    DeliveryStatus.HELD)))
     ).scalars().all()
     acks = ctx.session.execute(select(func.count()).select_from(AnnouncementAck)
                                .where(AnnouncementAck.announcement_id == found.id)).scalar_one()
     waiting = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    held = counts.get(DeliveryStatus.HELD, 0)
     return Reply(
         f"“{quote(found.text)}” to {found.group.name}, {found.status.value}"
         f" ({'for' if found.status is AnnouncementStatus.SCHEDULED else 'from'} "
         f"{format_moment(found.send_at.astimezone(ctx.zone))}).",
         title=f"Announcement {found.id}: delivery report",
-        fields=(Field("Sent", str(counts.get(DeliveryStatus.SENT, 0))), Field("Waiting", str(waiting)),
-                Field("Failed", str(counts.get(DeliveryStatus.FAILED, 0))),
-                Field("Not sent", str(counts.get(DeliveryStatus.SKIPPED, 0))),
-                Field("Acknowledged", str(acks))),
+        fields=(Field("Sent", str(counts.get(DeliveryStatus.SENT, 0))), Field("Waiting", str(waiting)))
+        + ((Field("Not on Slack or Teams", f"{held} (shown when they next use the console)"),) if held else ())
+        + (Field("Failed", str(counts.get(DeliveryStatus.FAILED, 0))),
+           Field("Not sent", str(counts.get(DeliveryStatus.SKIPPED, 0))),
+           Field("Acknowledged", str(acks))),
         items=tuple(Item(title=d.recipient.display_name or d.recipient.email, text=d.last_error or d.status.value)
                     for d in failures[:20]),
     )
@@ -165,19 +221,33 @@ def report(ctx: Context, number: str) -> Reply:
 
 @partner_staff_only
 def list_announcements(ctx: Context) -> Reply:
+    """Admins: all recent ones. Others: the ones they made or chair, and those sent to their groups."""
     query = select(Announcement).order_by(Announcement.id.desc()).limit(15)
     if not ctx.caller.is_admin:
-        query = query.where(Announcement.author_id == ctx.caller.person.id)
-    found = list(ctx.session.execute(query).scalars()) if ctx.caller.person.id else []
+        groups = [g for g in ctx.caller.roles_by_group]
+        query = query.where(or_(
+            Announcement.author_id == ctx.caller.person.id,
+            and_(Announcement.group_id.in_(groups), Announcement.status == AnnouncementStatus.SENT,
+                 Announcement.send_at <= ctx.now),
+            Announcement.group_id.in_([g for g, role in ctx.caller.roles_by_group.items() if role is MemberRole.CHAIR]),
+        ))
+    # A closed group's news never shows where others can read it.
+    found = [a for a in ctx.session.execute(query).scalars() if ctx.caller.may_see(a.group)] \
+        if ctx.caller.person.id else []
     if not found:
-        return Reply("You have made no announcements. Chairs say `announce GROUP TEXT`.")
-    return Reply(
-        "Recent announcements:",
-        title="Announcements",
-        items=tuple(Item(title=f"Announcement {a.id} to {a.group.name} ({a.status.value})",
-                         text=f"{format_moment(a.send_at.astimezone(ctx.zone))}: {quote(a.text)}",
-                         actions=(Action("Report", f"announcement {a.id}"),)) for a in found),
-    )
+        return Reply("There are no announcements for you yet: none made by you, and none sent to your groups. "
+                     "Chairs say `announce GROUP TEXT`.")
+    items = []
+    for a in found:
+        when = format_moment(a.send_at.astimezone(ctx.zone))
+        if _may_report(ctx, a):
+            items.append(Item(title=f"Announcement {a.id} to {a.group.name} ({a.status.value})",
+                              text=f"{when}: {quote(a.text)}", actions=(Action("Report", f"announcement {a.id}"),)))
+        else:
+            items.append(Item(title=f"Announcement {a.id} to {a.group.name}, from {_author(a)}",
+                              text=f"{when}: {quote(a.text)}",
+                              actions=(Action("Read", f"announcement {a.id}"),) + _ack_action(ctx, a)))
+    return Reply("Recent announcements:", title="Announcements", items=tuple(items))
 
 
 @partner_staff_only

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher, Policy
-from bot.messages import Reply
+from bot.messages import Reply, Request
 from bot.senders import Outcome, Recipient, SendResult
 from tests.conftest import ADMIN, NOW, Chat
+from handlers.announcements import release_due
 from storage import groups as group_queries
 from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus
 from storage.people import person_by_email
@@ -234,13 +235,57 @@ def test_an_unknown_group_or_no_text_is_explained(chat, session):
     assert announcement_count(session) == 0
 
 
-def test_announcements_lists_only_mine_and_reports_are_for_the_author_chairs_and_office(chat, session):
+def test_announcements_lists_mine_and_my_groups_and_reports_are_for_the_author_chairs_and_office(chat, session):
     number = announce(chat, f"{SMART} {TEXT}")
     listing = say(chat, "announcements")
     assert f"Announcement {number} to Smart Kent and Medway Projects (sent)" in listing
-    assert "You have made no announcements" in say(chat, "announcements", user=GIS_CHAIR)
-    assert f"I can't find announcement {number} of yours" in say(chat, f"announcement {number}", user=SWALE)
+    assert "There are no announcements for you yet" in say(chat, "announcements", user=GIS_CHAIR)
+    assert f"I can't find announcement {number} for you" in say(chat, f"announcement {number}", user=GIS_CHAIR)
+    member = chat.reply(f"announcement {number}", user=SWALE)  # a member reads it, without the report
+    assert member.title == f"Announcement {number} to Smart Kent and Medway Projects" and member.text == TEXT
     assert report(chat, number, user=ADMIN)["Waiting"] == "2"
+
+
+def test_members_see_what_their_groups_were_sent_and_can_acknowledge_it(chat, session, sessions):
+    number = announce(chat, f"{SMART} {TEXT}")
+    later = announce(chat, f"{SMART} at 1 December 2026 9am: Next week's agenda.")
+    listing = chat.reply("announcements", user=SWALE)
+    titles = [item.title for item in listing.items]
+    assert f"Announcement {number} to Smart Kent and Medway Projects, from Demo User (KCC)" in titles
+    assert not any(f"Announcement {later} " in t for t in titles)  # not sent yet: the chair's, not theirs
+    assert not any(a.command == f"ack {number}" for i in listing.items for a in i.actions)  # not received yet
+    dispatch(sessions)
+    listing = chat.reply("announcements", user=SWALE)
+    [item] = [i for i in listing.items if i.title.startswith(f"Announcement {number} ")]
+    assert [a.command for a in item.actions] == [f"announcement {number}", f"ack {number}"]
+    assert "recorded" in say(chat, f"ack {number}", user=SWALE)
+    read = chat.reply(f"announcement {number}", user=SWALE)
+    assert read.actions == () and {f.label: f.value for f in read.fields}["From"] == "Demo User (KCC)"
+    assert f"can't find announcement {later} for you" in say(chat, f"announcement {later}", user=SWALE)
+    release_due(session, LATER)  # the worker's planning: its time has come
+    read = chat.reply(f"announcement {later}", user=SWALE, now=LATER + timedelta(minutes=1))
+    assert read.text == "Next week's agenda." and read.title.endswith("to Smart Kent and Medway Projects")
+
+
+def test_nobody_outside_the_group_reads_its_announcements(chat, session):
+    number = announce(chat, f"{SMART} {TEXT}")
+    for user in (GIS_CHAIR, OUTSIDER):
+        assert TEXT[:30] not in chat(f"announcement {number}", user=user)
+        assert TEXT[:30] not in chat("announcements", user=user)
+    assert TEXT[:30] in chat("announcements", user=ADMIN)
+
+
+def test_a_closed_groups_announcements_stay_out_of_shared_conversations(chat, session):
+    board = "board.demo@kent.police.uk"  # chairs the Leadership Group
+    number = announce(chat, "leadership Budget papers are in the usual place.", user=board)
+    member = "leadership.demo@medway.gov.uk"
+    assert "Budget papers" in chat(f"announcement {number}", user=member)
+    shared = Request(text=f"announcement {number}", platform="teams", user_id="29:x", email=member, now=NOW,
+                     conversation="19:team@thread.tacv2", shared=True)
+    assert "Budget papers" not in chat.router.handle(shared).plain_text()
+    listing = Request(text="announcements", platform="teams", user_id="29:y", email=board, now=NOW,
+                      conversation="19:team@thread.tacv2", shared=True)
+    assert "Budget papers" not in chat.router.handle(listing).plain_text()
 
 
 # --- bugs ---------------------------------------------------------------------------------------
