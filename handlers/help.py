@@ -25,6 +25,8 @@ PARTNER_STAFF = (
     ("fund", "the development fund: balance, contributions, awards and spending by year"),
     ("remind me ...", "e.g. `remind me 2 hours before the GIS meeting`, `remind me tomorrow at 9 to submit my idea`"),
     ("reminders / reminders off / reminders on", "your reminders; automatic ones come 7 days and 1 day before"),
+    ("notices", "what I've sent you in the last 30 days (reminders, announcements, news of your ideas), and where"),
+    ("announcements / announcement N / ack N", "the announcements your groups were sent; read one, acknowledge it"),
     ("calendar events", "all the events as a calendar file"),
     ("my data / forget me", "what I hold about you, as a file; or erase it"),
 )
