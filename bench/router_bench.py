@@ -3,7 +3,9 @@
     python bench/router_bench.py [--rounds N] [--postgres URL]
 
 Prints messages per second for a mix of typical messages, against a baseline measured in the
-same run: the router's understanding of the words alone (no database). Figures vary with the
+same run: the router's understanding of the words alone (no database). The console's path adds
+its inbox check before each answer (Router.waiting: is anything held for this person?), shown
+as a ratio to the router alone. Figures vary with the
 machine; compare the ratio between runs, not the absolute numbers.
 """
 from __future__ import annotations
@@ -108,6 +110,9 @@ def main() -> None:
                 print(f"{kind:10s} full router:                  {rate:12,.0f} msg/s "
                       f"({latency_ms:.2f} ms each, {baseline / rate:,.0f}x the baseline's time; "
                       f"peak traced memory {peak / 1e6:.1f} MB)")
+                console = _rate(lambda r: (router.waiting(r), router.handle(r)), requests)
+                print(f"{kind:10s} console (inbox check + router): {console:10,.0f} msg/s "
+                      f"({1000 / console:.2f} ms each, {rate / console:.2f}x the router's time)")
                 engine.dispose()
         finally:
             if probe is not None:

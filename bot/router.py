@@ -35,7 +35,7 @@ from handlers import (
     roles,
 )
 from handlers.forms import FORMS, fill
-from storage import inbound
+from storage import deliveries, inbound
 from handlers.base import Context, quote
 from storage.models import ConversationStep
 
@@ -294,6 +294,14 @@ class Router:
     def waiting(self, request: Request) -> list[Reply]:
         """Messages held for the person (no configured platform reached them), for the console to
         show before its answer; each is marked delivered there."""
+        if request.email:
+            try:
+                with self.session_factory() as session:
+                    if not deliveries.may_be_waiting(session, request.email, request.now):
+                        return []
+            except Exception:  # the chat goes on; the next message looks again
+                logger.exception("the inbox check failed")
+                return []
         reachable = platforms.configured(self.settings)
         shown: list[Reply] = []
         done = Reply("")

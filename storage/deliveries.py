@@ -14,6 +14,7 @@ from storage.models import (
     DeliveryStatus,
     Meeting,
     MeetingSeries,
+    Person,
     PlatformIdentity,
     utcnow,
 )
@@ -240,6 +241,15 @@ def take_held(session: Session, recipient_id: int, now: datetime, reachable: Ite
         .returning(Delivery.id)).scalars())
     return [d for d in session.execute(select(Delivery).where(Delivery.id.in_(taken))
                                        .order_by(Delivery.due_at, Delivery.id)).scalars()]
+
+
+def may_be_waiting(session: Session, email: str, now: datetime) -> bool:
+    """One cheap query before the console's full look (most of the time nothing waits)."""
+    return session.execute(
+        select(Delivery.id).join(Person, Person.id == Delivery.recipient_id)
+        .where(Person.email == email.strip().lower(), Delivery.channel == "direct", Delivery.due_at <= now,
+               Delivery.status.in_((DeliveryStatus.HELD, DeliveryStatus.PENDING))).limit(1)
+    ).first() is not None
 
 
 def count_waiting(session: Session, recipient_id: int, now: datetime) -> int:
