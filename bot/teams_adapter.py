@@ -3,14 +3,21 @@
 The SDK is out of support (its successor is the Microsoft 365 Agents SDK), so everything it
 does for us is behind this one file: inbound activities at `POST /api/messages`, replies as
 Adaptive Cards, conversation references for messages the bot starts, and the Teams sender.
-Two of its gaps are closed here: 4.17's `trust_service_url` does nothing, so every service URL
-is checked against TEAMS_SERVICE_URL_ALLOWLIST before anything is sent to it; and failures
-while authenticating a request are answered 401, never 500.
+Its gaps closed here:
+- 4.17's `trust_service_url` does nothing, so every service URL is checked against
+  TEAMS_SERVICE_URL_ALLOWLIST before anything is sent to it;
+- a request is authenticated before its turn runs, and only a token refused for a token's reason
+  is 401: `CloudAdapter.process` mixes the two and answers 401 for a PermissionError raised
+  anywhere in the turn (MSAL raises one when it can't get the bot's own token);
+- Microsoft's signing keys were fetched by a blocking `requests.get` without a timeout, on the
+  event loop, and never again for an unknown key (see _SigningKeys);
+- it cannot serialise the answer to a Universal Action (see KentConnectsTeamsBot.on_invoke_activity).
 """
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import threading
 import time
@@ -19,8 +26,9 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 import jwt
+import requests
 from aiohttp import web
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
@@ -29,6 +37,10 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
+from botframework.connector.auth import AuthenticationConstants, ChannelValidation, JwtTokenExtractor
+from botframework.connector.auth.jwt_token_extractor import _OpenIdConfig, _OpenIdMetadata
+from jwt.algorithms import RSAAlgorithm
+from msrest.serialization import Model
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cards
@@ -49,9 +61,116 @@ EXECUTE_DONE = {"statusCode": 200, "type": "application/vnd.microsoft.activity.m
                 "value": "Done: my answer is in the chat."}
 ROUTE = "/api/messages"
 
+# Microsoft's signing keys: each fetch may take this long, a good set is kept this long, a token
+# signed with a key not in the set fetches them again at most this often (keys rotate), and while
+# a due fetch fails the set in hand is used and the fetch tried again after this long.
+KEYS_TIMEOUT = 10.0
+KEYS_MAX_AGE = 24 * 3600.0
+KEYS_UNKNOWN_KID_INTERVAL = 300.0
+KEYS_RETRY_INTERVAL = 300.0
+# 4.17.1 raises bare Exceptions with these words for a key not endorsed for the activity's channel
+# and for an algorithm it doesn't allow (HS256, say): both refuse the token.
+SDK_TOKEN_REFUSALS = ("Could not validate endorsement key", "Token signing algorithm not in allowed list")
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class KeysUnavailable(Exception):
+    """Microsoft's signing keys could not be fetched, so no token can be checked."""
+
+
+# 4.17.1's _OpenIdMetadata._refresh calls `requests.get` with no timeout, synchronously, on the
+# event loop: one slow answer from Microsoft stalls every request the server is handling, for ever
+# if it never comes. Here the fetch runs in a thread with KEYS_TIMEOUT. Its `_find` raises
+# IndexError for an unknown `kid`, so the refresh it means to do for a rotated key never happens and
+# a new key is refused for up to a day: here an unknown key fetches the keys again (at most every
+# KEYS_UNKNOWN_KID_INTERVAL) and is then refused with a PermissionError, like any other bad token.
+class _SigningKeys(_OpenIdMetadata):
+    """The SDK's key cache for one OpenID metadata URL, with 4.17.1's defects worked around."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.due = 0.0  # time.monotonic() when the keys should be fetched again
+        self.attempted = float("-inf")  # time.monotonic() of the last fetch, good or not
+        self.lock = threading.Lock()
+
+    async def get(self, key_id: Optional[str]) -> _OpenIdConfig:
+        asked = time.monotonic()
+        if not self.keys or asked >= self.due:
+            await asyncio.to_thread(self._refresh_blocking, asked, True)
+        key = self._find(key_id)
+        if key is None and asked - self.attempted >= KEYS_UNKNOWN_KID_INTERVAL:
+            await asyncio.to_thread(self._refresh_blocking, asked, False)
+            key = self._find(key_id)
+        if key is None:
+            raise PermissionError(f"no signing key {str(key_id)[:80]!r} is published at {self.url}")
+        return key
+
+    def _refresh_blocking(self, asked: float, keep_old_keys: bool) -> None:
+        with self.lock:
+            if self.attempted >= asked:  # another request fetched them while this one waited
+                if not self.keys:
+                    raise KeysUnavailable(f"{self.url}: the last fetch failed")
+                return
+            self.attempted = time.monotonic()
+            try:
+                keys = self._fetch()
+            except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+                if keep_old_keys and self.keys:
+                    # Keys rotate slowly and new ones are published ahead of use: the set in hand
+                    # is better than refusing every request while Microsoft's endpoint is down.
+                    logger.warning("Teams: Microsoft's signing keys could not be fetched again from %s (%s: %s); "
+                                   "using the ones fetched before", self.url, exc.__class__.__name__, exc)
+                    self.due = self.attempted + KEYS_RETRY_INTERVAL
+                    return
+                raise KeysUnavailable(f"{self.url}: {exc.__class__.__name__}: {exc}") from exc
+            self.keys = keys
+            self.due = self.attempted + KEYS_MAX_AGE
+            self.last_updated = datetime.now()
+
+    def _fetch(self) -> list[dict[str, Any]]:
+        document = requests.get(self.url, timeout=KEYS_TIMEOUT)
+        document.raise_for_status()
+        answer = requests.get(document.json()["jwks_uri"], timeout=KEYS_TIMEOUT)
+        answer.raise_for_status()
+        keys = answer.json()["keys"]
+        if not isinstance(keys, list):
+            raise ValueError("the key set's `keys` is not a list")
+        return [key for key in keys if isinstance(key, dict)]
+
+    def _find(self, key_id: Optional[str]) -> Optional[_OpenIdConfig]:
+        for key in self.keys:
+            if key_id and key.get("kid") == key_id:
+                try:
+                    public_key = RSAAlgorithm.from_jwk(json.dumps(key))
+                except (jwt.PyJWTError, ValueError, KeyError, TypeError):
+                    logger.warning("Teams: the signing key %r at %s is not a usable RSA key", key_id, self.url)
+                    return None
+                return _OpenIdConfig(public_key, key.get("endorsements") or [])
+        return None
+
+
+def _use_our_signing_keys(channel_metadata_url: str) -> None:
+    """Point the SDK's channel-token checks at this metadata URL (Microsoft's if empty), with our key cache."""
+    # The class-level override is read by ChannelValidation.authenticate_channel_token, the public
+    # cloud's path; the SDK caches key sets by URL in JwtTokenExtractor.metadataCache and takes the
+    # one it finds there, so an entry put there first is the one every check uses.
+    ChannelValidation.open_id_metadata_endpoint = channel_metadata_url or None
+    for url in (channel_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL):
+        if not isinstance(JwtTokenExtractor.metadataCache.get(url), _SigningKeys):
+            JwtTokenExtractor.metadataCache[url] = _SigningKeys(url)
+
+
+def _token_refusal(exc: BaseException) -> Optional[str]:
+    """Why the SDK refused the token, or None when the exception is not about the token."""
+    if isinstance(exc, (PermissionError, jwt.PyJWTError, ValueError)):
+        return f"{exc.__class__.__name__}: {exc}"
+    if type(exc) is Exception and exc.args and exc.args[0] in SDK_TOKEN_REFUSALS:
+        return str(exc)
+    return None
 
 
 class _SdkConfig:
@@ -227,7 +346,7 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         """Action.Execute (invoke `adaptiveCard/action`): the same as Action.Submit.
 
         Handled here rather than in on_adaptive_card_invoke, because 4.17.1 cannot serialise the
-        invoke's answer; TeamsAdapter.handle_http writes that answer itself."""
+        invoke's answer; TeamsAdapter.handle_http writes that answer itself (_http_answer)."""
         activity = turn_context.activity
         if activity.name != EXECUTE:
             return await super().on_invoke_activity(turn_context)
@@ -244,7 +363,7 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
                 await self._send(turn_context, reply)
         else:
             return InvokeResponse(status=400)
-        return InvokeResponse(status=200)
+        return InvokeResponse(status=200, body=EXECUTE_DONE)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
         activity = turn_context.activity
@@ -266,57 +385,79 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
 
 
 class TeamsAdapter:
-    """`POST /api/messages`: authentication, the service-URL allowlist, then the SDK."""
+    """`POST /api/messages`: the activity, its token, the service-URL allowlist, then the turn."""
 
     def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings):
         self.settings = settings
         self.sdk = CloudAdapter(ConfigurationBotFrameworkAuthentication(_SdkConfig(settings)))
         self.bot = KentConnectsTeamsBot(router, sessions, settings)
+        _use_our_signing_keys(settings.teams_openid_metadata_url)
 
         async def on_error(turn_context: TurnContext, error: Exception) -> None:
-            logger.exception("Teams turn failed", exc_info=error)
+            # The SDK would swallow a failed turn and answer as if all went well: handle_http
+            # answers it 500, with the traceback in the log.
+            raise error
 
         self.sdk.on_turn_error = on_error
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return web.json_response({"error": "the body must be a JSON activity"}, status=415)
         try:
             body = await request.json()
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"error": "the body must be a JSON activity"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"error": "the body must be a JSON activity"}, status=400)
-        if self.settings.teams_app_id and not self._plausible_token(request.headers.get("Authorization", "")):
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # msrest's DeserializationError, wrapping whatever the field's parser raised
+            return web.json_response({"error": "the body is not a Bot Framework activity"}, status=400)
+        if not (activity.type and activity.conversation and activity.conversation.id
+                and activity.from_property and activity.from_property.id):
+            return web.json_response({"error": "an activity needs a type, a conversation and a sender"}, status=400)
+        header = request.headers.get("Authorization", "")
+        if self.settings.teams_authenticated and not self._plausible_token(header):
             return web.json_response({"error": "unauthorized"}, status=401)
-        if not service_url_allowed(body.get("serviceUrl") or "", self.settings.teams_allowlist,
-                                   self.settings.emulator):
+        if not service_url_allowed(activity.service_url or "", self.settings.teams_allowlist, self.settings.emulator):
             logger.warning("Teams: refusing an activity whose serviceUrl %r is not on the allowlist",
-                           body.get("serviceUrl"))
+                           activity.service_url)
             return web.json_response({"error": "service URL not allowed"}, status=403)
         try:
-            response = await self.sdk.process(request, self.bot)
-        except web.HTTPException as exc:
-            if exc.status == 500:
-                raise
-            return web.json_response({"error": exc.reason}, status=exc.status)
+            authenticated = await self.sdk.bot_framework_authentication.authenticate_request(activity, header)
+        except (KeysUnavailable, requests.RequestException) as exc:
+            logger.error("Teams: a request could not be authenticated, because Microsoft's signing keys could not "
+                         "be fetched: %s", exc)
+            return web.json_response({"error": "authentication is unavailable, try again later"}, status=503)
+        except Exception as exc:
+            reason = _token_refusal(exc)
+            if reason is None:
+                logger.exception("Teams request failed: authenticating it raised an unexpected error")
+                return web.json_response({"error": "the request could not be authenticated"}, status=500)
+            logger.warning("Teams: refused a request whose token is not valid (%s)", reason[:300])
+            return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            response = await self.sdk.process_activity(authenticated, activity, self.bot.on_turn)
         except Exception:
-            if self.settings.teams_app_id:
-                # The SDK's token validation can fail in many ways: all mean "not authenticated".
-                logger.exception("Teams: the request could not be authenticated or processed")
-                return web.json_response({"error": "unauthorized"}, status=401)
-            logger.exception("Teams: the activity could not be processed")
-            return web.json_response({"error": "the activity could not be processed"}, status=400)
-        if body.get("type") == "invoke" and body.get("name") == EXECUTE and response is not None \
-                and response.status == 200:
-            return web.json_response(EXECUTE_DONE)
-        return response or web.Response(status=201)
+            logger.exception("Teams turn failed: %s activity %s in %s", activity.type, activity.id,
+                             activity.conversation.id)
+            return web.json_response({"error": "the activity could not be processed"}, status=500)
+        return _http_answer(response)
 
     def _plausible_token(self, header: str) -> bool:
-        """Refuse what no signature check is needed to refuse: no token, another audience, expired."""
+        """Refuse what no signature check is needed to refuse: no token, not RS256, another audience, expired."""
         if not header.startswith("Bearer "):
             return False
         try:
             claims = jwt.decode(header[7:], options={"verify_signature": False})
+            signed = jwt.get_unverified_header(header[7:])
         except jwt.PyJWTError:
+            return False
+        # 4.17.1 verifies RS256 only, with the key named by `kid`: anything else is refused before
+        # Microsoft's keys are fetched for it.
+        if signed.get("alg") != "RS256" or not isinstance(signed.get("kid"), str) or not signed["kid"]:
+            return False
+        if not isinstance(claims.get("iss"), str):  # 4.17.1 reads claims["iss"] and fails without one
             return False
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
@@ -326,6 +467,17 @@ class TeamsAdapter:
             return float(claims.get("exp", 0)) > time.time() - 300
         except (TypeError, ValueError):
             return False
+
+
+def _http_answer(response: Optional[InvokeResponse]) -> web.Response:
+    """The HTTP answer to a turn: 201, or the invoke's status and body."""
+    # Serialised here: 4.17.1's CloudAdapter.process runs every body through msrest and fails on a dict.
+    if response is None:
+        return web.Response(status=201)
+    body = serializer_helper(response.body) if isinstance(response.body, Model) else response.body
+    if body is None:
+        return web.Response(status=int(response.status or 200))
+    return web.json_response(body, status=int(response.status or 200))
 
 
 # --- the sender for the delivery engine ------------------------------------------------------------

@@ -11,9 +11,11 @@ from typing import IO
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_serve(port: int, env: dict[str, str], log: IO[str], log_path: Path, worker: bool = False) -> subprocess.Popen:
-    """Start serve on `port` and return once /healthz answers 200 (or raise with its log)."""
-    command = [sys.executable, "-m", "bot", "serve", "--port", str(port)] + ([] if worker else ["--no-worker"])
+def start_serve(port: int, env: dict[str, str], log: IO[str], log_path: Path, worker: bool = False,
+                module: str = "bot") -> subprocess.Popen:
+    """Start `python -m <module> serve` on `port` and return once /healthz answers 200 (or raise with its log)."""
+    # `module` is another entry point with bot's command line (tests/teams/launcher.py).
+    command = [sys.executable, "-m", module, "serve", "--port", str(port)] + ([] if worker else ["--no-worker"])
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
     def logged() -> str:

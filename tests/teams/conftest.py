@@ -21,7 +21,7 @@ import pytest
 from tests.teams import harness
 from tests.teams.harness import TeamsServe
 
-FAILURES = re.compile(r"Teams turn failed|request failed: platform=teams|Error handling request")
+FAILURES = re.compile(r"Teams turn failed|Teams request failed|request failed: platform=teams|Error handling request")
 
 
 def pytest_configure(config):

@@ -218,8 +218,10 @@ def serve_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url, BOT_ADMINS=ADMIN,
                BOT_TIMEZONE="Europe/London", TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_EMULATOR="1")
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID",
-                 "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID"):
+                 "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID", "BOT_OPENID_METADATA_URL"):
         env.pop(name, None)
+    for name in [n for n in env if n.startswith("KC_TEST_") and n != "KC_TEST_DATABASE_URL"]:
+        env.pop(name)  # the launcher's switches (tests/teams/launcher.py) only when a test sets them
     env.update(extra)
     return env
 
@@ -230,8 +232,9 @@ class TeamsServe:
     _ids = itertools.count(1)
 
     def __init__(self, fake: FakeConnector, database_url: str, workdir: Path, sqlite_path: Optional[Path] = None,
-                 worker: bool = False, name: str = "serve", **env: str):
+                 worker: bool = False, name: str = "serve", module: str = "bot", **env: str):
         self.fake = fake
+        self.module = module  # "tests.teams.launcher": serve with stand-ins for Microsoft's login service
         self.database_url = database_url
         self.sqlite_path = sqlite_path
         self.worker = worker
@@ -249,7 +252,7 @@ class TeamsServe:
     # lifecycle
     def start(self) -> "TeamsServe":
         self._log = open(self.log_path, "a")
-        self.proc = start_serve(self.port, self.env, self._log, self.log_path, worker=self.worker)
+        self.proc = start_serve(self.port, self.env, self._log, self.log_path, worker=self.worker, module=self.module)
         return self
 
     def stop(self) -> None:

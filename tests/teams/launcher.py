@@ -1,0 +1,46 @@
+"""`python -m tests.teams.launcher serve ...`: `python -m bot serve` with the stand-ins a Teams test switches on."""
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+
+# Each switch is off unless its variable is set (tests/teams/harness.py clears them all otherwise):
+# KC_TEST_ACCESS_TOKEN  Microsoft's login service, which the tests can't reach: the bot's own token for
+#                       its requests to the connector is this text instead of one from MSAL.
+# KC_TEST_RAISE=1       a bug to order: a Teams text (or Action.Execute command) "raise NAME" raises the
+#                       built-in exception NAME inside the turn, where the adapter reads the request.
+# KC_TEST_KEYS_<NAME>   bot.teams_adapter.KEYS_<NAME> in seconds (KC_TEST_KEYS_TIMEOUT=1, say).
+
+
+def main() -> int:
+    from bot import teams_adapter
+    from bot.__main__ import main as bot_main
+
+    token = os.environ.get("KC_TEST_ACCESS_TOKEN")
+    if token:
+        from botframework.connector.auth import MicrosoftAppCredentials
+
+        MicrosoftAppCredentials.get_access_token = lambda self, force_refresh=False: token
+
+    if os.environ.get("KC_TEST_RAISE") == "1":
+        read_request = teams_adapter.KentConnectsTeamsBot._request
+
+        async def _request(self, turn_context, text):
+            if text.startswith("raise "):
+                raise getattr(builtins, text[len("raise "):].strip())("a bug ordered by the test")
+            return await read_request(self, turn_context, text)
+
+        teams_adapter.KentConnectsTeamsBot._request = _request
+
+    for name, value in os.environ.items():
+        if name.startswith("KC_TEST_KEYS_"):
+            constant = name[len("KC_TEST_"):]
+            assert hasattr(teams_adapter, constant), f"bot.teams_adapter has no {constant}"
+            setattr(teams_adapter, constant, float(value))
+
+    return bot_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
