@@ -56,9 +56,22 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 EXECUTE = "adaptiveCard/action"
-# The answer to an Action.Execute: the card stays, and a short note says the answer is in the chat.
-EXECUTE_DONE = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                "value": "Done: my answer is in the chat."}
+# Universal Actions: every adaptiveCard/action is answered HTTP 200, whatever happened, with the
+# outcome in the body as {statusCode, type, value}: a card to show in place of this one, a message,
+# or an error {code, message} (Microsoft's Universal Action Model, "Response format").
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+ERROR_TYPE = "application/vnd.microsoft.error"
+# The card stays, and a short note says the answer is in the chat.
+EXECUTE_DONE = "Done: my answer is in the chat."
+EXECUTE_CORRECT = "Please correct the fields marked on the form I've put in the chat."
+EXECUTE_UNREADABLE = "I couldn't read that button press, sorry. Type help to see what I can do."
+EXECUTE_OLD_CARD = ("This card is from an older version of the Kent Connects assistant, and I can't act on it any "
+                    "more, sorry. Type help to see what I can do now.")
+EXECUTE_OLD_FORM = ("This form is from an older version of the Kent Connects assistant, and I can't take it any "
+                    "more, sorry. Type help to start again.")
+EXECUTE_NO_REFRESH = "This card can't be refreshed."
+EXECUTE_FAILED = ("Sorry, something went wrong on my side. Please try again in a moment; if it keeps happening, "
+                  "tell the Partnership Office.")
 ROUTE = "/api/messages"
 
 # Microsoft's signing keys: each fetch may take this long, a good set is kept this long, a token
@@ -232,6 +245,15 @@ def _once(activity: Activity, kind: str) -> Optional[str]:
     return f"{kind}:{activity.conversation.id.split(';')[0]}:{activity.id}"
 
 
+def _execute_answer(status: int, kind: str, value: Any) -> InvokeResponse:
+    """An answer to an Action.Execute: HTTP 200, the outcome in the body."""
+    return InvokeResponse(status=200, body={"statusCode": status, "type": kind, "value": value})
+
+
+def _execute_error(status: int, code: str, message: str) -> InvokeResponse:
+    return _execute_answer(status, ERROR_TYPE, {"code": code, "message": message})
+
+
 def _tenant(activity: Activity) -> str:
     if activity.conversation is not None and activity.conversation.tenant_id:
         return activity.conversation.tenant_id
@@ -322,11 +344,12 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             await self._send(turn_context, reply)
         await self._remember(turn_context)  # again: the first message has just linked the person
 
-    async def _submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+    async def _submit(self, turn_context: TurnContext, value: dict[str, Any]) -> bool:
+        """A form's card sent back; True when it is shown again with fields to correct."""
         name = str(value.get(cards.FORM_KEY))
         form = FORMS.get(name)
         if form is None:
-            return
+            return False
         # Everything comes back from the client, so every field is read and checked again:
         # answers given beforehand were shown on the card as ordinary inputs.
         raw = {k: str(v) for k, v in value.items() if not k.startswith("kc_") and k != "msteams"}
@@ -339,31 +362,58 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             again = MessageFactory.attachment(CardFactory.adaptive_card(cards.form_card(form, prefilled, raw, errors)))
             again.text = "Please correct the fields marked on the form."
             await turn_context.send_activity(again)
-        elif reply is not None:
+            return True
+        if reply is not None:
             await self._send(turn_context, reply)
+        return False
 
     async def on_invoke_activity(self, turn_context: TurnContext):
-        """Action.Execute (invoke `adaptiveCard/action`): the same as Action.Submit.
-
-        Handled here rather than in on_adaptive_card_invoke, because 4.17.1 cannot serialise the
-        invoke's answer; TeamsAdapter.handle_http writes that answer itself (_http_answer)."""
+        """Action.Execute (invoke `adaptiveCard/action`) works as Action.Submit; other invokes as the SDK does."""
+        # Not through on_adaptive_card_invoke: 4.17.1 answers a malformed one HTTP 400 with a body it
+        # can't serialise (an Exception as the error's value), and Teams wants HTTP 200 whatever
+        # happened. TeamsAdapter.handle_http writes the body (_http_answer).
         activity = turn_context.activity
         if activity.name != EXECUTE:
             return await super().on_invoke_activity(turn_context)
-        await self._remember(turn_context)
+        try:
+            return await self._execute(turn_context)
+        except Exception:
+            logger.exception("Teams turn failed: Action.Execute from %s in %s", activity.from_property.id,
+                             activity.conversation.id)
+            return _execute_error(500, "InternalServerError", EXECUTE_FAILED)
+
+    async def _execute(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        action = value.get("action")
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            return _execute_error(400, "BadRequest", EXECUTE_UNREADABLE)
+        if value.get("trigger") == "automatic":
+            # Sent only for a card's `refresh`, and the bot's cards have none: nothing runs unasked.
+            return _execute_error(400, "NotSupported", EXECUTE_NO_REFRESH)
+        data = action.get("data", {})
+        if not isinstance(data, dict):
+            return _execute_error(400, "BadRequest", EXECUTE_UNREADABLE)
         if cards.FORM_KEY in data:
-            await self._submit(turn_context, data)
-        elif cards.COMMAND_KEY in data:
-            request = await self._request(turn_context, str(data[cards.COMMAND_KEY]))
+            if not isinstance(data[cards.FORM_KEY], str) or data[cards.FORM_KEY] not in FORMS:
+                return _execute_error(400, "BadRequest", EXECUTE_OLD_FORM)
+            await self._remember(turn_context)
+            corrected = await self._submit(turn_context, data)
+            return _execute_answer(200, MESSAGE_TYPE, EXECUTE_CORRECT if corrected else EXECUTE_DONE)
+        if cards.COMMAND_KEY in data:
+            command = data[cards.COMMAND_KEY]
+            if not isinstance(command, str) or not command.strip():
+                return _execute_error(400, "BadRequest", EXECUTE_UNREADABLE)
+            await self._remember(turn_context)
+            request = await self._request(turn_context, command)
             reply = await asyncio.to_thread(self.router.handle, request, _once(activity, "execute"))
             if reply is not None:
                 await self._send(turn_context, reply)
-        else:
-            return InvokeResponse(status=400)
-        return InvokeResponse(status=200, body=EXECUTE_DONE)
+            await self._remember(turn_context)  # again: the first message has just linked the person
+            return _execute_answer(200, MESSAGE_TYPE, EXECUTE_DONE)
+        logger.info("Teams: an Action.Execute with verb %r and none of this version's data (a card sent by an older "
+                    "version?)", str(action.get("verb"))[:80])
+        return _execute_error(400, "NotSupported", EXECUTE_OLD_CARD)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
         activity = turn_context.activity

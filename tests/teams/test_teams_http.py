@@ -294,32 +294,141 @@ def test_unknown_form_name_is_ignored_quietly(teams):
     assert teams.replies(activity) == [] and cases(teams) == before
 
 
-# --- Action.Execute (invoke adaptiveCard/action) ---------------------------------------------------
+# --- Action.Execute (invoke adaptiveCard/action): Universal Actions -------------------------------
 
-def _execute(teams, user: str, data: dict) -> dict:
-    return teams.activity(user, None, type="invoke", name="adaptiveCard/action",
-                          value={"action": {"type": "Action.Execute", "id": "a1", "verb": "kc", "data": data},
-                                 "trigger": "manual"})
+MESSAGE = "application/vnd.microsoft.activity.message"
+ERROR = "application/vnd.microsoft.error"
+MISSING = object()
 
 
-@pytest.mark.allow_server_errors
+def _execute(teams, user: str, data=MISSING, *, action=MISSING, value=MISSING, **kw) -> dict:
+    """An invoke as Teams sends it for an Action.Execute button, or with its parts replaced."""
+    if action is MISSING:
+        action = {"type": "Action.Execute", "id": "a1", "verb": "kc"}
+        if data is not MISSING:
+            action["data"] = data
+    if value is MISSING:
+        value = {"action": action, "trigger": "manual"}
+    return teams.activity(user, None, type="invoke", name="adaptiveCard/action", value=value, **kw)
+
+
+def _answer(response) -> dict:
+    """The Universal Actions answer: HTTP 200 always, {statusCode, type, value} saying what happened."""
+    assert response.status == 200, (response.status, response.body)
+    body = response.json
+    assert set(body) == {"statusCode", "type", "value"}, body
+    if body["type"] == MESSAGE:
+        assert body["statusCode"] == 200 and isinstance(body["value"], str) and body["value"], body
+    else:
+        assert body["type"] == ERROR, body
+        assert 400 <= body["statusCode"] <= 599, body
+        assert set(body["value"]) == {"code", "message"} and all(isinstance(v, str) and v
+                                                                  for v in body["value"].values()), body
+    return body
+
+
 def test_action_execute_runs_the_command_and_answers_the_invoke(teams):
     user = teams.person()
     activity = _execute(teams, user, {"kc_command": "events"})
-    response = teams.post(activity)
-    assert response.status == 200, (response.status, response.body)
-    assert response.json["statusCode"] == 200
+    body = _answer(teams.post(activity))
+    assert body == {"statusCode": 200, "type": MESSAGE, "value": "Done: my answer is in the chat."}
     _, card = only_reply(teams, activity)
     assert "Future Workplaces" in card_text(card)
+    # the same invoke delivered again answers the same and says nothing more in the chat
+    assert _answer(teams.post(activity)) == body
+    assert len(teams.replies(activity)) == 1
 
 
-def test_malformed_invoke_is_refused_without_a_server_error(teams):
-    # (botbuilder 4.17.1 fails to serialise its own 400 for this; the adapter answers that 401)
+def test_action_execute_submits_a_form(teams):
     user = teams.person()
-    activity = teams.activity(user, None, type="invoke", name="adaptiveCard/action")  # no value
-    response = teams.post(activity)
-    assert 400 <= response.status < 500, (response.status, response.body)
+    title = "Shared desks by Execute " + teams.uid("x")
+    activity = _execute(teams, user, form_value(dict(CASE, title=title)))
+    body = _answer(teams.post(activity))
+    assert body["type"] == MESSAGE and body["value"] == "Done: my answer is in the chat."
+    assert teams.scalar("SELECT COUNT(*) FROM business_case WHERE title = ?", (title,)) == 1
+    reply, _ = only_reply(teams, activity)
+    assert f"your business case is submitted as {title}" in reply["text"]
+
+
+def test_action_execute_with_fields_to_correct_puts_the_form_in_the_chat_and_says_so(teams):
+    user = teams.person()
+    before = cases(teams)
+    activity = _execute(teams, user, form_value(dict(CASE, cost="lots")))
+    body = _answer(teams.post(activity))
+    assert body == {"statusCode": 200, "type": MESSAGE,
+                    "value": "Please correct the fields marked on the form I've put in the chat."}
+    reply, card = only_reply(teams, activity)
+    assert reply["text"] == "Please correct the fields marked on the form."
+    assert "“lots” isn't a sum of money" in card_text(card)
+    assert cases(teams) == before
+
+
+@pytest.mark.parametrize("data", [{}, {"ticket": 42, "action": "approve"}, MISSING],
+                         ids=["empty data", "another bot's data", "no data"])
+def test_action_execute_from_a_card_this_version_does_not_know_is_an_error_that_says_so(teams, data):
+    user = teams.person()
+    activity = _execute(teams, user, data)
+    body = _answer(teams.post(activity))
+    assert body["statusCode"] == 400 and body["value"]["code"] == "NotSupported"
+    message = body["value"]["message"]
+    assert "older version" in message and "help" in message
     assert teams.replies(activity) == []
+
+
+MALFORMED = {
+    "no value": dict(value=None),
+    "value not an object": dict(value=["action"]),
+    "no action": dict(value={"trigger": "manual"}),
+    "action not an object": dict(action="Action.Execute"),
+    "action a list": dict(action=[{"type": "Action.Execute"}]),
+    "action of another type": dict(action={"type": "Action.Submit", "data": {"kc_command": "events"}}),
+    "data not an object": dict(data="events"),
+    "data a list": dict(data=[{"kc_command": "events"}]),
+    "data null": dict(data=None),
+    "a form that doesn't exist": dict(data={"kc_form": "no_such_form", "title": "x"}),
+    "a form name not a string": dict(data={"kc_form": ["business_case"], "title": "x"}),
+    "a command that is a number": dict(data={"kc_command": 5}),
+    "a command that is a list": dict(data={"kc_command": ["events"]}),
+    "a command that is null": dict(data={"kc_command": None}),
+    "a blank command": dict(data={"kc_command": "   "}),
+}
+
+
+@pytest.mark.parametrize("parts", list(MALFORMED.values()), ids=list(MALFORMED))
+def test_malformed_action_execute_is_an_error_body_never_an_http_error(teams, parts):
+    user = teams.person()
+    before = cases(teams)
+    activity = _execute(teams, user, **parts)
+    body = _answer(teams.post(activity))
+    assert body["statusCode"] == 400 and body["value"]["code"] == "BadRequest", body
+    assert "help" in body["value"]["message"]
+    assert teams.replies(activity) == [] and cases(teams) == before
+
+
+def test_an_automatic_refresh_runs_nothing(teams):
+    """Only a card's `refresh` sends trigger "automatic", and the bot's cards have none: no command runs unasked."""
+    user = teams.person()
+    activity = _execute(teams, user, value={"action": {"type": "Action.Execute", "verb": "kc",
+                                                       "data": {"kc_command": "register 1"}}, "trigger": "automatic"})
+    body = _answer(teams.post(activity))
+    assert body["statusCode"] == 400 and body["value"]["code"] == "NotSupported"
+    assert teams.fake.about_conversation(activity["conversation"]["id"]) == []
+    assert teams.rows("SELECT id FROM conversation_ref WHERE key = ?", (f"user:{user}",)) == []
+
+
+@pytest.mark.allow_server_errors
+def test_action_execute_that_fails_on_our_side_is_an_error_body_with_the_traceback_logged(teams):
+    """The connector refuses the answer: the turn fails, Teams still gets HTTP 200 and an error to show."""
+    user = teams.person()
+    activity = _execute(teams, user, {"kc_command": "events"})
+    conversation = quote(activity["conversation"]["id"], safe="")
+    teams.fake.script("POST", rf"/v3/conversations/{conversation}/activities", 400, {"error": {"code": "BadArgument"}})
+    mark = len(teams.log())
+    body = _answer(teams.post(activity))
+    assert body["statusCode"] == 500 and body["value"]["code"] == "InternalServerError"
+    assert "something went wrong on my side" in body["value"]["message"]
+    log = teams.log()[mark:]
+    assert "Teams turn failed: Action.Execute" in log and "Traceback (most recent call last)" in log, log[-2000:]
 
 
 # --- installs ------------------------------------------------------------------------------------

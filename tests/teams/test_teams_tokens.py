@@ -281,3 +281,21 @@ def test_keys_fetched_before_are_used_while_fetching_them_again_fails(template, 
     finally:
         _stop(server)
         openid.stop()
+
+
+@pytest.mark.allow_server_errors
+def test_a_bug_while_answering_an_action_execute_is_an_error_body_never_an_http_error(signed, keys):
+    """Teams expects HTTP 200 for every adaptiveCard/action: the failure is in the body, the traceback in the log."""
+    user = signed.person()
+    activity = signed.activity(user, None, type="invoke", name="adaptiveCard/action",
+                               value={"action": {"type": "Action.Execute", "verb": "kc",
+                                                 "data": {"kc_command": "raise RuntimeError"}}, "trigger": "manual"})
+    log_mark = len(signed.log())
+    response = post(signed, activity, keys["teams"].sign(claims(activity)))
+    assert response.status == 200, (response.status, response.body)
+    body = response.json
+    assert body["statusCode"] == 500 and body["type"] == "application/vnd.microsoft.error"
+    assert body["value"]["code"] == "InternalServerError"
+    log = signed.log()[log_mark:]
+    assert "Teams turn failed: Action.Execute" in log and "RuntimeError: a bug ordered by the test" in log, log[-2000:]
+    assert signed.replies(activity) == []
