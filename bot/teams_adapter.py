@@ -22,12 +22,13 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urlparse
 
 import jwt
 import requests
 from aiohttp import web
+from cachetools import TTLCache
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -73,6 +74,11 @@ EXECUTE_NO_REFRESH = "This card can't be refreshed."
 EXECUTE_FAILED = ("Sorry, something went wrong on my side. Please try again in a moment; if it keeps happening, "
                   "tell the Partnership Office.")
 ROUTE = "/api/messages"
+
+# Who a Teams user is (the e-mail address the connector gives) is kept this long, so that a changed
+# address is seen within the hour, for at most this many people a server.
+EMAIL_CACHE_SECONDS = 3600.0
+EMAIL_CACHE_SIZE = 10_000
 
 # Microsoft's signing keys: each fetch may take this long, a good set is kept this long, a token
 # signed with a key not in the set fetches them again at most this often (keys rotate), and while
@@ -262,26 +268,31 @@ def _tenant(activity: Activity) -> str:
 
 
 class KentConnectsTeamsBot(TeamsActivityHandler):
-    def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings):
+    def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings,
+                 timer: Callable[[], float] = time.monotonic):
         self.router = router
         self.sessions = sessions
         self.settings = settings
-        self.emails: dict[tuple[str, str], Optional[str]] = {}
+        self.emails: TTLCache[tuple[str, str], Optional[str]] = TTLCache(EMAIL_CACHE_SIZE, EMAIL_CACHE_SECONDS,
+                                                                         timer=timer)
 
     # --- who is talking ----------------------------------------------------------------------
 
     async def _email(self, turn_context: TurnContext) -> Optional[str]:
         activity = turn_context.activity
         key = (_tenant(activity), activity.from_property.id)
-        if key not in self.emails:
-            try:
-                member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
-            except Exception:  # the connector refused or is down: try again next message
-                logger.exception("Teams member details failed for %s", activity.from_property.id)
-                return None
-            email = (getattr(member, "email", None) or getattr(member, "user_principal_name", None) or "").strip()
-            self.emails[key] = email.lower() or None
-        return self.emails[key]
+        try:
+            return self.emails[key]
+        except KeyError:  # never asked, or asked over an hour ago
+            pass
+        try:
+            member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
+        except Exception:  # the connector refused or is down: try again next message
+            logger.exception("Teams member details failed for %s", activity.from_property.id)
+            return None
+        email = (getattr(member, "email", None) or getattr(member, "user_principal_name", None) or "").strip()
+        self.emails[key] = email.lower() or None
+        return email.lower() or None
 
     async def _request(self, turn_context: TurnContext, text: str) -> Request:
         activity = turn_context.activity

@@ -4,6 +4,8 @@ from __future__ import annotations
 import builtins
 import os
 import sys
+import time
+from pathlib import Path
 
 # Each switch is off unless its variable is set (tests/teams/harness.py clears them all otherwise):
 # KC_TEST_ACCESS_TOKEN  Microsoft's login service, which the tests can't reach: the bot's own token for
@@ -11,6 +13,8 @@ import sys
 # KC_TEST_RAISE=1       a bug to order: a Teams text (or Action.Execute command) "raise NAME" raises the
 #                       built-in exception NAME inside the turn, where the adapter reads the request.
 # KC_TEST_KEYS_<NAME>   bot.teams_adapter.KEYS_<NAME> in seconds (KC_TEST_KEYS_TIMEOUT=1, say).
+# KC_TEST_CLOCK_FILE    the Teams e-mail cache's clock runs ahead of time.monotonic() by the seconds
+#                       written in this file (none, or an empty file: not at all).
 
 
 def main() -> int:
@@ -32,6 +36,22 @@ def main() -> int:
             return await read_request(self, turn_context, text)
 
         teams_adapter.KentConnectsTeamsBot._request = _request
+
+    clock_file = os.environ.get("KC_TEST_CLOCK_FILE")
+    if clock_file:
+        make_bot = teams_adapter.KentConnectsTeamsBot.__init__
+
+        def clock() -> float:
+            try:
+                ahead = float(Path(clock_file).read_text().strip() or 0)
+            except FileNotFoundError:
+                ahead = 0.0
+            return time.monotonic() + ahead
+
+        def __init__(self, *args, **kwargs):
+            make_bot(self, *args, timer=clock, **kwargs)
+
+        teams_adapter.KentConnectsTeamsBot.__init__ = __init__
 
     for name, value in os.environ.items():
         if name.startswith("KC_TEST_KEYS_"):
