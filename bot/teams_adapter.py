@@ -605,8 +605,14 @@ class TeamsSender:
 
         async def callback(turn_context: TurnContext) -> None:
             await turn_context.send_activity(activity)
-            reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
-            await asyncio.to_thread(self._keep, recipient, reference, service_url)
+            try:
+                reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+                await asyncio.to_thread(self._keep, recipient, reference, service_url)
+            except Exception:
+                # The message has gone: reporting a failure would have it sent again, in yet another
+                # new chat. The next message opens one more chat and keeps that one.
+                logger.exception("Teams: the message reached %s in a new chat, but the chat could not be kept",
+                                 recipient.address)
 
         await self.adapter.create_conversation(self.settings.teams_app_id or "", callback, parameters, "msteams",
                                                service_url)

@@ -11,11 +11,13 @@ tenant), on a server and database shared by this module.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -254,6 +256,67 @@ def test_a_new_chat_is_opened_in_the_tenant_for_someone_without_a_reference(proa
     assert create["isGroup"] is False and create["members"] == [{"id": user}]
     assert create["channelData"] == {"tenant": {"id": tenant}}
     assert "Hello from a new chat." in _sent_text(new[1])
+
+
+class FailingSaves:
+    """A sessions factory whose reads work and whose transactions fail: the database going away after a read."""
+
+    def __init__(self, sessions):
+        self.sessions = sessions
+        self.failed = 0
+
+    def __call__(self, *args, **kwargs):
+        return self.sessions(*args, **kwargs)
+
+    def begin(self):
+        self.failed += 1
+        raise OperationalError("INSERT INTO conversation_ref ...", None, Exception("the database went away"))
+
+
+def test_a_database_failure_after_a_new_chat_is_opened_does_not_send_twice(proactive, caplog):
+    """The message went out in the new chat, then keeping the chat failed: SENT (and logged), never retried,
+    since a retry would open another chat and send the message again."""
+    _, _, tenant = proactive.talk("kept.first@medway.gov.uk")
+    email = "kept.second@medway.gov.uk"
+    user = proactive.server.person(email)
+    response, _ = proactive.server.say(user, "help", tenant=tenant)
+    assert response.status == 201
+    with proactive.sessions.begin() as session:
+        session.execute(ConversationRef.__table__.delete().where(ConversationRef.key == f"user:{user}"))
+    recipient = Recipient(email, "Second", user, tenant)
+    failing = FailingSaves(proactive.sessions)
+    sender = TeamsSender(failing, proactive.settings)
+    try:
+        before = len(proactive.fake.snapshot())
+        with caplog.at_level(logging.ERROR, logger="bot.teams_adapter"):
+            result = sender.send(recipient, Reply("Only once, please."))
+        assert result.outcome is Outcome.SENT, result
+        new = proactive.fake.snapshot()[before:]
+        assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
+            ("POST", "/v3/conversations"), ("POST", "/v3/conversations/a%3Anew-conversation")]
+        assert "Only once, please." in _sent_text(new[1])
+        assert failing.failed == 1
+        [record] = [r for r in caplog.records if "could not be kept" in r.getMessage()]
+        assert record.exc_info is not None and "the database went away" in str(record.exc_info[1])
+    finally:
+        sender.close()
+    with proactive.sessions() as session:
+        assert session.execute(select(ConversationRef).where(ConversationRef.key == f"user:{user}")).first() is None
+
+    # The database is back: the next message opens a chat again and keeps it, the one after continues it.
+    before = len(proactive.fake.snapshot())
+    assert proactive.sender.send(recipient, Reply("The next one.")).outcome is Outcome.SENT
+    new = proactive.fake.snapshot()[before:]
+    assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
+        ("POST", "/v3/conversations"), ("POST", "/v3/conversations/a%3Anew-conversation")]
+    kept = proactive.reference(user)
+    assert kept.reference["conversation"]["id"] == "a:new-conversation" and kept.tenant_id == tenant
+    before = len(proactive.fake.snapshot())
+    assert proactive.sender.send(recipient, Reply("And the one after.")).outcome is Outcome.SENT
+    new = proactive.fake.snapshot()[before:]
+    assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
+        ("POST", "/v3/conversations/a%3Anew-conversation")]  # no new chat this time
+    assert "And the one after." in _sent_text(new[0])
 
 
 def test_no_reference_in_the_tenant_is_a_permanent_failure_without_any_request(proactive):
