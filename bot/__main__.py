@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--public-url", default="https://kentconnects.example.org",
                          help="the https address where `serve` is reachable")
     package.add_argument("--out", type=Path, default=Path("kentconnects-teams.zip"))
+    package.add_argument("--version", default=None, dest="app_version",
+                         help="the app's version in the manifest, MAJOR.MINOR.PATCH (default: the bot's version); "
+                              "higher than the installed app's to replace it")
     database = commands.add_parser("db", help="database commands")
     database.add_argument("action", choices=["upgrade"])
     seed_cmd = commands.add_parser("seed", help="load partners, groups, people and roles")
@@ -59,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     if command == "teams-package":
+        from bot import __version__
         from bot.teams_package import build as build_package
 
         try:
-            out = build_package(args.app_id or settings.teams_app_id, args.public_url, args.out)
+            out = build_package(args.app_id or settings.teams_app_id, args.public_url, args.out,
+                                __version__ if args.app_version is None else args.app_version)
         except ValueError as exc:
             print(f"teams-package: {exc}", file=sys.stderr)
             return 2

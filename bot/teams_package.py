@@ -10,8 +10,14 @@ import zlib
 from pathlib import Path
 from typing import Callable
 
-MANIFEST_VERSION = "1.19"
+from bot import __version__
+
+# 1.25 is the first manifest schema with supportsChannelFeatures, which Teams requires from 1.25 on for
+# an app with the team scope, and which Microsoft's guidance names for shared and private channels.
+MANIFEST_VERSION = "1.25"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Teams: "the version string must follow the semver standard (MAJOR.MINOR.PATCH)", at most 256 characters.
+APP_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 ACCENT = (0x1D, 0x4F, 0x91)
 COMMANDS = [
     ("help", "What I can do for you"),
@@ -57,7 +63,7 @@ def outline_icon() -> bytes:
     return png(32, lambda x, y: (255, 255, 255, 255) if _mark(x / 31, y / 31) else (0, 0, 0, 0))
 
 
-def manifest(app_id: str, public_url: str, version: str = "1.0.0") -> dict:
+def manifest(app_id: str, public_url: str, version: str) -> dict:
     host = re.sub(r"^https?://", "", public_url).split("/")[0]
     scopes = ["personal", "team", "groupChat"]
     return {
@@ -89,17 +95,25 @@ def manifest(app_id: str, public_url: str, version: str = "1.0.0") -> dict:
         }],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [host] if host else [],
+        # Personal and group chats and standard channels come with the scopes; shared and private
+        # channels must be declared: supportedChannelTypes (schema 1.14 on) for the clients that read
+        # it, supportsChannelFeatures "tier1" (1.25 on, its only value) for all channel features.
+        "supportedChannelTypes": ["sharedChannels", "privateChannels"],
+        "supportsChannelFeatures": "tier1",
     }
 
 
-def build(app_id: str, public_url: str, out: Path) -> Path:
+def build(app_id: str, public_url: str, out: Path, version: str = __version__) -> Path:
     if not GUID.match(app_id or ""):
         raise ValueError("the Teams app needs the bot's Microsoft app id (a GUID): set MICROSOFT_APP_ID or pass --app-id")
     if not public_url.startswith("https://"):
         raise ValueError("--public-url must be the https address where `serve` is reachable")
+    if not APP_VERSION.match(version or "") or len(version) > 256:
+        raise ValueError(f"--version {version!r} must be MAJOR.MINOR.PATCH, like 1.2.0 (a semantic version, numbers "
+                         "only), and higher than the installed app's to replace it")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest(app_id, public_url), indent=2))
+        package.writestr("manifest.json", json.dumps(manifest(app_id, public_url, version), indent=2))
         package.writestr("color.png", color_icon())
         package.writestr("outline.png", outline_icon())
     out.write_bytes(buffer.getvalue())
