@@ -28,7 +28,6 @@ from urllib.parse import urlparse
 import jwt
 import requests
 from aiohttp import web
-from cachetools import TTLCache
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -40,6 +39,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.auth import AuthenticationConstants, ChannelValidation, JwtTokenExtractor
 from botframework.connector.auth.jwt_token_extractor import _OpenIdConfig, _OpenIdMetadata
+from cachetools import TTLCache
 from jwt.algorithms import RSAAlgorithm
 from msrest.serialization import Model
 from sqlalchemy.orm import Session, sessionmaker

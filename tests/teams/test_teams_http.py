@@ -507,12 +507,14 @@ def test_service_url_outside_the_allowlist_is_never_contacted(teams):
         other.stop()
 
 
-@pytest.mark.allow_server_errors
 @pytest.mark.parametrize("raw, content_type", [
     (b"this is not json", "application/json"),
     (b"[1, 2, 3]", "application/json"),
     (b"\xff\xfe\x00", "application/json"),
     (b"{}", "application/json"),
+    (b'{"type": "message", "text": "help", "from": "29:not-an-account"}', "application/json"),
+    (b'{"type": "message", "text": "help", "timestamp": "yesterday"}', "application/json"),
+    (b'{"type": "message", "text": "help", "from": {"id": "29:someone"}}', "application/json"),  # no conversation
     (None, "text/plain"),
     (b'{"type": "message", "text": "' + b"x" * (1100 * 1024) + b'"}', "application/json"),  # over 1 MB
 ])
