@@ -9,6 +9,7 @@ calls and response-URL posts by `audit_slack_payloads` after each test that used
 """
 from __future__ import annotations
 
+import re
 import time
 from typing import Iterator
 
@@ -71,3 +72,19 @@ def audit_slack_payloads(request):
         time.sleep(0.05)
     for bot in bots:
         bot.audit()
+
+
+# What a server must not log while a test marked with `slack_log_is_quiet` runs (warnings are fine).
+LOG_FAILURES = re.compile(r'Traceback|"level": "(?:error|critical)"|request failed: platform=slack|Error handling request')
+
+
+@pytest.fixture
+def slack_log_is_quiet(slack):
+    """Fails the test if the shared server logged an error or a traceback while it ran. Opt in with
+    `pytestmark = pytest.mark.usefixtures("slack_log_is_quiet")`: some tests provoke errors on purpose."""
+    start = len(slack.log())
+    yield
+    time.sleep(0.2)
+    new = slack.log()[start:]
+    found = LOG_FAILURES.search(new)
+    assert found is None, f"the server logged a failure:\n{new[max(0, found.start() - 1500):found.start() + 3000]}"

@@ -258,6 +258,25 @@ class SlackBot:
                 check_message(data, f"ack to {body[:80]}")
         return response
 
+    def post_raw(self, raw: bytes, headers: dict[str, Any], timeout: float = 15) -> Response:
+        """POST bytes exactly as given, with exactly these headers (a value may be bytes, sent as they
+        are; a str that isn't ASCII is sent as UTF-8). No signing, no checks."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.putrequest("POST", "/slack/events", skip_accept_encoding=True)
+            for name, value in headers.items():
+                if isinstance(value, str) and not value.isascii():
+                    value = value.encode("utf-8")  # http.client would try Latin-1 and may fail
+                connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(raw)))
+            connection.endheaders(raw)
+            answer = connection.getresponse()
+            return Response(answer.status, answer.read().decode(errors="replace"))
+        finally:
+            connection.close()
+
     def post_json(self, payload: dict, **kw) -> Response:
         return self.post(json.dumps(payload), "application/json", **kw)
 
