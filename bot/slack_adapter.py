@@ -7,15 +7,22 @@ and run through the same router as every other platform. Replies are rendered to
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import re
+import time
 from datetime import datetime, timezone
 from typing import Any, Optional
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -36,6 +43,12 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _FAILED = object()  # users.info did not answer
 BOT_NAME = "Kent Connects"  # the bot user's display name in slack/manifest.yml
 ACCESS_CHECK_SECONDS = 5.0
+# Slack refuses to sign for more than 5 minutes either way; a timestamp is whole seconds in ASCII digits.
+SIGNATURE_TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Message subtypes that are something a person typed: a message with a file, a thread reply also
+# sent to the conversation. Edits, deletions, joins and bots' messages are not.
+_TYPED_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
 def _now() -> datetime:
@@ -49,6 +62,7 @@ class SlackAdapter:
         # Our own replies retry a 429 after Retry-After; deliveries have the dispatcher's buckets.
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=False)
+        self._secret = signing_secret.encode()
         self.emails: dict[tuple[str, str], Optional[str]] = {}
         self.lookups: dict[tuple[str, str], asyncio.Future] = {}
         self._register()
@@ -56,11 +70,68 @@ class SlackAdapter:
     # --- the HTTP route ------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        # slack_sdk's verifier would raise (500) on a timestamp that isn't a number: refuse it first.
-        if not request.headers.get("X-Slack-Request-Timestamp", "").strip().isdigit():
+        raw = await request.read()
+        if not self._signed_by_slack(raw, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        # Slack sends UTF-8 whatever the Content-Type says; aiohttp's request.text() (which Bolt's
+        # aiohttp adapter uses) raises on anything else, or on an unknown charset: a 500.
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _refused("a signed Slack request whose body is not UTF-8")
+        # Bolt's own reading of the body (slack_bolt.request.internals.parse_body) raises, a 500, on
+        # JSON that doesn't parse or a `payload` that isn't JSON, and gives a non-dict that every
+        # later step fails on for JSON that isn't an object. Read it here first.
+        content_type = request.headers.get("Content-Type", "").split(";")[0]  # as Bolt reads it
+        body = _parse_body(text, content_type)
+        if body is None:
+            return _refused(f"a signed body that is no Slack request ({content_type or 'no content type'}, "
+                            f"{len(text)} characters)")
+        odd = _odd_shape(body)
+        if odd:
+            # Bolt's listener matchers and its self-event filter index into these without checking
+            # their shape (body["actions"][0]["action_id"], body["event"]["type"], ...) and a 500 follows.
+            # Slack signed it, so it is acknowledged (nothing to do) rather than retried.
+            logger.warning("acknowledged a Slack request without acting on it: %s (%s)", odd, _kind(body))
+            return web.Response(status=200)
+        try:
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+            if bolt_request.body != body:
+                # parse_body takes any form body containing the word "payload" anywhere (a slash command
+                # "/kc payload", a channel called #payload-team) for an interaction, finds no `payload`
+                # field and reads it as {}: no listener, 404, the command lost. Give Bolt our reading,
+                # and the context it derives from the body.
+                bolt_request.body = body
+                bolt_request.context = build_async_context(AsyncBoltContext({}), body)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            # build_context assumes each id field has its documented shape (team, user, channel and
+            # enterprise objects, authorizations and response_urls lists of objects).
+            logger.exception("refused a signed Slack request Bolt cannot read (%s)", _kind(body))
+            return web.json_response({"error": "invalid request"}, status=400)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        if bolt_response.status == 404:
+            # Bolt answers 404 {"error": "unhandled request"} when no listener matches: an event type we
+            # don't act on, a view_closed, a shortcut, a button or view that isn't ours. Slack takes a
+            # non-2xx for a failure: it retries an event (and turns off the subscription of an app that
+            # keeps failing) and shows the person an error for an interaction. Acknowledge it instead.
+            logger.info("acknowledged a Slack request no listener handles (%s)", _kind(body))
+            return web.Response(status=200)
         return await to_aiohttp_response(bolt_response)
+
+    def _signed_by_slack(self, raw: bytes, headers) -> bool:
+        """Slack's v0 signature, checked on the raw bytes before Bolt sees anything: Bolt parses the
+        body (and answers ssl_check requests with 200) before its RequestVerification middleware runs,
+        and slack_sdk's SignatureVerifier.is_valid raises rather than answers False for a timestamp
+        that isn't an integer (int()), a non-ASCII signature (hmac.compare_digest) or a body that isn't
+        UTF-8 — each a 500. Bolt still checks the signature again, which passes."""
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
+            return False
+        if abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+            return False
+        digest = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+        return hmac.compare_digest("v0=" + digest, signature)
 
     async def connect_socket_mode(self, app_token: str) -> None:
         """Development without a public URL: Socket Mode (no signature; an app-level token)."""
@@ -184,11 +255,18 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
 
-        @app.command("/kc")
+        # Slack sends an app only its own commands. The manifest's is /kc, but a workspace may have
+        # renamed it (to make way for another app's /kc): every command is answered the same way.
+        @app.command(re.compile(""))
         async def command(ack, body, respond):
-            user, team, channel = body["user_id"], body.get("team_id", ""), body.get("channel_id", "")
-            text = (body.get("text") or "").strip() or "help"
-            task = asyncio.ensure_future(self._command(text, user, team, channel, body.get("trigger_id")))
+            user = _text(body.get("user_id"))
+            if not user:
+                logger.warning("a slash command without a user id (%s)", _kind(body))
+                await ack(text="Sorry, Slack didn't tell me who you are, so I can't answer that. Please try again.")
+                return
+            team, channel = _text(body.get("team_id")), _text(body.get("channel_id"))
+            text = _text(body.get("text")).strip() or "help"
+            task = asyncio.ensure_future(self._command(text, user, team, channel, _text(body.get("trigger_id"))))
             done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN_SECONDS)
             if done:
                 reply = task.result()
@@ -202,59 +280,82 @@ class SlackAdapter:
             await ack(text="Working on it…")
             reply = await task
             if reply is not None:
-                await respond(response_type="ephemeral", replace_original=False, **blockkit.message(reply))
-                if reply.attachment is not None:
-                    await self._upload(user, reply)
+                await self._answer_privately(respond, _text(body.get("response_url")), user, reply)
 
         @app.event("message")
         async def direct_message(event, body):
-            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            # What a person typed in their DM with the bot; not edits, deletions or other bots' messages
+            # (Bolt drops the bot's own), and not channels (the bot subscribes to message.im only).
+            if event.get("channel_type") != "im" or event.get("subtype") not in _TYPED_SUBTYPES or event.get("bot_id"):
                 return
-            request = await self._request(event.get("text") or "", event["user"], body.get("team_id", ""),
-                                          event["channel"], forms=False)
-            reply = await self._run(request, once=f"event:{body.get('event_id') or event.get('client_msg_id')}")
+            user, channel = _text(event.get("user")), _text(event.get("channel"))
+            if not user or not channel:
+                logger.warning("a direct message without a user or a channel (%s)", _kind(body))
+                return
+            ts, thread = _text(event.get("ts")), _text(event.get("thread_ts"))
+            request = await self._request(_text(event.get("text")), user, _text(body.get("team_id")), channel,
+                                          forms=False)
+            once = _once("event", body.get("event_id"), event.get("client_msg_id"), ts and f"{channel}:{ts}")
+            reply = await self._run(request, once=once)
             if reply is not None:
-                await self._post(event["channel"], event["user"], reply)
+                # Asked in a thread of the DM: answered in that thread.
+                await self._post(channel, user, reply, thread_ts=thread or None)
 
         @app.event("app_mention")
         async def mention(event, body):
-            text = _MENTION.sub("", event.get("text") or "").strip()
-            request = await self._request(text, event["user"], body.get("team_id", ""), event["channel"], forms=False)
-            reply = await self._run(request, once=f"event:{body.get('event_id')}")
+            user, channel = _text(event.get("user")), _text(event.get("channel"))
+            if not user or not channel:
+                logger.warning("a mention without a user or a channel (%s)", _kind(body))
+                return
+            ts = _text(event.get("ts"))
+            text = _MENTION.sub("", _text(event.get("text"))).strip()
+            request = await self._request(text, user, _text(body.get("team_id")), channel, forms=False)
+            reply = await self._run(request, once=_once("event", body.get("event_id"), ts and f"{channel}:{ts}"))
             if reply is not None:
                 # A channel is shared: only the person who asked sees the answer.
-                await self._post(event["channel"], event["user"], reply,
-                                 thread_ts=event.get("thread_ts") or event["ts"], ephemeral=True)
+                await self._post(channel, user, reply, thread_ts=_text(event.get("thread_ts")) or ts or None,
+                                 ephemeral=True)
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
         async def button(ack, body, action, respond):
             await ack()
-            user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
-            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or user
-            request = await self._request(action.get("value") or "help", user, team, channel)
-            reply = await self._run(request, once=f"action:{body.get('trigger_id')}")
+            user, team = _text(_get(body, "user", "id")), _text(_get(body, "team", "id"))
+            if not user:
+                logger.warning("a button press without a user (%s)", _kind(body))
+                return
+            channel = _text(_get(body, "channel", "id")) or _text(_get(body, "container", "channel_id")) or user
+            trigger_id, action_ts = _text(body.get("trigger_id")), _text(action.get("action_ts"))
+            request = await self._request(_text(action.get("value")) or "help", user, team, channel,
+                                          forms=bool(trigger_id))
+            reply = await self._run(request, once=_once("action", trigger_id, action_ts and f"{user}:{action_ts}"))
             if reply is None:
                 return
-            if reply.form is not None and body.get("trigger_id"):
-                await self._open_modal(body["trigger_id"], reply, channel)
+            if reply.form is not None and trigger_id:
+                await self._open_modal(trigger_id, reply, channel)
                 return
-            if channel.startswith(("C", "G")) and body.get("response_url"):
+            response_url = _text(body.get("response_url"))
+            if channel.startswith(("C", "G")) and response_url:
                 # A personal answer stays personal; the response URL works even in channels the
                 # bot is not a member of, where chat.postEphemeral is refused.
-                await respond(response_type="ephemeral", replace_original=False, **blockkit.message(reply))
-                if reply.attachment is not None:
-                    await self._upload(user, reply)
+                await self._answer_privately(respond, response_url, user, reply)
                 return
             await self._post(channel if not channel.startswith(("C", "G")) else user, user, reply)
 
         @app.view(re.compile(f"^{re.escape(blockkit.FORM_PREFIX)}"))
         async def submission(ack, body, view):
-            meta = json.loads(view.get("private_metadata") or "{}")
-            user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
-            request = await self._request("", user, team, meta.get("channel") or user)
+            user, team = _text(_get(body, "user", "id")), _text(_get(body, "team", "id"))
+            form = _text(view.get("callback_id"))[len(blockkit.FORM_PREFIX):]
+            if not user or form not in FORMS:
+                # A modal opened by another version of the bot, or one that names nobody: close it.
+                logger.warning("a modal submission for form %r by %r that can't be taken", form[:60], user)
+                await ack()
+                return
+            meta = _metadata(view)
+            prefilled = meta.get("prefilled") if isinstance(meta.get("prefilled"), dict) else {}
+            request = await self._request("", user, team, _text(meta.get("channel")) or user)
             reply, errors = await asyncio.to_thread(
-                self.router.submit_form, request, meta.get("form", ""), blockkit.modal_values(view),
-                meta.get("prefilled") or {}, f"view:{view.get('id')}")
+                self.router.submit_form, request, form, _modal_values(view), prefilled,
+                _once("view", view.get("id")))
             if errors:
                 await ack(response_action="errors", errors=blockkit.form_errors(_visible(errors, view)))
                 return
@@ -266,22 +367,147 @@ class SlackAdapter:
         async def home_opened(event, body):
             if event.get("tab") != "home":
                 return
-            request = await self._request("home", event["user"], body.get("team_id", ""), event.get("channel", ""))
+            user = _text(event.get("user"))
+            if not user:
+                logger.warning("app_home_opened without a user (%s)", _kind(body))
+                return
+            request = await self._request("home", user, _text(body.get("team_id")), _text(event.get("channel")))
             reply = await asyncio.to_thread(self.router.home, request)
-            await self.client.views_publish(user_id=event["user"], view=blockkit.home_view(reply))
+            await self.client.views_publish(user_id=user, view=blockkit.home_view(reply))
 
-    async def _command(self, text: str, user: str, team: str, channel: str, trigger_id: Optional[str]) -> Optional[Reply]:
-        request = await self._request(text, user, team, channel)
-        reply = await self._run(request, once=f"command:{trigger_id}" if trigger_id else None)
+    async def _command(self, text: str, user: str, team: str, channel: str, trigger_id: str) -> Optional[Reply]:
+        # A modal needs a trigger id: without one, a form is asked step by step.
+        request = await self._request(text, user, team, channel, forms=bool(trigger_id))
+        reply = await self._run(request, once=_once("command", trigger_id))
         if reply is not None and reply.form is not None and trigger_id:
             await self._open_modal(trigger_id, reply, channel)
             return None
         return reply
 
+    async def _answer_privately(self, respond, response_url: str, user: str, reply: Reply) -> None:
+        """An answer after the ack that only the person sees: through the response URL, or, without
+        one (Slack sends it, but a request without it is still answered), in their DM with the bot."""
+        if response_url:
+            await respond(response_type="ephemeral", replace_original=False, **blockkit.message(reply))
+        else:
+            await self.client.chat_postMessage(channel=user, **blockkit.message(reply))
+        if reply.attachment is not None:
+            await self._upload(user, reply)
+
+
+# --- reading what Slack sends ------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    """A string field of a payload, or "" when it is missing, null or not a string."""
+    return value if isinstance(value, str) else ""
+
+
+def _get(node: Any, *path: str) -> Any:
+    """node[path[0]][path[1]]..., or None where a step is missing or not an object."""
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _once(kind: str, *candidates: Any) -> Optional[str]:
+    """The once-only key of a delivery: the first id it carries. None (no de-duplication) when it has
+    none, so that it is answered, possibly twice, rather than taken for a repeat of every other."""
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            return f"{kind}:{candidate}"
+    return None
+
+
+def _kind(body: dict[str, Any]) -> str:
+    """What a request is, for the log (never its text)."""
+    kind = _text(body.get("type")) or (f"command {_text(body.get('command'))}" if "command" in body else "no type")
+    if isinstance(body.get("event"), dict):
+        kind += f"/{_text(body['event'].get('type'))}"
+    return kind[:120]
+
+
+def _parse_body(text: str, content_type: str) -> Optional[dict[str, Any]]:
+    """The body as Bolt means to read it (JSON for application/json or a body starting with "{", else a
+    form whose `payload` field, if any, is JSON), or None if it is no request Slack sends: every
+    Events API body and interaction payload is an object with a type; every other form is a slash
+    command or an ssl_check."""
+    try:
+        if content_type == "application/json" or text.startswith("{"):
+            body = json.loads(text)
+        else:
+            fields = dict(parse_qsl(text, keep_blank_values=True))
+            if "payload" not in fields:
+                return fields if "command" in fields or "ssl_check" in fields else None
+            body = json.loads(fields["payload"])
+    except ValueError:  # json.JSONDecodeError, or a number too long for int()
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("type"), str) else None
+
+
+def _odd_shape(body: dict[str, Any]) -> Optional[str]:
+    """Why Bolt would fail on a body (see handle_http), or None."""
+    if "event" in body and not (isinstance(body["event"], dict) and isinstance(body["event"].get("type"), str)):
+        return "an event that is not an object with a type"
+    if "command" in body and not isinstance(body["command"], str):
+        return "a command that is not a string"
+    if "callback_id" in body and not isinstance(body["callback_id"], str):
+        return "a callback_id that is not a string"
+    kind = body.get("type")
+    # Bolt reads body["actions"][0] for every listener it tries, once the type says there are actions.
+    if (kind == "block_actions" and "actions" in body) or (kind == "interactive_message" and "callback_id" in body):
+        actions = body.get("actions")
+        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)):
+            return f"{kind} without an action"
+        if kind == "block_actions" and not isinstance(actions[0].get("action_id"), str):
+            return "block_actions whose action has no action_id"
+    if kind in ("view_submission", "view_closed") and "view" in body:
+        view = body["view"]
+        if not (isinstance(view, dict) and isinstance(view.get("callback_id", ""), str)):
+            return "a view that is not an object with a callback_id"
+        # Bolt's to_step, run for every listener it tries, reads view["type"] (and then
+        # body["workflow_step"] for a workflow step's view). The bot's own views are modals.
+        if kind == "view_submission" and "callback_id" in view and view.get("type") != "modal":
+            return "a submission of a view that is not a modal"
+    if kind == "workflow_step_edit" and "callback_id" in body and "workflow_step" not in body:
+        return "a workflow_step_edit without its workflow_step"
+    return None
+
+
+def _refused(why: str) -> web.Response:
+    logger.warning("refused %s", why)
+    return web.json_response({"error": "invalid request"}, status=400)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The private_metadata a modal was opened with (a JSON object), or {} for anything else."""
+    try:
+        meta = json.loads(_text(view.get("private_metadata")) or "{}")
+    except ValueError:
+        logger.warning("a modal's private_metadata is not JSON")
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _modal_values(view: dict[str, Any]) -> dict[str, str]:
+    """blockkit.modal_values of a copy of the modal's state holding only strings where a modal of ours
+    has them: Slack sends null for an input left empty, and nothing else is assumed of its shape."""
+    values = _get(view, "state", "values")
+    clean: dict[str, Any] = {}
+    for block_id, actions in (values.items() if isinstance(values, dict) else ()):
+        element = _get(actions, "value")
+        element = element if isinstance(element, dict) else {}
+        clean[block_id] = {"value": {
+            "type": _text(element.get("type")), "value": _text(element.get("value")),
+            "selected_date": _text(element.get("selected_date")),
+            "selected_option": {"value": _text(_get(element, "selected_option", "value"))},
+        }}
+    return blockkit.modal_values({"state": {"values": clean}})
+
 
 def _visible(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
     """Errors can only attach to input blocks on the modal: others go to its first input."""
-    shown = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"]
+    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    shown = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
     result: dict[str, str] = {}
     for name, message in errors.items():
         target = name if name in shown else (shown[0] if shown else name)

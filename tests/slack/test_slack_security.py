@@ -92,3 +92,17 @@ def test_a_timestamp_that_is_not_a_number_gets_401(slack, timestamp):
     assert slack.fake.snapshot()[before_calls:] == []  # passes today: the request is refused, only
     assert slack.table_counts() == before  # with the wrong status
     assert answer.status == 401
+
+
+@pytest.mark.parametrize("field", [{"team": ["id"]}, {"user": ["id"]}, {"authorizations": "T1"},
+                                   {"response_urls": [None]}])
+def test_a_signed_request_with_a_field_bolt_cannot_read_is_400(slack, field):
+    """Bolt's context extraction indexes these without checking their shape; Slack never sends them so,
+    and the adapter refuses them (logging why, with the traceback) rather than answering 500."""
+    payload = dict({"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"},
+                    "actions": [{"action_id": "kc:1", "value": "help"}]}, **field)
+    before = len(slack.fake.snapshot())
+    assert slack.post_form({"payload": json.dumps(payload)}).status == 400
+    time.sleep(0.3)
+    assert slack.fake.snapshot()[before:] == []
+    assert "refused a signed Slack request Bolt cannot read (block_actions)" in slack.log()
