@@ -14,10 +14,11 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from cachetools import TTLCache
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -46,6 +47,11 @@ ACCESS_CHECK_SECONDS = 5.0
 # Slack refuses to sign for more than 5 minutes either way; a timestamp is whole seconds in ASCII digits.
 SIGNATURE_TOLERANCE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# E-mail addresses from users.info: bounded, and asked again after an hour so that a changed
+# address (or one newly made visible) is seen within the hour.
+EMAIL_CACHE_SIZE = 10_000
+EMAIL_TTL_SECONDS = 3600.0
+_MISSING = object()
 # Message subtypes that are something a person typed: a message with a file, a thread reply also
 # sent to the conversation. Edits, deletions, joins and bots' messages are not.
 _TYPED_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -56,14 +62,18 @@ def _now() -> datetime:
 
 
 class SlackAdapter:
-    def __init__(self, router: Router, bot_token: str, signing_secret: str, api_url: str):
+    def __init__(self, router: Router, bot_token: str, signing_secret: str, api_url: str, *,
+                 email_cache_size: int = EMAIL_CACHE_SIZE, email_ttl: float = EMAIL_TTL_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        """`clock` times the e-mail cache (tests pass their own to see it expire)."""
         self.router = router
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         # Our own replies retry a 429 after Retry-After; deliveries have the dispatcher's buckets.
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=False)
         self._secret = signing_secret.encode()
-        self.emails: dict[tuple[str, str], Optional[str]] = {}
+        # Only touched on the event loop's thread, so the cache (not thread-safe) needs no lock.
+        self.emails: TTLCache = TTLCache(maxsize=email_cache_size, ttl=email_ttl, timer=clock)
         self.lookups: dict[tuple[str, str], asyncio.Future] = {}
         self._register()
 
@@ -146,8 +156,10 @@ class SlackAdapter:
         """The person's e-mail (scope users:read.email), asked of Slack once per person and process,
         even when several of their messages arrive at once."""
         key = (team, user)
-        if key in self.emails:
-            return self.emails[key]
+        # One look-up, not `in` then `[]`: an entry may expire between the two.
+        cached = self.emails.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached
         pending = self.lookups.get(key)
         if pending is None:
             pending = self.lookups[key] = asyncio.ensure_future(self._ask_email(user))
