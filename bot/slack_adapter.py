@@ -153,8 +153,8 @@ class SlackAdapter:
     # --- turning Slack payloads into Requests ------------------------------------------------------
 
     async def _email(self, team: str, user: str) -> Optional[str]:
-        """The person's e-mail (scope users:read.email), asked of Slack once per person and process,
-        even when several of their messages arrive at once."""
+        """The person's e-mail (scope users:read.email), asked of Slack once per person, process and
+        hour (EMAIL_TTL_SECONDS), even when several of their messages arrive at once."""
         key = (team, user)
         # One look-up, not `in` then `[]`: an entry may expire between the two.
         cached = self.emails.get(key, _MISSING)
