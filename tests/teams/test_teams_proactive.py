@@ -236,16 +236,22 @@ def test_403_fails_for_good_marks_the_person_blocked_and_stops_later_tries(proac
     assert "Third reminder." in _sent_text(proactive.fake.to_conversation(conversation)[-1])
 
 
-def test_a_new_chat_is_opened_in_the_tenant_for_someone_without_a_reference(proactive):
-    """A person known on Teams (an identity) with no 1:1 reference of their own: the sender creates the
-    chat with the tenant's service URL, then posts into it."""
-    _, _, tenant = proactive.talk("tenant.first@medway.gov.uk")
-    email = "tenant.second@medway.gov.uk"
+def _known_without_a_reference(proactive, prefix: str) -> tuple[str, str, str]:
+    """Someone known on Teams in a tenant the bot has a reference in, with no 1:1 reference of their own."""
+    _, _, tenant = proactive.talk(f"{prefix}.first@medway.gov.uk")
+    email = f"{prefix}.second@medway.gov.uk"
     user = proactive.server.person(email)
-    response, activity = proactive.server.say(user, "help", tenant=tenant)
+    response, _ = proactive.server.say(user, "help", tenant=tenant)
     assert response.status == 201
     with proactive.sessions.begin() as session:
         session.execute(ConversationRef.__table__.delete().where(ConversationRef.key == f"user:{user}"))
+    return user, email, tenant
+
+
+def test_a_new_chat_is_opened_in_the_tenant_for_someone_without_a_reference(proactive):
+    """A person known on Teams (an identity) with no 1:1 reference of their own: the sender creates the
+    chat with the tenant's service URL, then posts into it."""
+    user, email, tenant = _known_without_a_reference(proactive, "tenant")
     before = len(proactive.fake.snapshot())
     result = proactive.sender.send(Recipient(email, "Second", user, tenant), Reply("Hello from a new chat."))
     assert result.outcome is Outcome.SENT, result
@@ -276,13 +282,7 @@ class FailingSaves:
 def test_a_database_failure_after_a_new_chat_is_opened_does_not_send_twice(proactive, caplog):
     """The message went out in the new chat, then keeping the chat failed: SENT (and logged), never retried,
     since a retry would open another chat and send the message again."""
-    _, _, tenant = proactive.talk("kept.first@medway.gov.uk")
-    email = "kept.second@medway.gov.uk"
-    user = proactive.server.person(email)
-    response, _ = proactive.server.say(user, "help", tenant=tenant)
-    assert response.status == 201
-    with proactive.sessions.begin() as session:
-        session.execute(ConversationRef.__table__.delete().where(ConversationRef.key == f"user:{user}"))
+    user, email, tenant = _known_without_a_reference(proactive, "kept")
     recipient = Recipient(email, "Second", user, tenant)
     failing = FailingSaves(proactive.sessions)
     sender = TeamsSender(failing, proactive.settings)
