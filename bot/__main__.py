@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
-from bot.config import ConfigError, Settings
+from core.settings import ConfigError, Settings
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
 from bot import platforms

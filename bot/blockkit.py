@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.messages import Action, Item, Reply
-from handlers.forms import Form
+from core.messages import Action, Item, Reply
+from core.forms import Form
 
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100

@@ -9,8 +9,8 @@ import json
 import re
 from typing import Any, Optional
 
-from bot.messages import Action, Item, Reply
-from handlers.forms import Form
+from core.messages import Action, Item, Reply
+from core.forms import Form
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"

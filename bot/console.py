@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
-from bot.messages import Reply, Request
+from core.messages import Reply, Request
 from bot.router import Router
-from bot.worker import PLAN_EVERY_SECONDS, plan_round
+from bot.worker import PLAN_EVERY_SECONDS
+from jobs.planning import plan_round
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messages import Reply
+from core.messages import Reply
 from bot.senders import Outcome, Recipient, SendResult, Sender
 from storage import deliveries as delivery_queries
 from storage import ratelimit

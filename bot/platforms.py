@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.senders import Sender
 
 if TYPE_CHECKING:  # the SDKs are imported only when their platform is configured

@@ -11,8 +11,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs, platforms
-from bot.config import Settings
-from bot.messages import Action, Reply, Request
+from core.settings import Settings
+from core.messages import Action, Reply, Request
 from handlers import (
     announcements,
     assessment,
@@ -34,7 +34,7 @@ from handlers import (
     reminders,
     roles,
 )
-from handlers.forms import FORMS, fill
+from core.forms import FORMS, fill
 from storage import deliveries, inbound
 from handlers.base import Context, quote
 from storage.models import ConversationStep

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.router import Router
 from storage import db, seed
 from storage.demo import load_demo

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
-from bot.messages import Reply
+from core.messages import Reply
 
 
 class Outcome(enum.Enum):

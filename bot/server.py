@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot import platforms
 from bot.runtime import Runtime
-from handlers import calendar
+import calendars
 from storage import db, groups as group_queries
 from storage.models import GroupAccess
 
@@ -50,7 +50,7 @@ async def events_feed(request: web.Request) -> web.Response:
 
     def build() -> bytes:
         with runtime.sessions() as session:
-            return calendar.public_events_feed(session, datetime.now(timezone.utc))
+            return calendars.public_events_feed(session, datetime.now(timezone.utc))
 
     return _ics(await asyncio.to_thread(build), "events.ics")
 
@@ -65,7 +65,7 @@ async def group_feed(request: web.Request) -> web.Response:
             group = group_queries.group_by_slug(session, slug)
             if group is None or group.access is not GroupAccess.OPEN:
                 return None
-            return calendar.group_feed(session, group, datetime.now(timezone.utc))
+            return calendars.group_feed(session, group, datetime.now(timezone.utc))
 
     content = await asyncio.to_thread(build)
     if content is None:

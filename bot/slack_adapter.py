@@ -30,10 +30,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blockkit
-from bot.messages import ChannelAccess, Reply, Request
+from core.messages import ChannelAccess, Reply, Request
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
-from handlers.forms import FORMS
+from core.forms import FORMS
 
 logger = logging.getLogger(__name__)
 

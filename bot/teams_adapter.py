@@ -45,11 +45,11 @@ from msrest.serialization import Model
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cards
-from bot.config import Settings
-from bot.messages import Action, Reply, Request
+from core.settings import Settings
+from core.messages import Action, Reply, Request
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
-from handlers.forms import FORMS
+from core.forms import FORMS
 from storage import references
 from storage.people import person_by_identity
 

@@ -16,26 +16,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.dispatcher import Dispatcher, Policy
 from bot.senders import Sender
-from handlers import announcements, channels, reminders
-from storage import inbound
+from jobs.planning import plan_round
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_EVERY_SECONDS = 2
 PLAN_EVERY_SECONDS = 300
-
-
-def plan_round(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> int:
-    """The periodic planning: reminders due soon, digests, scheduled announcements, old once-only keys."""
-    with sessions.begin() as session:
-        made = reminders.plan(session, now, settings.timezone)
-        made += channels.plan_digests(session, now, settings.timezone)
-        announcements.release_due(session, now)
-        inbound.forget_old(session, now)
-    return made
 
 
 class Worker:

@@ -5,14 +5,14 @@ import re
 from datetime import datetime, time
 from typing import Optional, Union
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
-from bot.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.audit import record
 from handlers.channels import channels_of
 from handlers.fields import read_moment
-from handlers.forms import FieldError
+from core.forms import FieldError
 from handlers.names import normalise
 from handlers.when import DateError, format_moment, parse_time
 from storage.wallclock import to_utc
@@ -282,11 +282,3 @@ def acknowledge(ctx: Context, number: str) -> Reply:
     ctx.session.execute(insert_for(ctx.session, AnnouncementAck).values(
         announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now).on_conflict_do_nothing())
     return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")
-
-
-def release_due(session, now: datetime) -> int:
-    """Scheduled announcements whose time has come are shown as sent (their deliveries go)."""
-    result = session.execute(
-        update(Announcement).where(Announcement.status == AnnouncementStatus.SCHEDULED, Announcement.send_at <= now)
-        .values(status=AnnouncementStatus.SENT).returning(Announcement.id))
-    return len(result.all())

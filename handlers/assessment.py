@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from bot.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Reply
 from handlers.base import Context, needs_partner, partner_staff_only
 from handlers.audit import record
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter

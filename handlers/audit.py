@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from bot.messages import Item, Reply
+from core.messages import Item, Reply
 from handlers.base import Context, quote
 from handlers.when import format_moment
 from storage import audit as audit_log

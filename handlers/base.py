@@ -2,57 +2,23 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.messages import Action, Reply, Request
-from storage.models import Group, MemberRole, Partner, Person
+from core.settings import Settings
+from core.messages import Action, Reply, Request
+from core.caller import Caller as NeutralCaller
+from storage.models import Partner, Person
 
 # How much of a person's own words a reply quotes back.
 QUOTE_LIMIT = 60
 
 
-@dataclass
-class Caller:
-    """The person asking, with what they may do. `person.id` is None for someone not stored."""
-
-    person: Person
-    partner: Optional[Partner]
-    is_admin: bool = False
-    is_board: bool = False
-    roles_by_group: dict[int, MemberRole] = field(default_factory=dict)
-    # Asking where others see the answer: a closed group's meetings are not shown there.
-    in_shared_conversation: bool = False
-
-    @property
-    def email(self) -> str:
-        return self.person.email
-
-    @property
-    def is_partner_staff(self) -> bool:
-        return self.partner is not None or self.is_admin
-
-    def is_member(self, group: Group) -> bool:
-        return group.id in self.roles_by_group
-
-    def is_chair(self, group: Group) -> bool:
-        return self.roles_by_group.get(group.id) is MemberRole.CHAIR
-
-    @property
-    def chairs_any(self) -> bool:
-        return MemberRole.CHAIR in self.roles_by_group.values()
-
-    def may_see(self, group: Group) -> bool:
-        """Restricted groups' meetings are for their members and the Partnership Office only,
-        and never in a conversation others can read."""
-        if not group.is_restricted:
-            return True
-        return not self.in_shared_conversation and (self.is_admin or self.is_member(group))
+Caller = NeutralCaller[Person, Partner]
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Union
 
-from bot.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Reply, field_list
 from handlers import conversation
 from handlers.base import Context, needs_partner, partner_staff_only, quote
 from handlers.fields import read_text
-from handlers.forms import FieldError, Form, FormField, Values, register
+from core.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
 from handlers.money import MoneyError, format_pence, parse_pounds
 from handlers.names import resolve

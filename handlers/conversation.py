@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from bot.messages import Action, Field, FormRequest, Reply
+from core.messages import Action, Field, FormRequest, Reply
 from handlers.base import Context
-from handlers.forms import FORMS, FieldError, Form, Values
+from core.forms import FORMS, FieldError, Form, Values
 from storage import conversations
 from storage.models import ConversationState, ConversationStep
 

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime, time
 from typing import Any, Callable, Optional
 
-from bot.messages import Action, Attachment, Field, Item, Reply, field_list
+from core.messages import Action, Attachment, Field, Item, Reply, field_list
 from handlers import conversation
 from handlers.base import Context, needs_partner
 from handlers.audit import record
@@ -24,7 +24,7 @@ from handlers.fields import (
     show_day,
     show_span,
 )
-from handlers.forms import FieldError, Form, FormField, Values, register as register_form
+from core.forms import FieldError, Form, FormField, Values, register as register_form
 from storage import deliveries
 from storage import events as event_queries
 from storage.models import AttendanceMode, Event, EventFormat, EventStatus, RegistrationStatus

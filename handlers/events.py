@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from bot.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Reply, field_list
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group, join
 from handlers.names import resolve

@@ -6,7 +6,7 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 from handlers.base import Context
-from handlers.forms import FieldError, Values
+from core.forms import FieldError, Values
 from handlers.when import DateError, format_day, format_moment, parse_day, parse_time, parse_time_range
 from storage.wallclock import to_utc
 

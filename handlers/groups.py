@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from bot.messages import Action, Item, Reply
+from core.messages import Action, Item, Reply
 from handlers.base import Context, needs_partner, quote
 from handlers.names import Lookup, resolve
 from storage import deliveries

@@ -1,7 +1,7 @@
 """`help`: what the bot can do, for this person's roles."""
 from __future__ import annotations
 
-from bot.messages import Action, Item, Reply
+from core.messages import Action, Item, Reply
 from handlers.base import Context, no_access_text
 
 EVERYONE = (

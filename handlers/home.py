@@ -1,7 +1,7 @@
 """The person's own page (Slack's Home tab): their next meetings, their events, their cases."""
 from __future__ import annotations
 
-from bot.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Reply, field_list
 from handlers.base import Context, no_access_text
 from handlers.business_cases import STATUS_NAMES, label as case_label
 from handlers.events import label as event_label, status_text, when as event_when

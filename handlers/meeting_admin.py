@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any, Optional, Union
 
-from bot.messages import Action, Reply, field_list
+from core.messages import Action, Reply, field_list
 from handlers import conversation
 from handlers.base import Caller, Context, needs_partner
 from handlers.audit import record
 from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
-from handlers.forms import FieldError, Form, FormField, Values, register
+from core.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
 from handlers.meetings import find_meeting, when_text
 from handlers.recurrence import Repeat, parse_repeat

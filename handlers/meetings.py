@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional, Sequence, Union
 
-from bot.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Reply, field_list
 from handlers.base import Context, needs_partner, quote
 from handlers.groups import find_group
 from handlers.when import DateError, meeting_span, parse_period

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Iterable
 
-from bot.messages import Action, Item, Reply
+from core.messages import Action, Item, Reply
 from handlers.base import Context, partner_staff_only, private_only, quote
 from handlers.when import format_moment
 from storage import deliveries

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.messages import Action, Reply, Request, field_list
+from core.settings import Settings
+from core.messages import Action, Reply, Request, field_list
 from handlers.base import Caller, Context, no_access_text
 from storage import deliveries
 from storage import groups as group_queries

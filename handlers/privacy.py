@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from bot.messages import Attachment, Field, Reply
+from core.messages import Attachment, Field, Reply
 from handlers import conversation
 from handlers.audit import record
 from handlers.base import Context, private_only
-from handlers.forms import FieldError, Form, FormField, Values, register
+from core.forms import FieldError, Form, FormField, Values, register
 from storage import audit as audit_log
 from storage.models import (
     Announcement,

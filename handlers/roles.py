@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.messages import Reply
+from core.messages import Reply
 from handlers.audit import record
 from handlers.base import Context
 from handlers.groups import find_group

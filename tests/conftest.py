@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
-from bot.messages import Reply, Request
+from core.settings import Settings
+from core.messages import Reply, Request
 from bot.router import Router
 from storage import db
 from storage.demo import DEMO_USER, load_demo

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 import bot.router as router_module
 import storage.groups as group_queries
-from bot.config import Settings
-from bot.messages import Reply
+from core.settings import Settings
+from core.messages import Reply
 from bot.router import Route, Router
 from tests.conftest import ADMIN, ZONE, Chat
 from storage.models import Membership, Person

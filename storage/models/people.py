@@ -13,24 +13,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.roles import GroupAccess, MemberRole, PersonRoleKind
 from storage.models.base import Base, UTCDateTime, enum_column, utcnow
+
+
+__all__ = ["GroupAccess", "MemberRole", "PersonRoleKind"]  # defined in core.roles, used by the models here
 
 
 class SubscriptionTier(enum.Enum):
     STANDARD = "standard"
     HIGHER = "higher"
-
-class GroupAccess(enum.Enum):
-    OPEN = "open"
-    RESTRICTED = "restricted"
-
-class MemberRole(enum.Enum):
-    MEMBER = "member"
-    CHAIR = "chair"
-
-class PersonRoleKind(enum.Enum):
-    ADMIN = "admin"  # Partnership Office
-    BOARD = "board"  # Leadership Board: assesses business cases
 
 
 class Partner(Base):

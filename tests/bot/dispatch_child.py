@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.dispatcher import Dispatcher, Policy  # noqa: E402
-from bot.messages import Reply  # noqa: E402
+from core.messages import Reply  # noqa: E402
 from bot.senders import Recipient, SendResult  # noqa: E402
 from storage import db  # noqa: E402
 from storage.models import Delivery, DeliveryStatus  # noqa: E402

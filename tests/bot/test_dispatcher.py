@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.dispatcher import Dispatcher, Policy
-from bot.messages import Reply
+from core.messages import Reply
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from storage import db, ratelimit
 from storage import deliveries as delivery_queries

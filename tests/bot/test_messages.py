@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from bot.messages import Action, Field, Item, Reply, field_list
+from core.messages import Action, Field, Item, Reply, field_list
 
 
 def full_reply() -> Reply:

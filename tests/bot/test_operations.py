@@ -1,4 +1,4 @@
-"""Running the bot (bot.__main__, bot.config, bot.logs, bot.server, bot.worker): `serve` and
+"""Running the bot (bot.__main__, core.settings, bot.logs, bot.server, bot.worker): `serve` and
 `worker` check their settings before starting, log one JSON object a line when stderr is no
 terminal, answer /healthz from the database, and stop cleanly on SIGTERM.
 
@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.dispatcher import Policy
-from bot.messages import Reply
+from core.messages import Reply
 from bot.senders import Outcome, Recipient, SendResult
 from bot.worker import Worker
 from storage import db

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot import platforms
-from bot.config import DEFAULT_TEAMS_ALLOWLIST, ConfigError, Settings
+from core.settings import DEFAULT_TEAMS_ALLOWLIST, ConfigError, Settings
 from bot.teams_adapter import service_url_allowed
 
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher, Policy
-from bot.messages import Reply, Request
+from core.messages import Reply, Request
 from bot.senders import Outcome, Recipient, SendResult
 from tests.conftest import ADMIN, NOW, Chat
-from handlers.announcements import release_due
+from storage.announcements import release_due
 from storage import groups as group_queries
 from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus
 from storage.people import person_by_email

@@ -18,7 +18,7 @@ from typing import Optional
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import Reply
+from core.messages import Reply
 from storage.models import (AuditEntry, BusinessCase, CaseStatus, Event, EventStatus, Meeting, MeetingStatus,
                             MemberRole, Membership, Person, PersonRole, PersonRoleKind)
 from storage import groups as group_queries

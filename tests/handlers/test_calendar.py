@@ -15,7 +15,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot import router
-from bot.messages import Reply, Request
+from core.messages import Reply, Request
+import calendars
 from handlers import calendar as calendar_handlers
 from handlers.base import Context
 from handlers.people import resolve_caller
@@ -107,7 +108,7 @@ def test_gis_feed_finds_the_stored_instants_in_winter_and_summer(session):
     gis = group_queries.group_by_slug(session, "gis")
     december = gis_meeting_in(session, 2026, 12)
     june = gis_meeting_in(session, 2027, 6)
-    content = calendar_handlers.group_feed(session, gis, NOW)
+    content = calendars.group_feed(session, gis, NOW)
 
     found = instants(content)
     assert found == {uid(m): m.starts_at_utc for m in gis_meetings(session)}
@@ -128,7 +129,7 @@ def test_gis_feed_finds_the_stored_instants_in_winter_and_summer(session):
 def test_calendar_and_event_properties(session):
     gis = group_queries.group_by_slug(session, "gis")
     december = gis_meeting_in(session, 2026, 12)
-    cal = parse(calendar_handlers.group_feed(session, gis, NOW))
+    cal = parse(calendars.group_feed(session, gis, NOW))
 
     assert str(cal["VERSION"]) == "2.0"
     assert str(cal["PRODID"]) == "-//Kent Connects//Kent Connects Bot//EN"
@@ -151,7 +152,7 @@ def test_calendar_and_event_properties(session):
     assert december.agenda in description
     assert "https://meet.example.org/demo-gis" not in description and "joining link" in description
     # ... while the file a partner's member of staff asks for in chat has it.
-    own = parse(calendar_handlers.meetings_calendar([december], "GIS", NOW))
+    own = parse(calendars.meetings_calendar([december], "GIS", NOW))
     [with_link] = [e for e in own.walk("VEVENT")]
     assert str(with_link["URL"]) == "https://meet.example.org/demo-gis"
     assert str(event["STATUS"]) == "CONFIRMED"
@@ -159,15 +160,15 @@ def test_calendar_and_event_properties(session):
 
 def test_url_only_when_the_meeting_has_a_link(session):
     smart = group_queries.group_by_slug(session, "smart-kent-and-medway")  # the demo gives it no link
-    found = events(calendar_handlers.group_feed(session, smart, NOW))
+    found = events(calendars.group_feed(session, smart, NOW))
     assert found and all("URL" not in e for e in found)
     assert all("Join online" not in str(e["DESCRIPTION"]) for e in found)
 
 
 def test_vtimezone_for_london_has_winter_and_summer_parts(session):
     gis = group_queries.group_by_slug(session, "gis")
-    for content in (calendar_handlers.group_feed(session, gis, NOW),
-                    calendar_handlers.meeting_file(gis_meeting_in(session, 2026, 12), NOW)):
+    for content in (calendars.group_feed(session, gis, NOW),
+                    calendars.meeting_file(gis_meeting_in(session, 2026, 12), NOW)):
         cal = parse(content)
         (london,) = [tz for tz in cal.walk("VTIMEZONE") if str(tz["TZID"]) == ZONE]
         kinds = {part.name for part in london.subcomponents}
@@ -178,14 +179,14 @@ def test_vtimezone_for_london_has_winter_and_summer_parts(session):
 def test_moved_meeting_keeps_its_uid_with_a_higher_sequence(session):
     gis = group_queries.group_by_slug(session, "gis")
     december = gis_meeting_in(session, 2026, 12)
-    before = events(calendar_handlers.group_feed(session, gis, NOW))
+    before = events(calendars.group_feed(session, gis, NOW))
     old_sequence = next(int(e["SEQUENCE"]) for e in before if str(e["UID"]) == uid(december))
 
     meeting_queries.set_times(december, datetime(2026, 12, 15, 14, 0), datetime(2026, 12, 15, 16, 0), ZONE)
     december.sequence += 1
     session.flush()
 
-    content = calendar_handlers.group_feed(session, gis, NOW)
+    content = calendars.group_feed(session, gis, NOW)
     after = events(content)
     assert len(after) == len(before)
     uids = [str(e["UID"]) for e in after]
@@ -203,7 +204,7 @@ def test_cancelled_meeting_stays_in_the_feed_marked_cancelled(session):
     march.sequence += 1
     session.flush()
 
-    by_uid = {str(e["UID"]): e for e in events(calendar_handlers.group_feed(session, gis, NOW))}
+    by_uid = {str(e["UID"]): e for e in events(calendars.group_feed(session, gis, NOW))}
     assert str(by_uid[uid(march)]["STATUS"]) == "CANCELLED"
     assert int(by_uid[uid(march)]["SEQUENCE"]) == march.sequence
     assert "cancelled" in str(by_uid[uid(march)]["DESCRIPTION"])
@@ -215,7 +216,7 @@ def test_feed_keeps_ninety_days_of_past_meetings(session):
     gis = group_queries.group_by_slug(session, "gis")
     # 1 April 2027: December's meeting is 114 days ago, March's 23 days ago.
     later = datetime(2027, 4, 1, 12, 0, tzinfo=UTC)
-    found = instants(calendar_handlers.group_feed(session, gis, later))
+    found = instants(calendars.group_feed(session, gis, later))
     assert uid(gis_meeting_in(session, 2026, 12)) not in found
     assert uid(gis_meeting_in(session, 2027, 3)) in found
     assert len(found) == 3
@@ -224,11 +225,11 @@ def test_feed_keeps_ninety_days_of_past_meetings(session):
 def test_group_feed_refuses_a_restricted_group(session):
     leadership = group_queries.group_by_slug(session, "leadership")
     with pytest.raises(ValueError, match="restricted"):
-        calendar_handlers.group_feed(session, leadership, NOW)
+        calendars.group_feed(session, leadership, NOW)
 
 
 def test_public_events_feed_has_the_events_from_90_days_ago_without_joining_links(session):
-    content = calendar_handlers.public_events_feed(session, NOW)
+    content = calendars.public_events_feed(session, NOW)
     cal = parse(content)
     assert cal.name == "VCALENDAR"
     assert str(cal["X-WR-CALNAME"]) == "Kent Connects events"
@@ -249,7 +250,7 @@ def test_public_events_feed_has_the_events_from_90_days_ago_without_joining_link
 
 def test_meeting_file_is_a_one_meeting_calendar(session):
     june = gis_meeting_in(session, 2027, 6)
-    content = calendar_handlers.meeting_file(june, NOW)
+    content = calendars.meeting_file(june, NOW)
     assert instants(content) == {uid(june): june.starts_at_utc}
     assert str(parse(content)["X-WR-CALNAME"]) == "GIS: GIS quarterly meeting"
 
@@ -261,7 +262,7 @@ def test_user_text_round_trips_intact(session):
     june.place = "Room 1; Floor 2, Chatham"
     session.flush()
 
-    content = calendar_handlers.meeting_file(june, NOW)
+    content = calendars.meeting_file(june, NOW)
     (event,) = events(content)
     assert str(event["SUMMARY"]) == "GIS: " + june.title
     assert str(event["LOCATION"]) == june.place
@@ -282,7 +283,7 @@ def test_series_across_both_clock_changes_stays_at_ten_local(session):
     made = meeting_queries.add_series(session, series, until_local=datetime(2028, 1, 1))
     assert len(made) == 12
 
-    content = calendar_handlers.meetings_calendar(made, "GIS clinic", NOW)
+    content = calendars.meetings_calendar(made, "GIS clinic", NOW)
     found = instants(content)
     assert found == {uid(m): m.starts_at_utc for m in made}
     for event in events(content):
@@ -308,7 +309,7 @@ def test_times_at_the_clock_changes_agree_with_storage(session, local, expected_
     meeting_queries.set_times(meeting, local, local + timedelta(hours=2), ZONE)
     session.add(meeting)
     session.flush()
-    content = calendar_handlers.meeting_file(meeting, NOW)
+    content = calendars.meeting_file(meeting, NOW)
     (event,) = events(content)
     assert event["DTSTART"].dt.replace(tzinfo=None) == expected_wall
     assert instants(content)[uid(meeting)] == meeting.starts_at_utc == expected_utc
@@ -316,7 +317,7 @@ def test_times_at_the_clock_changes_agree_with_storage(session, local, expected_
 
 def test_naive_now_is_refused(session):
     with pytest.raises(ValueError):
-        calendar_handlers.meeting_file(gis_meeting_in(session, 2026, 12), NOW.replace(tzinfo=None))
+        calendars.meeting_file(gis_meeting_in(session, 2026, 12), NOW.replace(tzinfo=None))
 
 
 # --- chat: groups ---------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.dispatcher import Dispatcher
-from bot.messages import Request
+from core.messages import Request
 from bot.senders import SendResult
-from handlers.channels import plan_digests
+from jobs.digests import plan_digests
 from storage.models import Delivery, GroupChannel
 from tests.conftest import ADMIN, NOW, ZONE
 
@@ -85,7 +85,7 @@ def test_the_weekly_digest_goes_once_on_monday_morning(chat, session):
 
 
 def test_a_channel_the_platform_says_the_bot_cannot_post_in_is_not_linked(chat, session):
-    from bot.messages import ChannelAccess
+    from core.messages import ChannelAccess
 
     asked = []
 

@@ -1,4 +1,4 @@
-"""Forms filled all at once (handlers.forms.fill), as Slack modals and Teams cards will: the schedule
+"""Forms filled all at once (core.forms.fill), as Slack modals and Teams cards will: the schedule
 form (handlers.meeting_admin.SCHEDULE), with errors by field name. On SQLite and PostgreSQL, with
 the demo loaded as of Wednesday 25 November 2026; demo@kent.gov.uk chairs Smart Kent and Medway.
 """
@@ -9,10 +9,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import Request
+from core.messages import Request
 from tests.conftest import ADMIN, NOW
 from handlers.base import Context
-from handlers.forms import FORMS, FieldError, Form, FormField, fill
+from core.forms import FORMS, FieldError, Form, FormField, fill
 from handlers.meeting_admin import SCHEDULE
 from handlers.people import resolve_caller
 from storage.models import ConversationState, Delivery, Meeting

@@ -17,7 +17,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.messages import Reply
+from core.messages import Reply
 from tests.conftest import ADMIN, NOW, ZONE, Chat
 from storage import events as event_queries
 from storage.models import (

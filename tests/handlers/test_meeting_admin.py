@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import Reply
+from core.messages import Reply
 from bot.router import Router
 from tests.conftest import ADMIN, NOW, Chat
 from handlers.meeting_admin import HOW_TO_MOVE

@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.dispatcher import Dispatcher, Policy
-from bot.messages import Action, Reply, Request
+from core.messages import Action, Reply, Request
 from bot.router import Router
 from bot.senders import SendResult
 from storage import db

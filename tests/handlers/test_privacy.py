@@ -15,7 +15,7 @@ from typing import Any, Optional
 import pytest
 from sqlalchemy import func, select
 
-from bot.messages import Reply, Request
+from core.messages import Reply, Request
 from storage import references
 from storage.models import (Announcement, AnnouncementAck, AuditEntry, BusinessCase, CaseChange, CaseStatus,
                             ConversationRef, ConversationState, Delivery, Event, FundEntry, FundEntryKind,

@@ -9,8 +9,8 @@ from typing import Callable
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.config import Settings
-from bot.messages import Request
+from core.settings import Settings
+from core.messages import Request
 from bot.router import Router
 from storage import db
 from storage.demo import load_demo

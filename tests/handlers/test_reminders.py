@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher, Policy
-from bot.messages import Reply
+from core.messages import Reply
 from bot.senders import Recipient, SendResult
-from handlers import reminders
+from jobs import reminders
 from handlers.reminders import due_before
 from storage import db
 from storage import groups as group_queries

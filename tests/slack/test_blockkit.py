@@ -9,9 +9,9 @@ import pytest
 
 import bot.router  # noqa: F401  (imports every handler, so that FORMS holds every form)
 from bot import blockkit
-from bot.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Reply
 from bot.slack_adapter import _visible
-from handlers.forms import FORMS
+from core.forms import FORMS
 from tests.slack.harness import check_message, check_mrkdwn, check_view, mrkdwn_texts
 
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|click> & <script>"

@@ -27,7 +27,7 @@ from typing import Any, Optional
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from handlers.forms import FORMS
+from core.forms import FORMS
 from tests.slack.harness import SECRET, TEAM, SlackBot, sign
 
 SORRY = "something went wrong on my side"

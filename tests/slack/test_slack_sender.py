@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.messages import Action, Item, Reply
+from core.messages import Action, Item, Reply
 from bot.senders import Outcome, Recipient
 from bot.slack_adapter import SlackSender
 from tests.slack.fake_slack import FakeSlack

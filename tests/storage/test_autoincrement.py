@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.router import Router
 from storage import db, references
 from storage.demo import load_demo

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Reply
 from storage import deliveries
 from storage.models import Delivery, DeliveryStatus, Person
 from storage.people import get_or_create_person

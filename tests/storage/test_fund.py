@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 import tests.conftest as conftest
-from bot.config import Settings
-from bot.messages import Request
+from core.settings import Settings
+from core.messages import Request
 from bot.router import Router
 from tests.conftest import ADMIN, DEMO_DAY, NOW, ZONE
 from handlers.money import format_pence

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 import pytest
 
 from bot import cards
-from bot.messages import Action, Field, Item, Reply, Request
+from core.messages import Action, Field, Item, Reply, Request
 from bot.router import Router
-from handlers.forms import FORMS
+from core.forms import FORMS
 from tests.teams.harness import MAX_CARD_BYTES, card_errors, card_text, commands, inputs, walk
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # the demo's day (tests/conftest.py)

@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.dispatcher import Dispatcher
-from bot.messages import Reply
+from core.messages import Reply
 from bot.teams_adapter import TeamsSender
 from storage import db
 from storage import deliveries as delivery_queries

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from bot.config import Settings
+from core.settings import Settings
 from bot.dispatcher import Dispatcher
-from bot.messages import Action, Reply
+from core.messages import Action, Reply
 from bot.senders import Outcome, Recipient
 from bot.teams_adapter import TeamsSender
 from storage import db

@@ -3,17 +3,20 @@
 A Form is a list of fields, each with its own parsing and validation, a cross-field check and
 a submit function. The chat conversation (handlers/conversation.py) asks the fields one by one
 and keeps the draft in the database; a Slack modal or Teams card sends all fields together
-and gets the errors back by field (`fill`).
+and gets the errors back by field (`fill`). The forms themselves are declared by the handlers
+that own them (e.g. handlers/business_cases.py) and registered in FORMS.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from bot.messages import Reply
-from handlers.base import Context
+from core.messages import Reply
 
 Values = dict[str, Any]
+# The handlers' Context (database session, request, caller): core cannot name it, so the form
+# machinery passes it through untouched.
+Context = Any
 
 
 class FieldError(ValueError):

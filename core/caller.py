@@ -1,0 +1,80 @@
+"""The person asking, with what they may do: the caller every handler is given."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Optional, Protocol, TypeVar
+
+from core.roles import MemberRole
+
+
+class PersonRecord(Protocol):
+    """What a caller's stored person offers (storage.models.Person)."""
+
+    @property
+    def id(self) -> Optional[int]: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def display_name(self) -> Optional[str]: ...
+
+
+class PartnerRecord(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class GroupRecord(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_restricted(self) -> bool: ...
+
+
+PersonT = TypeVar("PersonT", bound=PersonRecord)
+PartnerT = TypeVar("PartnerT", bound=PartnerRecord)
+
+
+@dataclass
+class Caller(Generic[PersonT, PartnerT]):
+    """The person asking, with what they may do. `person.id` is None for someone not stored.
+
+    Generic over the stored person and partner (storage's models), which core cannot import."""
+
+    person: PersonT
+    partner: Optional[PartnerT]
+    is_admin: bool = False
+    is_board: bool = False
+    roles_by_group: dict[int, MemberRole] = field(default_factory=dict)
+    # Asking where others see the answer: a closed group's meetings are not shown there.
+    in_shared_conversation: bool = False
+
+    @property
+    def email(self) -> str:
+        return self.person.email
+
+    @property
+    def is_partner_staff(self) -> bool:
+        return self.partner is not None or self.is_admin
+
+    def is_member(self, group: GroupRecord) -> bool:
+        return group.id in self.roles_by_group
+
+    def is_chair(self, group: GroupRecord) -> bool:
+        return self.roles_by_group.get(group.id) is MemberRole.CHAIR
+
+    @property
+    def chairs_any(self) -> bool:
+        return MemberRole.CHAIR in self.roles_by_group.values()
+
+    def may_see(self, group: GroupRecord) -> bool:
+        """Restricted groups' meetings are for their members and the Partnership Office only,
+        and never in a conversation others can read."""
+        if not group.is_restricted:
+            return True
+        return not self.in_shared_conversation and (self.is_admin or self.is_member(group))
