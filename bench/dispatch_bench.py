@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 
 from bot.dispatcher import Dispatcher, Policy  # noqa: E402
-from bot.messages import Action, Reply  # noqa: E402
+from core.messages import Action, Reply  # noqa: E402
 from bot.senders import Recipient, SendResult  # noqa: E402
 from storage import db  # noqa: E402
 from storage.models import Delivery, DeliveryStatus, Person  # noqa: E402

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
-from bot.messages import Request  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.messages import Request  # noqa: E402
 from bot.router import Router, understand  # noqa: E402
 from storage import db  # noqa: E402
 from storage.demo import load_demo  # noqa: E402
