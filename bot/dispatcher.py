@@ -25,7 +25,7 @@ from core.messages import Reply
 from bot.senders import Outcome, Recipient, SendResult, Sender
 from storage import deliveries as delivery_queries
 from storage import ratelimit
-from storage.models import Delivery, Person, PlatformIdentity
+from storage.models import Delivery, DeliveryKind, Person, PlatformIdentity
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,11 @@ class Policy:
     backoff_base: float = 15.0  # seconds; doubles with every failed attempt
     backoff_max: float = 3600.0
     # How late a delivery may still go out, by kind; older ones are skipped and recorded.
-    cutoffs: dict[str, timedelta] = field(default_factory=lambda: {
-        "meeting_reminder": timedelta(hours=1),
-        "event_reminder": timedelta(hours=1),
-        "personal_reminder": timedelta(hours=6),
-        "announcement": timedelta(days=1),
+    cutoffs: dict[DeliveryKind, timedelta] = field(default_factory=lambda: {
+        DeliveryKind.MEETING_REMINDER: timedelta(hours=1),
+        DeliveryKind.EVENT_REMINDER: timedelta(hours=1),
+        DeliveryKind.PERSONAL_REMINDER: timedelta(hours=6),
+        DeliveryKind.ANNOUNCEMENT: timedelta(days=1),
     })
     default_cutoff: timedelta = timedelta(days=2)
 
@@ -58,7 +58,7 @@ class Claimed:
     """What a dispatcher needs of a claimed delivery once its claiming transaction is over."""
 
     id: int
-    kind: str
+    kind: DeliveryKind
     channel: str
     attempts: int
     message: Optional[Reply]

@@ -24,6 +24,7 @@ from storage.models import (
     AnnouncementAck,
     AnnouncementStatus,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Group,
     MemberRole,
@@ -118,10 +119,11 @@ def announce(ctx: Context, words: str = "") -> Reply:
     message = Reply(text, title=f"{group.name}: announcement from {author}",
                     actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),))
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
-    deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", recipients,
+    deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(announcement.id), "1", recipients,
                       message.to_data(), due_at=announcement.send_at)
     for linked in channels_of(ctx.session, group.id):  # posted in the group's channels too
-        deliveries.record(ctx.session, "announcement", SUBJECT.format(announcement.id), "1", [ctx.caller.person.id],
+        deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(announcement.id), "1",
+                          [ctx.caller.person.id],
                           message.to_data(), due_at=announcement.send_at,
                           channel=f"{linked.platform}:{linked.channel}")
     record(ctx, "announcement_made", SUBJECT.format(announcement.id), group=group.slug,
@@ -160,7 +162,7 @@ def _author(found: Announcement) -> str:
 
 def _received(ctx: Context, found: Announcement) -> bool:
     return ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == "announcement", Delivery.subject == SUBJECT.format(found.id),
+        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == SUBJECT.format(found.id),
                                   Delivery.recipient_id == ctx.caller.person.id, Delivery.channel == "direct",
                                   Delivery.status == DeliveryStatus.SENT)
     ).first() is not None
@@ -194,9 +196,9 @@ def report(ctx: Context, number: str) -> Reply:
     if not _may_report(ctx, found):
         return _shown(ctx, found)
     subject = SUBJECT.format(found.id)
-    counts = deliveries.counts(ctx.session, "announcement", subject)
+    counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, subject)
     failures = ctx.session.execute(
-        select(Delivery).where(Delivery.kind == "announcement", Delivery.subject == subject,
+        select(Delivery).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == subject,
                                Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
                                                     DeliveryStatus.HELD)))
     ).scalars().all()
@@ -257,10 +259,10 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
         return found
     if found.status is AnnouncementStatus.CANCELLED:
         return Reply(f"Announcement {found.id} is already cancelled.")
-    stopped = deliveries.withdraw(ctx.session, "announcement", SUBJECT.format(found.id), "cancelled by its author")
+    stopped = deliveries.withdraw(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(found.id), "cancelled by its author")
     found.status = AnnouncementStatus.CANCELLED
     record(ctx, "announcement_cancelled", SUBJECT.format(found.id), withdrawn=stopped)
-    counts = deliveries.counts(ctx.session, "announcement", SUBJECT.format(found.id))
+    counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(found.id))
     sent = counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.SENDING, 0)  # sending: on its way
     if sent:
         return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "
@@ -272,7 +274,7 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
 def acknowledge(ctx: Context, number: str) -> Reply:
     found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
     received = found is not None and ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == "announcement", Delivery.subject == SUBJECT.format(found.id),
+        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == SUBJECT.format(found.id),
                                   Delivery.recipient_id == ctx.caller.person.id,
                                   Delivery.status == DeliveryStatus.SENT)
     ).first() is not None

@@ -17,7 +17,7 @@ from storage import cases as case_queries
 from storage import deliveries
 from storage import groups as group_queries
 from storage import people as people_queries
-from storage.models import BusinessCase, CaseStatus, PersonRoleKind
+from storage.models import BusinessCase, CaseStatus, DeliveryKind, PersonRoleKind
 
 STATUS_NAMES = {
     CaseStatus.DRAFT: "draft", CaseStatus.SUBMITTED: "submitted", CaseStatus.UNDER_ASSESSMENT: "under assessment",
@@ -139,7 +139,7 @@ def _submit(ctx: Context, values: Values) -> Reply:
         f"{format_pence(case.estimated_cost_pence)}.",
         title="New business case", actions=(Action("Review", "review"), Action("Details", f"idea {case.id}")),
     )
-    deliveries.record(ctx.session, "case_submitted", f"case:{case.id}", "submitted", board, notice.to_data(),
+    deliveries.record(ctx.session, DeliveryKind.CASE_SUBMITTED, f"case:{case.id}", "submitted", board, notice.to_data(),
                       due_at=ctx.now)
     return Reply(
         f"Thank you: your business case is submitted as {label(case)}. The Leadership Board will "
@@ -288,5 +288,5 @@ def notify_submitter(ctx: Context, case: BusinessCase, change_id: int, text: str
         return
     notice = Reply(text, title=f"Your business case: {STATUS_NAMES[case.status]}",
                    actions=(Action("Details", f"idea {case.id}"),))
-    deliveries.record(ctx.session, "case_update", f"case:{case.id}", f"change:{change_id}", [case.submitter_id],
+    deliveries.record(ctx.session, DeliveryKind.CASE_UPDATE, f"case:{case.id}", f"change:{change_id}", [case.submitter_id],
                       notice.to_data(), due_at=ctx.now)

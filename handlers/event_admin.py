@@ -27,7 +27,7 @@ from handlers.fields import (
 from core.forms import FieldError, Form, FormField, Values, register as register_form
 from storage import deliveries
 from storage import events as event_queries
-from storage.models import AttendanceMode, Event, EventFormat, EventStatus, RegistrationStatus
+from storage.models import AttendanceMode, DeliveryKind, Event, EventFormat, EventStatus, RegistrationStatus
 from storage.wallclock import exists, to_utc
 
 FORMAT_WORDS = {
@@ -221,7 +221,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
     told = 0
     if form_field.name in NOTIFIED:
         event.sequence += 1
-        told = _notify_registrants(ctx, event, "event_changed", f"v{event.sequence}", lambda has_place: Reply(
+        told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CHANGED, f"v{event.sequence}", lambda has_place: Reply(
             f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.display(values[form_field.name])}.",
             title=f"{event.title}: change",
             fields=field_list(("When", when(ctx, event)), ("Venue", event.venue),
@@ -239,7 +239,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
                  actions=(Action("See it", f"event {event.id}"),))
 
 
-def _notify_registrants(ctx: Context, event: Event, kind: str, occurrence: str,
+def _notify_registrants(ctx: Context, event: Event, kind: DeliveryKind, occurrence: str,
                         notice: Callable[[bool], Reply]) -> int:
     """Tell everyone registered; `notice(has_place)` words it for people with a place or waiting."""
     regs = event_queries.registrants(ctx.session, event)
@@ -268,7 +268,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
     event.status = EventStatus.CANCELLED
     event.sequence += 1
     record(ctx, "event_cancelled", f"event:{event.id}")
-    told = _notify_registrants(ctx, event, "event_cancelled", f"v{event.sequence}", lambda has_place: Reply(
+    told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CANCELLED, f"v{event.sequence}", lambda has_place: Reply(
         f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
         title=f"{event.title}: cancelled",
     ))

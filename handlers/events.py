@@ -12,6 +12,7 @@ from storage import deliveries
 from storage import events as event_queries
 from storage.models import (
     AttendanceMode,
+    DeliveryKind,
     Event,
     EventFormat,
     EventStatus,
@@ -252,7 +253,7 @@ def notify_promoted(ctx: Context, event: Event, promoted: list[Registration]) ->
             title="You have a place",
             actions=(Action("Event details", f"event {event.id}"),),
         )
-        deliveries.record(ctx.session, "event_promoted", f"event:{event.id}",
+        deliveries.record(ctx.session, DeliveryKind.EVENT_PROMOTED, f"event:{event.id}",
                           f"registration:{reg.id}:{reg.queued_at.isoformat()}", [reg.person_id],
                           notice.to_data(), due_at=ctx.now)
 

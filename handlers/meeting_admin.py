@@ -17,7 +17,7 @@ from handlers.when import DateError, format_day, looks_like_time_range, parse_da
 from storage import deliveries
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
-from storage.models import Group, Meeting, MeetingSeries, MeetingStatus
+from storage.models import DeliveryKind, Group, Meeting, MeetingSeries, MeetingStatus
 from storage.wallclock import exists, to_utc
 
 HOW_TO_MOVE = ("To move a meeting, give its number and the new day and/or time, e.g. "
@@ -35,7 +35,7 @@ def _not_yours(group: Group) -> str:
     return f"Only the chairs of {group.name} and the Partnership Office can change its meetings."
 
 
-def _notify(ctx: Context, group: Group, kind: str, subject: str, occurrence: str, notice: Reply) -> int:
+def _notify(ctx: Context, group: Group, kind: DeliveryKind, subject: str, occurrence: str, notice: Reply) -> int:
     """Queue the notice for every member of the group but the person making the change."""
     recipients = [m.person_id for m in group_queries.members(ctx.session, group)
                   if m.person_id != ctx.caller.person.id]
@@ -147,7 +147,7 @@ def _submit_schedule(ctx: Context, values: Values) -> Reply:
                           ("Online", details["online_url"]), ("Agenda", details["agenda"])),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, group, "meeting_scheduled", subject, "scheduled", notice)
+    told = _notify(ctx, group, DeliveryKind.MEETING_SCHEDULED, subject, "scheduled", notice)
     record(ctx, "meeting_scheduled", subject, group=group.slug, meetings=len(made), first=dates[0])
     lead = f"Scheduled {len(made)} {group.name} meeting{'s' if len(made) != 1 else ''}."
     return Reply(f"{lead} {_told(told)}", title=notice.title, fields=notice.fields,
@@ -260,7 +260,7 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
         fields=field_list(("Now", after), ("Where", found.place), ("Online", found.online_url)),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, found.group, "meeting_moved", f"meeting:{found.id}", f"v{found.sequence}", notice)
+    told = _notify(ctx, found.group, DeliveryKind.MEETING_MOVED, f"meeting:{found.id}", f"v{found.sequence}", notice)
     record(ctx, "meeting_moved", f"meeting:{found.id}", before=before, after=after, later=len(later) or None)
     return Reply(f"Moved meeting {found.id} from {before} to {after}.{also} {_told(told)}",
                  actions=(Action("Its meetings", f"meetings {found.group.slug}"),))
@@ -301,7 +301,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         fields=field_list(("Cancelled", "\n".join(dates))),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, group, "meeting_cancelled", f"meeting:{found.id}", f"v{found.sequence}", notice)
+    told = _notify(ctx, group, DeliveryKind.MEETING_CANCELLED, f"meeting:{found.id}", f"v{found.sequence}", notice)
     record(ctx, "meeting_cancelled", f"meeting:{found.id}", meetings=len(dates))
     return Reply(f"Cancelled {len(dates)} {group.name} meeting{'s' if len(dates) != 1 else ''}. {_told(told)}",
                  fields=notice.fields)

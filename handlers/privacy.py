@@ -59,7 +59,7 @@ def _data(ctx: Context) -> dict[str, Any]:
                                      for c in _rows(ctx, BusinessCase, BusinessCase.submitter_id)],
         "reminder_settings": [{"enabled": s.enabled, "lead_times": s.lead_times}
                               for s in _rows(ctx, ReminderSetting, ReminderSetting.person_id)],
-        "messages_to_you": [{"kind": d.kind, "status": d.status.value, "due_at": _iso(d.due_at),
+        "messages_to_you": [{"kind": d.kind.value, "status": d.status.value, "due_at": _iso(d.due_at),
                              "text": d.payload.get("text")} for d in _rows(ctx, Delivery, Delivery.recipient_id)],
         "announcements_made": [{"announcement": a.id, "group": a.group.name, "text": a.text, "send_at": _iso(a.send_at)}
                                for a in _rows(ctx, Announcement, Announcement.author_id)],

@@ -18,6 +18,7 @@ from storage import meetings as meeting_queries
 from storage import reminders as reminder_settings
 from storage.models import (
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     ReminderSetting,
 )
@@ -130,7 +131,7 @@ def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[dateti
     # The same request twice (a retried message) makes one reminder, not two.
     key = occurrence or "at:" + due.isoformat() + ":" + hashlib.sha256(what.lower().encode()).hexdigest()[:16]
     notice = Reply(f"You asked me to remind you: {what}", title="Reminder")
-    made = deliveries.record(ctx.session, "personal_reminder", f"person:{ctx.caller.person.id}", key,
+    made = deliveries.record(ctx.session, DeliveryKind.PERSONAL_REMINDER, f"person:{ctx.caller.person.id}", key,
                              [ctx.caller.person.id], notice.to_data(), due_at=due, not_after=not_after)
     if not made:
         return Reply(f"You already have that reminder, for {shown}.")
@@ -166,7 +167,7 @@ def reminders(ctx: Context) -> Reply:
     enabled = setting.enabled if setting else True
     leads = setting.lead_times if setting else list(DEFAULT_LEADS)
     mine = list(ctx.session.execute(
-        select(Delivery).where(Delivery.kind == "personal_reminder", Delivery.recipient_id == ctx.caller.person.id,
+        select(Delivery).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.recipient_id == ctx.caller.person.id,
                                Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.due_at)
     ).scalars()) if ctx.caller.person.id else []
     automatic = ("on: " + " and ".join(lead_text(x) for x in leads) + " before each of your meetings and events"
@@ -212,7 +213,7 @@ def reminder_leads(ctx: Context, leads: str) -> Reply:
 @partner_staff_only
 def cancel_reminder(ctx: Context, number: str) -> Reply:
     delivery = ctx.session.get(Delivery, int(number)) if number.isdigit() and len(number) < 10 else None
-    if (delivery is None or delivery.recipient_id != ctx.caller.person.id or delivery.kind != "personal_reminder"
+    if (delivery is None or delivery.recipient_id != ctx.caller.person.id or delivery.kind is not DeliveryKind.PERSONAL_REMINDER
             or delivery.status is not DeliveryStatus.PENDING):
         return Reply(f"You have no reminder {quote(number)} waiting. Say `reminders` to see yours.")
     delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, "cancelled by the person"

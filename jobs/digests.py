@@ -12,7 +12,7 @@ from handlers.when import meeting_span
 from storage import deliveries
 from storage import events as event_queries
 from storage import meetings as meeting_queries
-from storage.models import GroupChannel
+from storage.models import DeliveryKind, GroupChannel
 
 DIGEST_DAY, DIGEST_HOUR = 0, 8  # Monday, 08:00 local time
 
@@ -38,7 +38,7 @@ def plan_digests(session: Session, now: datetime, zone_name: str) -> int:
                   for e in events]
         lead = "This week: " + (f"{len(items)} thing{'s' if len(items) != 1 else ''} on." if items else "nothing on.")
         notice = Reply(lead, title=f"{channel.group.name}: what's on", items=tuple(items))
-        made += deliveries.record(session, "digest", f"channel:{channel.id}", f"week:{year}-{week:02d}",
+        made += deliveries.record(session, DeliveryKind.DIGEST, f"channel:{channel.id}", f"week:{year}-{week:02d}",
                                   [channel.linked_by_id], notice.to_data(), due_at=now,
                                   channel=f"{channel.platform}:{channel.channel}",
                                   not_after=datetime.combine(local.date() + timedelta(days=1), time(), zone))

@@ -20,6 +20,7 @@ from storage import groups as group_queries
 from storage import meetings as meeting_queries
 from storage.models import (
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Event,
     EventStatus,
@@ -35,7 +36,7 @@ PLAN_AHEAD = timedelta(days=32)
 
 @dataclass(frozen=True)
 class _Wanted:
-    kind: str
+    kind: DeliveryKind
     subject: str
     occurrence: str
     recipient_id: int
@@ -64,29 +65,29 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
     """
     settings = _settings(session)
     wanted: list[_Wanted] = []
-    subjects: dict[tuple[str, str], set[tuple[str, int]]] = {}
+    subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]] = {}
     horizon = now + PLAN_AHEAD
     for meeting in meeting_queries.upcoming(session, now, until=horizon, include_cancelled=True):
         subject = f"meeting:{meeting.id}"
-        subjects[("meeting_reminder", subject)] = set()
+        subjects[(DeliveryKind.MEETING_REMINDER, subject)] = set()
         if meeting.status is MeetingStatus.CANCELLED:
             continue
         people = [m.person_id for m in group_queries.members(session, meeting.group)]
-        for item in _for(meeting, "meeting_reminder", subject, people, settings, now, zone_name):
+        for item in _for(meeting, DeliveryKind.MEETING_REMINDER, subject, people, settings, now, zone_name):
             wanted.append(item)
-            subjects[("meeting_reminder", subject)].add((item.occurrence, item.recipient_id))
+            subjects[(DeliveryKind.MEETING_REMINDER, subject)].add((item.occurrence, item.recipient_id))
     for event in event_queries.all_events(session):
         if not now <= event.starts_at_utc < horizon:
             continue
         subject = f"event:{event.id}"
-        subjects[("event_reminder", subject)] = set()
+        subjects[(DeliveryKind.EVENT_REMINDER, subject)] = set()
         if event.status is EventStatus.CANCELLED:
             continue
         people = [r.person_id for r in event_queries.registrants(session, event)
                   if r.status is RegistrationStatus.CONFIRMED]
-        for item in _for(event, "event_reminder", subject, people, settings, now, zone_name):
+        for item in _for(event, DeliveryKind.EVENT_REMINDER, subject, people, settings, now, zone_name):
             wanted.append(item)
-            subjects[("event_reminder", subject)].add((item.occurrence, item.recipient_id))
+            subjects[(DeliveryKind.EVENT_REMINDER, subject)].add((item.occurrence, item.recipient_id))
 
     _withdraw_unwanted(session, subjects)
     made = 0
@@ -106,7 +107,7 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
 def _follow_personal(session: Session, now: datetime) -> None:
     """`remind me 2 hours before the GIS meeting` follows its meeting: moved, it moves; cancelled, it goes."""
     for delivery in session.execute(
-        select(Delivery).where(Delivery.kind == "personal_reminder", Delivery.status == DeliveryStatus.PENDING,
+        select(Delivery).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.status == DeliveryStatus.PENDING,
                                Delivery.occurrence.startswith("meeting:"))
     ).scalars():
         meeting_part, _, start = delivery.occurrence.partition("@")
@@ -133,7 +134,7 @@ def _follow_personal(session: Session, now: datetime) -> None:
     session.flush()
 
 
-def _for(thing: Union[Meeting, Event], kind: str, subject: str, people: Iterable[int],
+def _for(thing: Union[Meeting, Event], kind: DeliveryKind, subject: str, people: Iterable[int],
          settings: dict[int, ReminderSetting], now: datetime, zone_name: str) -> Iterable[_Wanted]:
     starts = thing.starts_at_utc
     for person_id in people:
@@ -162,7 +163,7 @@ def _message(thing: Union[Meeting, Event], lead: str, zone_name: str) -> Reply:
     )
 
 
-def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tuple[str, int]]]) -> None:
+def _withdraw_unwanted(session: Session, subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]]) -> None:
     if not subjects:
         return
     pending = session.execute(
@@ -178,7 +179,7 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[str, str], set[tup
     stale = []
     # A meeting or event moved out of the planning window: its old reminders must not go.
     for delivery in session.execute(
-        select(Delivery).where(Delivery.kind.in_(("meeting_reminder", "event_reminder")),
+        select(Delivery).where(Delivery.kind.in_((DeliveryKind.MEETING_REMINDER, DeliveryKind.EVENT_REMINDER)),
                                Delivery.status == DeliveryStatus.PENDING)
     ).scalars():
         if (delivery.kind, delivery.subject) in subjects:

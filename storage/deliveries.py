@@ -11,6 +11,7 @@ from storage.db import insert_for
 from storage.models import (
     Announcement,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Meeting,
     MeetingSeries,
@@ -22,7 +23,7 @@ from storage.models import (
 
 def record(
     session: Session,
-    kind: str,
+    kind: DeliveryKind,
     subject: str,
     occurrence: str,
     recipient_ids: Iterable[int],
@@ -36,6 +37,7 @@ def record(
     Returns how many were new. Runs in the caller's transaction, so the notice exists exactly
     when the change that caused it does.
     """
+    kind = DeliveryKind(kind)  # a kind the enum doesn't know fails here, not at the database's CHECK
     rows = [
         {
             "kind": kind,
@@ -69,7 +71,7 @@ def for_subject(session: Session, subject: str) -> list[Delivery]:
 
 
 def claim(session: Session, owner: str, now: datetime, limit: int, lease: timedelta,
-          cutoffs: dict[str, timedelta], default_cutoff: timedelta) -> tuple[list[Delivery], int]:
+          cutoffs: dict[DeliveryKind, timedelta], default_cutoff: timedelta) -> tuple[list[Delivery], int]:
     """Take up to `limit` due deliveries (or ones whose sender's lease ran out) for `owner`.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets replicas claim side by side without waiting for
@@ -148,7 +150,7 @@ def retry_later(session: Session, delivery_id: int, owner: str, due_at: datetime
     return result.first() is not None
 
 
-def withdraw(session: Session, kind: str, subject: str, reason: str,
+def withdraw(session: Session, kind: DeliveryKind, subject: str, reason: str,
              keep_occurrences: Iterable[str] = (), recipient_id: Optional[int] = None) -> int:
     """Skip pending deliveries of a kind about a subject (a reminder of a moved meeting)."""
     query = update(Delivery).where(
@@ -163,7 +165,7 @@ def withdraw(session: Session, kind: str, subject: str, reason: str,
     return len(result.all())
 
 
-def counts(session: Session, kind: str, subject: str) -> dict[DeliveryStatus, int]:
+def counts(session: Session, kind: DeliveryKind, subject: str) -> dict[DeliveryStatus, int]:
     rows = session.execute(
         select(Delivery.status, func.count()).where(Delivery.kind == kind, Delivery.subject == subject)
         .group_by(Delivery.status)
@@ -171,7 +173,7 @@ def counts(session: Session, kind: str, subject: str) -> dict[DeliveryStatus, in
     return {status: n for status, n in rows}
 
 
-def revive(session: Session, kind: str, subject: str, occurrence: str, recipient_ids: Iterable[int],
+def revive(session: Session, kind: DeliveryKind, subject: str, occurrence: str, recipient_ids: Iterable[int],
            payload: dict[str, Any], due_at: datetime, not_after: Optional[datetime], reason_prefix: str) -> int:
     """Make withdrawn deliveries pending again (a meeting moved back, reminders turned on again):
     their unique key would otherwise keep a new row from being made."""
@@ -208,7 +210,7 @@ def withdraw_about_group(session: Session, recipient_id: int, group_id: int, rea
     pending = session.execute(select(Delivery).where(Delivery.recipient_id == recipient_id,
                                                      Delivery.status == DeliveryStatus.PENDING)).scalars()
     ids = [d.id for d in pending
-           if d.subject in about or (d.kind == "personal_reminder" and d.occurrence.split("@")[0].rsplit(":", 1)[0] in meetings)]
+           if d.subject in about or (d.kind is DeliveryKind.PERSONAL_REMINDER and d.occurrence.split("@")[0].rsplit(":", 1)[0] in meetings)]
     return skip_if_pending(session, ids, reason)
 
 

@@ -13,6 +13,7 @@ from storage.models.messaging import (
     ConversationState,
     ConversationStep,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     GroupChannel,
     InboundSeen,

@@ -59,7 +59,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def enum_column(cls: type[enum.Enum], name: str) -> Enum:
+def enum_column(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
     # Store the values ("chair"), not the member names, and as plain strings with a CHECK,
     # so adding a value later is a simple migration on both SQLite and PostgreSQL.
     return Enum(
@@ -67,7 +67,7 @@ def enum_column(cls: type[enum.Enum], name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
     )
 

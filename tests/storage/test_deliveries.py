@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.messages import Action, Field, Item, Reply
 from storage import deliveries
-from storage.models import Delivery, DeliveryStatus, Person
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Person
 from storage.people import get_or_create_person
 
 UTC = timezone.utc
@@ -51,7 +51,8 @@ def total(session) -> int:
     return session.execute(select(func.count()).select_from(Delivery)).scalar_one()
 
 
-def record(session, ids, occurrence: str = "v1", kind: str = "meeting_moved", subject: str = "meeting:13", **kwargs):
+def record(session, ids, occurrence: str = "v1", kind: DeliveryKind = DeliveryKind.MEETING_MOVED, subject: str = "meeting:13",
+           **kwargs):
     return deliveries.record(session, kind, subject, occurrence, ids, NOTICE.to_data(), due_at=DUE, **kwargs)
 
 
@@ -62,7 +63,7 @@ def test_one_pending_row_per_recipient(session, people):
     rows = stored(session)
     assert sorted(r.recipient_id for r in rows) == sorted(ids)
     for row in rows:
-        assert (row.kind, row.subject, row.occurrence, row.channel) == ("meeting_moved", "meeting:13", "v1", "direct")
+        assert (row.kind, row.subject, row.occurrence, row.channel) == (DeliveryKind.MEETING_MOVED, "meeting:13", "v1", "direct")
         assert row.status is DeliveryStatus.PENDING
         assert row.attempts == 0
         assert row.due_at == DUE
@@ -102,7 +103,7 @@ def test_a_different_occurrence_is_recorded_again(session, people):
         (i, v) for i in ids for v in ("v1", "v2"))
 
 
-@pytest.mark.parametrize("change", [{"kind": "meeting_cancelled"}, {"subject": "meeting:14"}, {"channel": "email"}])
+@pytest.mark.parametrize("change", [{"kind": DeliveryKind.MEETING_CANCELLED}, {"subject": "meeting:14"}, {"channel": "email"}])
 def test_each_part_of_the_key_tells_notices_apart(session, people, change):
     ids = [people[0].id]
     record(session, ids)
@@ -177,3 +178,37 @@ def test_the_database_enforces_the_unique_key(session, people):
     with pytest.raises(IntegrityError):
         with session.begin_nested():
             session.flush()
+
+
+# --- kinds: DeliveryKind, and the database's CHECK (migration 0012) ------------------------------
+
+@pytest.mark.parametrize("kind", list(DeliveryKind))
+def test_every_kind_is_stored_as_its_value_and_read_back_as_the_enum(session, people, kind):
+    record(session, [people[0].id], kind=kind)
+    [row] = stored(session)
+    assert row.kind is kind
+    assert session.execute(text("SELECT kind FROM delivery WHERE id = :id"), {"id": row.id}).scalar_one() == kind.value
+
+
+def test_a_kind_given_by_its_value_is_the_same_kind(session, people):
+    assert record(session, [people[0].id], kind="announcement") == 1
+    assert record(session, [people[0].id], kind=DeliveryKind.ANNOUNCEMENT) == 0
+    assert [row.kind for row in stored(session)] == [DeliveryKind.ANNOUNCEMENT]
+
+
+def test_record_refuses_a_kind_the_enum_does_not_know(session, people):
+    with pytest.raises(ValueError, match="meeting_changed"):
+        record(session, [people[0].id], kind="meeting_changed")
+    assert total(session) == 0
+
+
+def test_the_database_refuses_a_kind_the_enum_does_not_know(session, people):
+    insert = text("INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
+                  "attempts, created_at) VALUES (:kind, 'meeting:13', 'v1', :person, 'direct', '{}', :due, 'pending', "
+                  "0, :due)")
+    with session.begin_nested():
+        session.execute(insert, {"kind": "meeting_moved", "person": people[0].id, "due": DUE.replace(tzinfo=None)})
+    with pytest.raises(IntegrityError, match="ck_delivery_delivery_kind|CHECK constraint failed"):
+        with session.begin_nested():
+            session.execute(insert, {"kind": "meeting_changed", "person": people[1].id, "due": DUE.replace(tzinfo=None)})
+    assert total(session) == 1
