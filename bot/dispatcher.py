@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.messages import Reply
 from bot.senders import Outcome, Recipient, SendResult, Sender
 from storage import deliveries as delivery_queries
+from storage import delivery_keys as keys
 from storage import ratelimit
 from storage.models import Delivery, DeliveryKind, Person, PlatformIdentity
 
@@ -129,12 +130,14 @@ class Dispatcher:
         person = session.get(Person, delivery.recipient_id)
         if person is None:
             return None, None, "the recipient no longer exists"
-        if delivery.channel != "direct":  # "slack:C0123" posts to a channel
-            platform, _, address = delivery.channel.partition(":")
-            sender = self.senders.get(platform)
+        if delivery.channel != keys.DIRECT:  # "slack:C0123" posts to a channel
+            posted = keys.parse_channel(delivery.channel)
+            if posted is None:
+                return None, None, f"“{delivery.channel}” is not a channel"
+            sender = self.senders.get(posted.platform)
             if sender is None:
-                return None, None, f"{platform.capitalize()} is not configured in this deployment"
-            return Recipient(person.email, person.display_name, address), sender, ""
+                return None, None, f"{posted.platform.capitalize()} is not configured in this deployment"
+            return Recipient(person.email, person.display_name, posted.address), sender, ""
         identities = {i.platform: i for i in session.execute(
             select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()}
         for platform in self.order:

@@ -17,6 +17,7 @@ from handlers.names import normalise
 from handlers.when import DateError, format_moment, parse_time
 from storage.wallclock import to_utc
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage.db import insert_for
 from storage import groups as group_queries
 from storage.models import (
@@ -31,7 +32,10 @@ from storage.models import (
 )
 
 MAX_TEXT = 3000
-SUBJECT = "announcement:{}"
+
+
+def _subject(announcement_id: int) -> str:
+    return keys.subject(keys.Thing.ANNOUNCEMENT, announcement_id)
 
 
 def _exact_group(ctx: Context, words: str) -> Optional[Group]:
@@ -119,14 +123,14 @@ def announce(ctx: Context, words: str = "") -> Reply:
     message = Reply(text, title=f"{group.name}: announcement from {author}",
                     actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),))
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
-    deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(announcement.id), "1", recipients,
+    deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED, recipients,
                       message.to_data(), due_at=announcement.send_at)
     for linked in channels_of(ctx.session, group.id):  # posted in the group's channels too
-        deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(announcement.id), "1",
+        deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED,
                           [ctx.caller.person.id],
                           message.to_data(), due_at=announcement.send_at,
-                          channel=f"{linked.platform}:{linked.channel}")
-    record(ctx, "announcement_made", SUBJECT.format(announcement.id), group=group.slug,
+                          channel=keys.channel(linked.platform, linked.channel))
+    record(ctx, "announcement_made", _subject(announcement.id), group=group.slug,
            send_at=announcement.send_at.isoformat(), recipients=len(recipients))
     when_text = f"on {format_moment(announcement.send_at.astimezone(ctx.zone))}" if later else "now"
     return Reply(
@@ -162,8 +166,8 @@ def _author(found: Announcement) -> str:
 
 def _received(ctx: Context, found: Announcement) -> bool:
     return ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == SUBJECT.format(found.id),
-                                  Delivery.recipient_id == ctx.caller.person.id, Delivery.channel == "direct",
+        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == _subject(found.id),
+                                  Delivery.recipient_id == ctx.caller.person.id, Delivery.channel == keys.DIRECT,
                                   Delivery.status == DeliveryStatus.SENT)
     ).first() is not None
 
@@ -195,7 +199,7 @@ def report(ctx: Context, number: str) -> Reply:
                      "your groups'.")
     if not _may_report(ctx, found):
         return _shown(ctx, found)
-    subject = SUBJECT.format(found.id)
+    subject = _subject(found.id)
     counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, subject)
     failures = ctx.session.execute(
         select(Delivery).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == subject,
@@ -259,10 +263,10 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
         return found
     if found.status is AnnouncementStatus.CANCELLED:
         return Reply(f"Announcement {found.id} is already cancelled.")
-    stopped = deliveries.withdraw(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(found.id), "cancelled by its author")
+    stopped = deliveries.withdraw(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(found.id), "cancelled by its author")
     found.status = AnnouncementStatus.CANCELLED
-    record(ctx, "announcement_cancelled", SUBJECT.format(found.id), withdrawn=stopped)
-    counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, SUBJECT.format(found.id))
+    record(ctx, "announcement_cancelled", _subject(found.id), withdrawn=stopped)
+    counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(found.id))
     sent = counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.SENDING, 0)  # sending: on its way
     if sent:
         return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "
@@ -274,7 +278,7 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
 def acknowledge(ctx: Context, number: str) -> Reply:
     found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
     received = found is not None and ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == SUBJECT.format(found.id),
+        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == _subject(found.id),
                                   Delivery.recipient_id == ctx.caller.person.id,
                                   Delivery.status == DeliveryStatus.SENT)
     ).first() is not None

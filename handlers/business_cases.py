@@ -15,6 +15,7 @@ from handlers.names import resolve
 from handlers.when import format_moment
 from storage import cases as case_queries
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import groups as group_queries
 from storage import people as people_queries
 from storage.models import BusinessCase, CaseStatus, DeliveryKind, PersonRoleKind
@@ -139,8 +140,8 @@ def _submit(ctx: Context, values: Values) -> Reply:
         f"{format_pence(case.estimated_cost_pence)}.",
         title="New business case", actions=(Action("Review", "review"), Action("Details", f"idea {case.id}")),
     )
-    deliveries.record(ctx.session, DeliveryKind.CASE_SUBMITTED, f"case:{case.id}", "submitted", board, notice.to_data(),
-                      due_at=ctx.now)
+    deliveries.record(ctx.session, DeliveryKind.CASE_SUBMITTED, keys.subject(keys.Thing.CASE, case.id), keys.SUBMITTED,
+                      board, notice.to_data(), due_at=ctx.now)
     return Reply(
         f"Thank you: your business case is submitted as {label(case)}. The Leadership Board will "
         "assess it, and I'll tell you at every step.",
@@ -288,5 +289,5 @@ def notify_submitter(ctx: Context, case: BusinessCase, change_id: int, text: str
         return
     notice = Reply(text, title=f"Your business case: {STATUS_NAMES[case.status]}",
                    actions=(Action("Details", f"idea {case.id}"),))
-    deliveries.record(ctx.session, DeliveryKind.CASE_UPDATE, f"case:{case.id}", f"change:{change_id}", [case.submitter_id],
-                      notice.to_data(), due_at=ctx.now)
+    deliveries.record(ctx.session, DeliveryKind.CASE_UPDATE, keys.subject(keys.Thing.CASE, case.id),
+                      keys.case_change(change_id), [case.submitter_id], notice.to_data(), due_at=ctx.now)

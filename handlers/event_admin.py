@@ -26,6 +26,7 @@ from handlers.fields import (
 )
 from core.forms import FieldError, Form, FormField, Values, register as register_form
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage.models import AttendanceMode, DeliveryKind, Event, EventFormat, EventStatus, RegistrationStatus
 from storage.wallclock import exists, to_utc
@@ -221,7 +222,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
     told = 0
     if form_field.name in NOTIFIED:
         event.sequence += 1
-        told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CHANGED, f"v{event.sequence}", lambda has_place: Reply(
+        told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CHANGED, keys.version(event.sequence), lambda has_place: Reply(
             f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.display(values[form_field.name])}.",
             title=f"{event.title}: change",
             fields=field_list(("When", when(ctx, event)), ("Venue", event.venue),
@@ -245,7 +246,7 @@ def _notify_registrants(ctx: Context, event: Event, kind: DeliveryKind, occurren
     regs = event_queries.registrants(ctx.session, event)
     for has_place in (True, False):
         people = [r.person_id for r in regs if (r.status is RegistrationStatus.CONFIRMED) == has_place]
-        deliveries.record(ctx.session, kind, f"event:{event.id}", occurrence, people, notice(has_place).to_data(),
+        deliveries.record(ctx.session, kind, keys.subject(keys.Thing.EVENT, event.id), occurrence, people, notice(has_place).to_data(),
                           due_at=ctx.now)
     return len(regs)
 
@@ -268,7 +269,7 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
     event.status = EventStatus.CANCELLED
     event.sequence += 1
     record(ctx, "event_cancelled", f"event:{event.id}")
-    told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CANCELLED, f"v{event.sequence}", lambda has_place: Reply(
+    told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CANCELLED, keys.version(event.sequence), lambda has_place: Reply(
         f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
         title=f"{event.title}: cancelled",
     ))

@@ -9,6 +9,7 @@ from handlers.groups import find_group, join
 from handlers.names import resolve
 from handlers.when import format_moment, meeting_span
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage.models import (
     AttendanceMode,
@@ -253,8 +254,8 @@ def notify_promoted(ctx: Context, event: Event, promoted: list[Registration]) ->
             title="You have a place",
             actions=(Action("Event details", f"event {event.id}"),),
         )
-        deliveries.record(ctx.session, DeliveryKind.EVENT_PROMOTED, f"event:{event.id}",
-                          f"registration:{reg.id}:{reg.queued_at.isoformat()}", [reg.person_id],
+        deliveries.record(ctx.session, DeliveryKind.EVENT_PROMOTED, keys.subject(keys.Thing.EVENT, event.id),
+                          keys.waitlist_turn(reg.id, reg.queued_at), [reg.person_id],
                           notice.to_data(), due_at=ctx.now)
 
 

@@ -15,6 +15,7 @@ from handlers.meetings import find_meeting, when_text
 from handlers.recurrence import Repeat, parse_repeat
 from handlers.when import DateError, format_day, looks_like_time_range, parse_day, parse_time, parse_time_range
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
 from storage.models import DeliveryKind, Group, Meeting, MeetingSeries, MeetingStatus
@@ -134,11 +135,11 @@ def _submit_schedule(ctx: Context, values: Values) -> Reply:
                                duration_minutes=int(duration.total_seconds() // 60), timezone=zone,
                                rrule=repeat["rule"], status=MeetingStatus.SCHEDULED, **details)
         made = meeting_queries.add_series(ctx.session, series, until_local=datetime.max.replace(year=9000))
-        subject = f"series:{series.id}"
+        subject = keys.subject(keys.Thing.SERIES, series.id)
     else:
         made = [meeting_queries.add_meeting(ctx.session, group, f"{group.name} meeting", start, start + duration,
                                             zone, **details)]
-        subject = f"meeting:{made[0].id}"
+        subject = keys.subject(keys.Thing.MEETING, made[0].id)
     dates = tuple(f"{when_text(ctx, m)} (meeting {m.id})" for m in made)
     notice = Reply(
         f"{group.name}: {'a new meeting has' if len(made) == 1 else f'{len(made)} new meetings have'} been scheduled.",
@@ -147,7 +148,7 @@ def _submit_schedule(ctx: Context, values: Values) -> Reply:
                           ("Online", details["online_url"]), ("Agenda", details["agenda"])),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, group, DeliveryKind.MEETING_SCHEDULED, subject, "scheduled", notice)
+    told = _notify(ctx, group, DeliveryKind.MEETING_SCHEDULED, subject, keys.SCHEDULED, notice)
     record(ctx, "meeting_scheduled", subject, group=group.slug, meetings=len(made), first=dates[0])
     lead = f"Scheduled {len(made)} {group.name} meeting{'s' if len(made) != 1 else ''}."
     return Reply(f"{lead} {_told(told)}", title=notice.title, fields=notice.fields,
@@ -260,7 +261,8 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
         fields=field_list(("Now", after), ("Where", found.place), ("Online", found.online_url)),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, found.group, DeliveryKind.MEETING_MOVED, f"meeting:{found.id}", f"v{found.sequence}", notice)
+    told = _notify(ctx, found.group, DeliveryKind.MEETING_MOVED, keys.subject(keys.Thing.MEETING, found.id),
+                   keys.version(found.sequence), notice)
     record(ctx, "meeting_moved", f"meeting:{found.id}", before=before, after=after, later=len(later) or None)
     return Reply(f"Moved meeting {found.id} from {before} to {after}.{also} {_told(told)}",
                  actions=(Action("Its meetings", f"meetings {found.group.slug}"),))
@@ -301,7 +303,8 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         fields=field_list(("Cancelled", "\n".join(dates))),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, group, DeliveryKind.MEETING_CANCELLED, f"meeting:{found.id}", f"v{found.sequence}", notice)
+    told = _notify(ctx, group, DeliveryKind.MEETING_CANCELLED, keys.subject(keys.Thing.MEETING, found.id),
+                   keys.version(found.sequence), notice)
     record(ctx, "meeting_cancelled", f"meeting:{found.id}", meetings=len(dates))
     return Reply(f"Cancelled {len(dates)} {group.name} meeting{'s' if len(dates) != 1 else ''}. {_told(told)}",
                  fields=notice.fields)

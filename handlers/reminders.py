@@ -1,7 +1,6 @@
 """Reminders: automatic ones before meetings and events, personal ones (`remind me ...`), settings."""
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime, time, timedelta
 from typing import Optional, Union
@@ -14,6 +13,7 @@ from handlers.groups import find_group
 from handlers.meetings import closed_group, when_text
 from handlers.when import DateError, format_moment, parse_day, parse_time
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import meetings as meeting_queries
 from storage import reminders as reminder_settings
 from storage.models import (
@@ -129,9 +129,10 @@ def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[dateti
         return Reply("I keep reminders for up to a year ahead.")
     shown = format_moment(due.astimezone(ctx.zone))
     # The same request twice (a retried message) makes one reminder, not two.
-    key = occurrence or "at:" + due.isoformat() + ":" + hashlib.sha256(what.lower().encode()).hexdigest()[:16]
+    key = occurrence or keys.personal_occurrence(due, what)
     notice = Reply(f"You asked me to remind you: {what}", title="Reminder")
-    made = deliveries.record(ctx.session, DeliveryKind.PERSONAL_REMINDER, f"person:{ctx.caller.person.id}", key,
+    made = deliveries.record(ctx.session, DeliveryKind.PERSONAL_REMINDER,
+                             keys.subject(keys.Thing.PERSON, ctx.caller.person.id), key,
                              [ctx.caller.person.id], notice.to_data(), due_at=due, not_after=not_after)
     if not made:
         return Reply(f"You already have that reminder, for {shown}.")
@@ -154,7 +155,7 @@ def _before_meeting(ctx: Context, lead_words: str, group_words: str) -> Reply:
     meeting = upcoming[0]
     due = due_before(meeting.start_local, meeting.timezone, lead)
     return _personal(ctx, due, f"{group.name} meets on {when_text(ctx, meeting)}", not_after=meeting.starts_at_utc,
-                     occurrence=f"meeting:{meeting.id}:{lead}@{meeting.start_local.isoformat()}")
+                     occurrence=keys.personal_meeting_occurrence(meeting.id, lead, meeting.start_local))
 
 
 def _setting(ctx: Context) -> ReminderSetting:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.messages import Item, Reply, field_list
 from handlers.when import meeting_span
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage import meetings as meeting_queries
 from storage.models import DeliveryKind, GroupChannel
@@ -38,8 +39,8 @@ def plan_digests(session: Session, now: datetime, zone_name: str) -> int:
                   for e in events]
         lead = "This week: " + (f"{len(items)} thing{'s' if len(items) != 1 else ''} on." if items else "nothing on.")
         notice = Reply(lead, title=f"{channel.group.name}: what's on", items=tuple(items))
-        made += deliveries.record(session, DeliveryKind.DIGEST, f"channel:{channel.id}", f"week:{year}-{week:02d}",
-                                  [channel.linked_by_id], notice.to_data(), due_at=now,
-                                  channel=f"{channel.platform}:{channel.channel}",
+        made += deliveries.record(session, DeliveryKind.DIGEST, keys.subject(keys.Thing.CHANNEL, channel.id),
+                                  keys.digest_week(year, week), [channel.linked_by_id], notice.to_data(), due_at=now,
+                                  channel=keys.channel(channel.platform, channel.channel),
                                   not_after=datetime.combine(local.date() + timedelta(days=1), time(), zone))
     return made

@@ -15,6 +15,7 @@ from core.messages import Action, Reply, field_list
 from handlers.reminders import DEFAULT_LEADS, NOT_WORTH_SENDING, WITHDRAWN, due_before, lead_text
 from handlers.when import meeting_span
 from storage import deliveries
+from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
@@ -68,7 +69,7 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
     subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]] = {}
     horizon = now + PLAN_AHEAD
     for meeting in meeting_queries.upcoming(session, now, until=horizon, include_cancelled=True):
-        subject = f"meeting:{meeting.id}"
+        subject = keys.subject(keys.Thing.MEETING, meeting.id)
         subjects[(DeliveryKind.MEETING_REMINDER, subject)] = set()
         if meeting.status is MeetingStatus.CANCELLED:
             continue
@@ -79,7 +80,7 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
     for event in event_queries.all_events(session):
         if not now <= event.starts_at_utc < horizon:
             continue
-        subject = f"event:{event.id}"
+        subject = keys.subject(keys.Thing.EVENT, event.id)
         subjects[(DeliveryKind.EVENT_REMINDER, subject)] = set()
         if event.status is EventStatus.CANCELLED:
             continue
@@ -108,25 +109,25 @@ def _follow_personal(session: Session, now: datetime) -> None:
     """`remind me 2 hours before the GIS meeting` follows its meeting: moved, it moves; cancelled, it goes."""
     for delivery in session.execute(
         select(Delivery).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.status == DeliveryStatus.PENDING,
-                               Delivery.occurrence.startswith("meeting:"))
+                               keys.follows_a_meeting_sql(Delivery.occurrence))
     ).scalars():
-        meeting_part, _, start = delivery.occurrence.partition("@")
-        _, number, lead = meeting_part.split(":", 2)
-        meeting = session.get(Meeting, int(number)) if number.isdigit() else None
-        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+        follows = keys.parse_personal_meeting_occurrence(delivery.occurrence)
+        meeting = session.get(Meeting, follows.meeting_id) if follows else None
+        if follows is None or meeting is None or meeting.status is MeetingStatus.CANCELLED:
             delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting cancelled)"
             continue
-        if meeting.start_local.isoformat() == start:
+        if meeting.start_local == follows.start_local:
             continue
-        due = due_before(meeting.start_local, meeting.timezone, lead)
+        due = due_before(meeting.start_local, meeting.timezone, follows.lead)
+        moved = keys.personal_meeting_occurrence(meeting.id, follows.lead, meeting.start_local)
         clash = session.execute(select(Delivery.id).where(
             Delivery.kind == delivery.kind, Delivery.subject == delivery.subject,
-            Delivery.occurrence == f"{meeting_part}@{meeting.start_local.isoformat()}",
+            Delivery.occurrence == moved,
             Delivery.recipient_id == delivery.recipient_id, Delivery.channel == delivery.channel)).first()
         if clash is not None or due <= now:
             delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting moved)"
             continue
-        delivery.occurrence = f"{meeting_part}@{meeting.start_local.isoformat()}"
+        delivery.occurrence = moved
         delivery.due_at, delivery.not_after = due, meeting.starts_at_utc
         text = f"You asked me to remind you: {meeting.group.name} meets on " \
                f"{meeting_span(meeting.start_local, meeting.end_local, meeting.timezone, ZoneInfo(meeting.timezone))}"
@@ -142,7 +143,7 @@ def _for(thing: Union[Meeting, Event], kind: DeliveryKind, subject: str, people:
             due = due_before(thing.start_local, thing.timezone, lead)
             if due < now - NOT_WORTH_SENDING or due >= starts:
                 continue
-            yield _Wanted(kind, subject, f"{lead}@{thing.start_local.isoformat()}", person_id, due, starts,
+            yield _Wanted(kind, subject, keys.reminder_occurrence(lead, thing.start_local), person_id, due, starts,
                           _message(thing, lead, zone_name))
 
 
@@ -185,16 +186,16 @@ def _withdraw_unwanted(session: Session, subjects: dict[tuple[DeliveryKind, str]
         if (delivery.kind, delivery.subject) in subjects:
             continue
         thing = _subject(session, delivery.subject)
-        start = delivery.occurrence.partition("@")[2]
-        if thing is None or _cancelled(thing) or thing.start_local.isoformat() != start:
+        occurrence = keys.parse_reminder_occurrence(delivery.occurrence)
+        if thing is None or _cancelled(thing) or occurrence is None or thing.start_local != occurrence.start_local:
             stale.append(delivery.id)
     deliveries.skip_if_pending(session, stale, f"{WITHDRAWN} (moved or cancelled)")
 
 
 def _subject(session: Session, subject: str) -> Optional[Union[Meeting, Event]]:
-    kind, _, number = subject.partition(":")
-    model = {"meeting": Meeting, "event": Event}.get(kind)
-    return session.get(model, int(number)) if model and number.isdigit() else None
+    about = keys.parse_subject(subject)
+    model = {keys.Thing.MEETING: Meeting, keys.Thing.EVENT: Event}.get(about.thing) if about else None
+    return session.get(model, about.id) if model and about else None
 
 
 def _cancelled(thing: Union[Meeting, Event]) -> bool:

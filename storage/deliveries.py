@@ -7,6 +7,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import delivery_keys as keys
 from storage.db import insert_for
 from storage.models import (
     Announcement,
@@ -29,7 +30,7 @@ def record(
     recipient_ids: Iterable[int],
     payload: dict[str, Any],
     due_at: datetime,
-    channel: str = "direct",
+    channel: str = keys.DIRECT,
     not_after: Optional[datetime] = None,
 ) -> int:
     """Add a pending delivery for each recipient; ones that exist already are left alone.
@@ -201,17 +202,16 @@ def skip_if_pending(session: Session, ids: list[int], reason: str) -> int:
 def withdraw_about_group(session: Session, recipient_id: int, group_id: int, reason: str) -> int:
     """Someone left a group: what is still waiting to tell them about it (its announcements,
     its meetings' reminders and notices) is not sent."""
-    meetings = {f"meeting:{i}" for i in session.execute(select(Meeting.id).where(Meeting.group_id == group_id)).scalars()}
-    series = {f"series:{i}" for i in session.execute(
-        select(MeetingSeries.id).where(MeetingSeries.group_id == group_id)).scalars()}
-    announcements = {f"announcement:{i}" for i in session.execute(
-        select(Announcement.id).where(Announcement.group_id == group_id)).scalars()}
-    about = meetings | series | announcements
-    pending = session.execute(select(Delivery).where(Delivery.recipient_id == recipient_id,
-                                                     Delivery.status == DeliveryStatus.PENDING)).scalars()
-    ids = [d.id for d in pending
-           if d.subject in about or (d.kind is DeliveryKind.PERSONAL_REMINDER and d.occurrence.split("@")[0].rsplit(":", 1)[0] in meetings)]
-    return skip_if_pending(session, ids, reason)
+    about = select(keys.subject_sql(keys.Thing.MEETING, Meeting.id)).where(Meeting.group_id == group_id).union_all(
+        select(keys.subject_sql(keys.Thing.SERIES, MeetingSeries.id)).where(MeetingSeries.group_id == group_id),
+        select(keys.subject_sql(keys.Thing.ANNOUNCEMENT, Announcement.id)).where(Announcement.group_id == group_id))
+    follows = select(Meeting.id).where(Meeting.group_id == group_id,
+                                       keys.follows_meeting_sql(Delivery.occurrence, Meeting.id)).exists()
+    result = session.execute(update(Delivery).where(
+        Delivery.recipient_id == recipient_id, Delivery.status == DeliveryStatus.PENDING,
+        or_(Delivery.subject.in_(about), and_(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, follows)),
+    ).values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
+    return len(result.all())
 
 
 def take_held(session: Session, recipient_id: int, now: datetime, reachable: Iterable[str],
@@ -228,7 +228,7 @@ def take_held(session: Session, recipient_id: int, now: datetime, reachable: Ite
                                                      PlatformIdentity.platform.in_(reachable)).exists()
     waiting = [DeliveryStatus.HELD] + ([DeliveryStatus.PENDING] if not session.execute(select(on_platform)).scalar()
                                        else [])
-    mine = and_(Delivery.recipient_id == recipient_id, Delivery.channel == "direct", Delivery.due_at <= now,
+    mine = and_(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
                 Delivery.status.in_(waiting))
     session.execute(update(Delivery).where(mine, Delivery.not_after.is_not(None), Delivery.not_after <= now)
                     .values(status=DeliveryStatus.SKIPPED, last_error="its moment has passed"))
@@ -249,14 +249,14 @@ def may_be_waiting(session: Session, email: str, now: datetime) -> bool:
     """One cheap query before the console's full look (most of the time nothing waits)."""
     return session.execute(
         select(Delivery.id).join(Person, Person.id == Delivery.recipient_id)
-        .where(Person.email == email.strip().lower(), Delivery.channel == "direct", Delivery.due_at <= now,
+        .where(Person.email == email.strip().lower(), Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
                Delivery.status.in_((DeliveryStatus.HELD, DeliveryStatus.PENDING))).limit(1)
     ).first() is not None
 
 
 def count_waiting(session: Session, recipient_id: int, now: datetime) -> int:
     return session.execute(select(func.count()).select_from(Delivery).where(
-        Delivery.recipient_id == recipient_id, Delivery.channel == "direct", Delivery.due_at <= now,
+        Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
         Delivery.status == DeliveryStatus.HELD)).scalar_one()
 
 
@@ -264,7 +264,7 @@ def release_held(session: Session, recipient_id: int, now: datetime) -> int:
     """The person is now known on a platform: what was held for them goes out there after all
     (the dispatcher's cut-offs still skip what has become too late)."""
     result = session.execute(
-        update(Delivery).where(Delivery.recipient_id == recipient_id, Delivery.channel == "direct",
+        update(Delivery).where(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT,
                                Delivery.status == DeliveryStatus.HELD,
                                or_(Delivery.not_after.is_(None), Delivery.not_after > now))
         .values(status=DeliveryStatus.PENDING, last_error=None).returning(Delivery.id))
@@ -273,7 +273,7 @@ def release_held(session: Session, recipient_id: int, now: datetime) -> int:
 
 def recent_for(session: Session, recipient_id: int, since: datetime, limit: int = 15) -> tuple[list[Delivery], int]:
     """What was sent to the person since `since`, or is held for them, newest first; and how many in all."""
-    where = and_(Delivery.recipient_id == recipient_id, Delivery.channel == "direct",
+    where = and_(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT,
                  or_(and_(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since),
                      and_(Delivery.status == DeliveryStatus.HELD, Delivery.due_at >= since)))
     found = list(session.execute(select(Delivery).where(where)

@@ -212,3 +212,55 @@ def test_the_database_refuses_a_kind_the_enum_does_not_know(session, people):
         with session.begin_nested():
             session.execute(insert, {"kind": "meeting_changed", "person": people[1].id, "due": DUE.replace(tzinfo=None)})
     assert total(session) == 1
+
+
+# --- withdraw_about_group: someone left a group -----------------------------------------------------
+
+def test_leaving_a_group_withdraws_what_waits_about_it_and_nothing_else(session, people):
+    from storage.models import Announcement, AnnouncementStatus, Group, Meeting, MeetingSeries
+
+    def group_of(slug: str) -> Group:
+        return session.execute(select(Group).where(Group.slug == slug)).scalar_one()
+
+    gis, other = group_of("gis"), group_of("smart-kent-and-medway")
+    meeting = session.execute(select(Meeting).where(Meeting.group_id == gis.id).order_by(Meeting.id)).scalars().first()
+    elsewhere = session.execute(select(Meeting).where(Meeting.group_id == other.id)).scalars().first()
+    series = session.execute(select(MeetingSeries).where(MeetingSeries.group_id == gis.id)).scalars().first()
+    other_series = session.execute(select(MeetingSeries).where(MeetingSeries.group_id == other.id)).scalars().first()
+    note = Announcement(group_id=gis.id, text="Hello", send_at=DUE, status=AnnouncementStatus.SENT)
+    session.add(note)
+    session.flush()
+    me, someone = people[0].id, people[1].id
+    start = "@2026-12-08T10:00:00"
+
+    def add(kind: DeliveryKind, subject: str, occurrence: str = "1", recipient: int = me) -> None:
+        record(session, [recipient], occurrence=occurrence, kind=kind, subject=subject)
+
+    about = [(DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "7d" + start),
+             (DeliveryKind.MEETING_MOVED, f"series:{series.id}", "v2"),
+             (DeliveryKind.ANNOUNCEMENT, f"announcement:{note.id}", "1"),
+             (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}:2h" + start)]
+    not_about = [(DeliveryKind.MEETING_REMINDER, f"meeting:{elsewhere.id}", "7d" + start),
+                 (DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}5", "7d" + start),  # another id, same digits
+                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{elsewhere.id}:2h" + start),
+                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}5:2h" + start),
+                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", "at:2026-12-08T09:00:00+00:00:0123456789abcdef"),
+                 (DeliveryKind.MEETING_MOVED, f"series:{other_series.id}", "v2")]
+    for kind, subject, occurrence in about + not_about:
+        add(kind, subject, occurrence)
+    add(DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "1d" + start, recipient=someone)
+    add(DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "2d" + start)
+    [sent] = [d for d in stored(session) if d.occurrence == "2d" + start]
+    sent.status = DeliveryStatus.SENT
+
+    assert deliveries.withdraw_about_group(session, me, gis.id, "left the group") == 4
+
+    rows = {(d.kind, d.subject, d.occurrence, d.recipient_id): d for d in stored(session)}
+    for kind, subject, occurrence in about:
+        row = rows[kind, subject, occurrence, me]
+        assert (row.status, row.last_error) == (DeliveryStatus.SKIPPED, "left the group"), (kind, subject, occurrence)
+    for kind, subject, occurrence in not_about:
+        assert rows[kind, subject, occurrence, me].status is DeliveryStatus.PENDING, (kind, subject, occurrence)
+    assert rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "1d" + start, someone].status \
+        is DeliveryStatus.PENDING
+    assert rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "2d" + start, me].status is DeliveryStatus.SENT
