@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs, platforms
 from core.settings import Settings
-from core.messages import Action, Reply, Request
+from core.messages import Action, Refusal, Reply, Request
 from handlers import (
     announcements,
     assessment,
@@ -246,6 +246,20 @@ SORRY = Reply(
 )
 
 
+def _answered(handler: Callable[..., Optional[Reply]], *args: Any, **kwargs: Any) -> Optional[Reply]:
+    """What a handler answers: its reply, or the one its Refusal carries.
+
+    Called inside the unit of work, so that a refusal commits what came before it (a draft
+    paused by this command, a retry's key) exactly as a refusal returned does. The request's
+    work as a whole goes through here, and so does the handler within it, so that a refusal
+    still gets the note that a draft is kept.
+    """
+    try:
+        return handler(*args, **kwargs)
+    except Refusal as refusal:
+        return refusal.reply
+
+
 class Router:
     """Runs one request: who is asking, which handler, in one transaction; never raises."""
 
@@ -262,7 +276,7 @@ class Router:
                 if once is not None and not inbound.first_time(session, request.platform, once, request.now):
                     return None
                 caller = people.resolve_caller(session, request, self.settings)
-                return work(Context(session, request, caller, self.settings))
+                return _answered(work, Context(session, request, caller, self.settings))
         except _Rejected:
             raise
         except Exception:
@@ -282,7 +296,7 @@ class Router:
                 if state.step is not ConversationStep.PAUSED:
                     conversation.pause(state)
                     just_paused = True
-            reply = early if handler is None else handler(ctx, **args)
+            reply = early if handler is None else _answered(handler, ctx, **args)
             assert reply is not None
             # Say the draft is kept only if it still is: the command may have replaced it.
             if just_paused and conversation.active(ctx) is state and state.step is ConversationStep.PAUSED:

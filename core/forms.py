@@ -75,7 +75,7 @@ class Form:
     submit: Callable[[Context, Values], Reply]
     # Checks across fields; returns {field name: message}.
     check: Callable[[Context, Values], dict[str, str]] = field(default=lambda ctx, values: {})
-    # Who may use the form at all: a refusal reply, or None.
+    # Who may use the form at all: a refusal reply, or None (a Refusal raised counts the same).
     allowed: Callable[[Context, Values], Optional[Reply]] = field(default=lambda ctx, values: None)
     # Show the answers for a last check before submitting; False where the answer is the check.
     review: bool = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,18 @@ def _item_text(item: Item) -> str:
         lines.extend(f"  {line}" for line in item.text.splitlines())
     lines.extend(f"  {f.label}: {f.value}" for f in item.fields)
     return "\n".join(lines)
+
+
+class Refusal(Exception):
+    """Raised below the router instead of returning a refusal; the router answers with `reply`.
+
+    It is caught inside the request's transaction, which then commits as it would for a refusal
+    returned: what was written before it stays written, so refuse before writing anything.
+    """
+
+    def __init__(self, reply: Union[Reply, str]):
+        self.reply = reply if isinstance(reply, Reply) else Reply(reply)
+        super().__init__(self.reply.text)
 
 
 def field_list(*pairs: tuple[str, Optional[str]]) -> tuple[Field, ...]:

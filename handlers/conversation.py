@@ -222,9 +222,6 @@ def _finish(ctx: Context, form: Form, state: ConversationState) -> Reply:
         name, message = next(iter(problems.items()))
         state.values = {k: v for k, v in state.values.items() if k != name}
         return _next(ctx, form, state, lead=message)
-    refusal = form.allowed(ctx, values)
-    if refusal:
-        conversations.finish(ctx.session, state)
-        return refusal
+    # The draft is done with whatever the answer, a Refusal raised by `allowed` or `submit` too.
     conversations.finish(ctx.session, state)
-    return form.submit(ctx, values)
+    return form.allowed(ctx, values) or form.submit(ctx, values)
