@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import Optional, Union
+from typing import Optional
 
 from sqlalchemy import and_, func, or_, select
 
-from core.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.audit import record
 from handlers.channels import channels_of
@@ -61,8 +61,9 @@ def _split_group(ctx: Context, words: str) -> tuple[Optional[Group], str]:
 _WHEN = re.compile(r"^(?:at|on)\s+(?P<when>.+?)\s*:\s+(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
 
 
-def _split_when(ctx: Context, rest: str) -> Union[tuple[Optional[datetime], str], Reply]:
-    """'at 9 March 2027 09:00: Hello' or 'at tomorrow 9am Hello': the time, and the text."""
+def _split_when(ctx: Context, rest: str) -> tuple[Optional[datetime], str]:
+    """'at 9 March 2027 09:00: Hello' or 'at tomorrow 9am Hello': the time, and the text; a
+    Refusal for a time it can't read."""
     explicit = _WHEN.match(rest)
     if not explicit:
         return None, rest  # "On Friday the report is out" is the text itself
@@ -74,8 +75,8 @@ def _split_when(ctx: Context, rest: str) -> Union[tuple[Optional[datetime], str]
     try:  # a time alone: today
         at = parse_time(words)
     except DateError:
-        return Reply(f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
-                     "`announce gis at 9 March 2027 09:00: Your text`.")
+        raise Refusal(f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
+                      "`announce gis at 9 March 2027 09:00: Your text`.") from None
     local_day = ctx.now.astimezone(ctx.zone).date()
     return to_utc(datetime.combine(local_day, at), ctx.settings.timezone), explicit["text"]
 
@@ -101,10 +102,7 @@ def announce(ctx: Context, words: str = "") -> Reply:
                      actions=(Action("Groups", "groups"),))
     if not _may_announce(ctx, group):
         return Reply(f"Only the chairs of {group.name} and the Partnership Office can announce to it.")
-    when = _split_when(ctx, rest)
-    if isinstance(when, Reply):
-        return when
-    send_at, text = when
+    send_at, text = _split_when(ctx, rest)
     text = text.strip()
     if not text:
         return Reply(f"What should the announcement to {group.name} say? `announce {group.slug} TEXT`.")
@@ -151,10 +149,11 @@ def _may_read(ctx: Context, found: Announcement) -> bool:
             and ctx.caller.may_see(found.group))
 
 
-def _find(ctx: Context, number: str) -> Union[Announcement, Reply]:
+def _find(ctx: Context, number: str) -> Announcement:
+    """The announcement with this number, if the caller may report on it; else a Refusal."""
     found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
     if found is None or not _may_report(ctx, found):
-        return Reply(f"I can't find announcement {quote(number)} of yours. Say `announcements` to see them.")
+        raise Refusal(f"I can't find announcement {quote(number)} of yours. Say `announcements` to see them.")
     return found
 
 
@@ -259,8 +258,6 @@ def list_announcements(ctx: Context) -> Reply:
 @partner_staff_only
 def cancel_announcement(ctx: Context, number: str) -> Reply:
     found = _find(ctx, number)
-    if isinstance(found, Reply):
-        return found
     if found.status is AnnouncementStatus.CANCELLED:
         return Reply(f"Announcement {found.id} is already cancelled.")
     stopped = deliveries.withdraw(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(found.id), "cancelled by its author")

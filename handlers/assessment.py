@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from core.messages import Action, Field, Item, Reply
+from core.messages import Action, Field, Item, Refusal, Reply
 from handlers.base import Context, needs_partner, partner_staff_only
 from handlers.audit import record
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
@@ -56,19 +56,18 @@ def _not_now(ctx: Context, case: BusinessCase, wanted: str) -> Reply:
     return Reply(f"{label(case)} is {state}, so it can't be {wanted} now.")
 
 
-def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: str):
+def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: str) -> BusinessCase:
+    """The case to decide on, locked; a Refusal if the caller may not decide it, or not `wanted` now."""
     refusal = _board_only(ctx)
     if refusal:
-        return refusal
+        raise Refusal(refusal)
     found = find_case(ctx, target)
-    if isinstance(found, Reply):
-        return found
     case_queries.lock(ctx.session, found)  # two Board members deciding at once: one wins
     if found.submitter_id is not None and found.submitter_id == ctx.caller.person.id:
-        return Reply(f"{label(found)} is your own business case, so another member of the Leadership Board "
-                     "must decide on it.")
+        raise Refusal(f"{label(found)} is your own business case, so another member of the Leadership Board "
+                      "must decide on it.")
     if found.status not in allowed:
-        return _not_now(ctx, found, wanted)
+        raise Refusal(_not_now(ctx, found, wanted))
     return found
 
 
@@ -101,8 +100,6 @@ def _advance(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], to: Cas
              action: str, told: str) -> Reply:
     """A step that needs nothing but the Board's say-so: under assessment, in delivery."""
     case = _decide(ctx, target, allowed, wanted)
-    if isinstance(case, Reply):
-        return case
     step = case_queries.change(ctx.session, case, to, ctx.caller.person, at=ctx.now)
     notify_submitter(ctx, case, step.id, told.format(case=label(case)))
     record(ctx, action, f"case:{case.id}")
@@ -116,8 +113,6 @@ def assess(ctx: Context, target: str) -> Reply:
 
 def approve(ctx: Context, target: str, amount: str) -> Reply:
     case = _decide(ctx, target, AWAITING, "approved")
-    if isinstance(case, Reply):
-        return case
     try:
         pence = parse_pounds(amount)
     except MoneyError as exc:
@@ -152,8 +147,6 @@ def decline(ctx: Context, target: str, reason: str = "") -> Reply:
     if not reason:
         return Reply("Please give the reason, which the submitter will see: `decline CASE REASON`.")
     case = _decide(ctx, target, AWAITING, "declined")
-    if isinstance(case, Reply):
-        return case
     case.decline_reason = reason
     step = case_queries.change(ctx.session, case, CaseStatus.DECLINED, ctx.caller.person, note=reason, at=ctx.now)
     notify_submitter(ctx, case, step.id, f"The Leadership Board declined {label(case)}. The reason given: {reason}")
@@ -171,8 +164,6 @@ def outcome(ctx: Context, target: str, text: str = "") -> Reply:
     if not text:
         return Reply("Please give the outcome: `outcome CASE TEXT` (add `learning: ...` for the shared learning).")
     case = _decide(ctx, target, FUNDED, "completed")
-    if isinstance(case, Reply):
-        return case
     parts = re.split(r"(?i)\b(?:shared\s+)?learning\s*:", text, maxsplit=1)
     result, learning = parts[0], parts[1] if len(parts) > 1 else ""
     case.outcome = result.strip().rstrip(".;,") or text
@@ -247,8 +238,6 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
     if refusal:
         return refusal
     found = find_case(ctx, target)
-    if isinstance(found, Reply):
-        return found
     if found.status not in (*FUNDED, CaseStatus.COMPLETED):
         return Reply(f"{label(found)} is {STATUS_NAMES[found.status]}: only funded cases spend from the fund.")
     try:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
-from core.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Refusal, Reply, field_list
 from handlers import conversation
 from handlers.base import Context, needs_partner, partner_staff_only, quote
 from handlers.fields import read_text
@@ -68,17 +68,19 @@ def _read_groups(text: str, ctx: Context, values: Values) -> dict[str, Any]:
         return {"slugs": [], "names": "none"}
     chosen = {}
     for part in _split(text):
-        found = find_group(ctx, part)
-        if isinstance(found, Reply):
-            raise FieldError(found.text)
+        try:
+            found = find_group(ctx, part)
+        except Refusal as refusal:
+            raise FieldError(refusal.reply.text) from None
         chosen[found.slug] = found.name
     return _chosen(chosen)
 
 
 def _read_sponsor(text: str, ctx: Context, values: Values) -> dict[str, str]:
-    found = find_group(ctx, text)
-    if isinstance(found, Reply):
-        raise FieldError(found.text)
+    try:
+        found = find_group(ctx, text)
+    except Refusal as refusal:
+        raise FieldError(refusal.reply.text) from None
     return {"slug": found.slug, "name": found.name}
 
 
@@ -165,23 +167,25 @@ def new_idea(ctx: Context, title: Optional[str] = None) -> Reply:
 
 # --- following cases ---------------------------------------------------------------------------
 
-def find_case(ctx: Context, words: str) -> Union[BusinessCase, Reply]:
+def find_case(ctx: Context, words: str) -> BusinessCase:
+    """The submitted case named by its number or a distinctive part of its title; else a Refusal."""
     words = " ".join(words.split())
     digits = words.lower().removeprefix("case").strip().lstrip("#")
     if digits.isdigit() and len(digits) < 10:
         case = case_queries.get(ctx.session, int(digits))
         if case is not None and case.status is not CaseStatus.DRAFT:
             return case
-        return Reply(f"I can't find business case {digits}. Say `ideas` to see them.", actions=(Action("Ideas", "ideas"),))
+        raise Refusal(Reply(f"I can't find business case {digits}. Say `ideas` to see them.",
+                            actions=(Action("Ideas", "ideas"),)))
     every = case_queries.find(ctx.session)
     found = resolve(words, [(c, [c.title]) for c in every if c.status is not CaseStatus.DRAFT]).found
     if found is not None:
         return found
-    return Reply(
+    raise Refusal(Reply(
         f"I can't find a business case called “{quote(words)}”. Say `ideas` to see them, or "
         f"`new idea {quote(words)}` to submit one with that title.",
         actions=(Action("Ideas", "ideas"),),
-    )
+    ))
 
 
 def _benefit_text(ctx: Context, case: BusinessCase) -> str:
@@ -205,10 +209,7 @@ def _who(change) -> str:
 
 @partner_staff_only
 def show_case(ctx: Context, target: str) -> Reply:
-    found = find_case(ctx, target)
-    if isinstance(found, Reply):
-        return found
-    case = found
+    case = find_case(ctx, target)
     history = "\n".join(
         f"{format_moment(c.at.astimezone(ctx.zone))}: {STATUS_NAMES[c.to_status]} by {_who(c)}"
         + (f" ({c.note})" if c.note else "")
@@ -264,8 +265,9 @@ def list_cases(ctx: Context, which: Optional[str] = None) -> Reply:
     elif which in FILTERS:
         statuses, scope = FILTERS[which], f"{which} business cases"
     elif which:
-        found = find_group(ctx, which)
-        if isinstance(found, Reply):
+        try:
+            found = find_group(ctx, which)
+        except Refusal:
             filters = ", ".join(f"`ideas {f}`" for f in ("mine", "approved", "awaiting", "declined", "completed"))
             return Reply(f"I can filter ideas by {filters}, or by a sponsoring group, e.g. `ideas gis`.")
         group, scope = found, f"business cases sponsored by {found.name}"

@@ -59,8 +59,6 @@ def calendar(ctx: Context, target: str) -> Reply:
         )
     if words.lower().startswith("event "):
         found_event = find_event(ctx, words[6:], upcoming_only=False)
-        if isinstance(found_event, Reply):
-            return found_event
         filename = f"event-{found_event.id}.ics"
         return Reply(
             f"Here is {found_event.title} (event {found_event.id}) as a calendar file, {filename}.",
@@ -68,10 +66,7 @@ def calendar(ctx: Context, target: str) -> Reply:
             attachment=Attachment(filename, CONTENT_TYPE,
                                   calendar_file([event_entry(found_event)], found_event.title, ctx.now)),
         )
-    found = find_group(ctx, words)
-    if isinstance(found, Reply):
-        return found
-    return _group_calendar(ctx, found)
+    return _group_calendar(ctx, find_group(ctx, words))
 
 
 def _group_calendar(ctx: Context, group: Group) -> Reply:
@@ -106,8 +101,6 @@ def _group_calendar(ctx: Context, group: Group) -> Reply:
 
 def _meeting_calendar(ctx: Context, digits: str) -> Reply:
     meeting = find_meeting(ctx, digits)
-    if isinstance(meeting, Reply):
-        return meeting
     lead = (
         f"Here is meeting {meeting.id} ({meeting.group.name}), on {when_text(ctx, meeting)}, as a "
         f"calendar file: meeting-{meeting.id}.ics."

@@ -37,8 +37,6 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
         return Reply("Say this in the Slack or Teams channel you want to link, e.g. `/kc link channel gis` "
                      "(in Teams, @mention me in the channel).")
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
     if not (ctx.caller.is_admin or ctx.caller.is_chair(found)):
         return Reply(f"Only the chairs of {found.name} and the Partnership Office can link channels to it.")
     if found.is_restricted:

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime, time
 from typing import Any, Callable, Optional
 
-from core.messages import Action, Attachment, Field, Item, Reply, field_list
+from core.messages import Action, Attachment, Field, Item, Refusal, Reply, field_list
 from handlers import conversation
 from handlers.base import Context, needs_partner
 from handlers.audit import record
@@ -182,10 +182,7 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
     refusal = _only_admins(ctx)
     if refusal:
         return refusal
-    found = find_event(ctx, target)
-    if isinstance(found, Reply):
-        return found
-    event = found
+    event = find_event(ctx, target)
     if event.status is EventStatus.CANCELLED or event.starts_at_utc <= ctx.now:
         return Reply(f"{label(event)} is cancelled or over, so it can't be changed.")
     form_field = EVENT_FORM.find_field(field) or EVENT_FORM.find_field(field.replace("capacity", "places"))
@@ -254,9 +251,10 @@ def _notify_registrants(ctx: Context, event: Event, kind: DeliveryKind, occurren
 # --- cancelling, with confirmation ------------------------------------------------------------
 
 def _read_event(text: str, ctx: Context, values: Values) -> dict[str, Any]:
-    found = find_event(ctx, text)
-    if isinstance(found, Reply):
-        raise FieldError(found.text)
+    try:
+        found = find_event(ctx, text)
+    except Refusal as refusal:
+        raise FieldError(refusal.reply.text) from None
     return {"id": found.id, "label": f"{label(found)}, {when(ctx, found)}"}
 
 
@@ -300,10 +298,7 @@ def attendees(ctx: Context, target: str) -> Reply:
     refusal = _only_admins(ctx)
     if refusal:
         return refusal
-    found = find_event(ctx, target, upcoming_only=False)
-    if isinstance(found, Reply):
-        return found
-    event = found
+    event = find_event(ctx, target, upcoming_only=False)
     regs = event_queries.registrants(ctx.session, event)
     confirmed = [r for r in regs if r.status is RegistrationStatus.CONFIRMED]
     waiting = [r for r in regs if r.status is RegistrationStatus.WAITLISTED]

@@ -1,9 +1,9 @@
 """Business transformation events: `events`, `event EVENT`, `register`, `unregister`, `my events`."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional
 
-from core.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Refusal, Reply, field_list
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group, join
 from handlers.names import resolve
@@ -74,16 +74,16 @@ def _titles(event: Event) -> list[str]:
     return [event.title, *([event.theme] if event.theme else [])]
 
 
-def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Union[Event, Reply]:
-    """The event named by its number or a distinctive part of its title or theme."""
+def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Event:
+    """The event named by its number or a distinctive part of its title or theme; else a Refusal."""
     words = " ".join(words.split()).strip()
     digits = words.lower().removeprefix("event").strip().lstrip("#")
     if digits.isdigit() and len(digits) < 10:
         event = event_queries.get(ctx.session, int(digits))
         if event is not None:
             return event
-        return Reply(f"I can't find event {digits}. Say `events` to see the ones coming up.",
-                     actions=(Action("Events", "events"),))
+        raise Refusal(Reply(f"I can't find event {digits}. Say `events` to see the ones coming up.",
+                            actions=(Action("Events", "events"),)))
     upcoming = event_queries.upcoming(ctx.session, ctx.now)
     pool = upcoming if upcoming_only else event_queries.all_events(ctx.session)
     lookup = resolve(words, [(e, _titles(e)) for e in pool])
@@ -96,8 +96,8 @@ def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Union[Ev
     hint = ""
     if lookup.suggestions:
         hint = " Did you mean " + " or ".join(label(e) for e in lookup.suggestions) + "?"
-    return Reply(f"I can't find an event called “{quote(words)}”.{hint} Say `events` to see the ones coming up.",
-                 actions=(Action("Events", "events"),))
+    raise Refusal(Reply(f"I can't find an event called “{quote(words)}”.{hint} Say `events` to see the ones coming up.",
+                        actions=(Action("Events", "events"),)))
 
 
 def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: event_queries.Tally) -> Item:
@@ -135,10 +135,7 @@ def list_events(ctx: Context) -> Reply:
 
 @partner_staff_only
 def show_event(ctx: Context, target: str) -> Reply:
-    found = find_event(ctx, target, upcoming_only=False)
-    if isinstance(found, Reply):
-        return found
-    event = found
+    event = find_event(ctx, target, upcoming_only=False)
     reg = event_queries.registration(ctx.session, event, ctx.caller.person)
     mine = status_text(ctx, reg)
     has_place = reg is not None and reg.status is RegistrationStatus.CONFIRMED
@@ -188,30 +185,28 @@ def _closed_for_registration(ctx: Context, event: Event) -> Optional[Reply]:
     return None
 
 
-def _mode(event: Event, words: Optional[str]) -> Union[AttendanceMode, Reply]:
+def _mode(event: Event, words: Optional[str]) -> AttendanceMode:
+    """The way of attending the words name, or the one the event offers; else a Refusal asking which."""
     offered = [m for m in AttendanceMode if event_queries.offers(event, m)]
     if words:
         mode = MODE_WORDS.get(" ".join(words.lower().split()))
         if mode is None or mode not in offered:
             only = " and ".join(MODE_NAMES[m] for m in offered)
-            return Reply(f"{label(event)} is {only} only.",
-                         actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}") for m in offered))
+            raise Refusal(Reply(f"{label(event)} is {only} only.",
+                                actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}") for m in offered)))
         return mode
     if len(offered) == 1:
         return offered[0]
-    return Reply(
+    raise Refusal(Reply(
         f"{label(event)} is both in person and online. Which would you like?",
         actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}", "primary")
                       for m in offered),
-    )
+    ))
 
 
 @partner_staff_only
 def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
-    found = find_event(ctx, target)
-    if isinstance(found, Reply):
-        return found
-    event = found
+    event = find_event(ctx, target)
     closed = _closed_for_registration(ctx, event)
     if closed:
         return closed
@@ -220,8 +215,6 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
         return Reply(f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
                      actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")))
     chosen = _mode(event, mode)
-    if isinstance(chosen, Reply):
-        return chosen
     try:
         outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
     except event_queries.EventClosed:
@@ -261,10 +254,7 @@ def notify_promoted(ctx: Context, event: Event, promoted: list[Registration]) ->
 
 @partner_staff_only
 def unregister(ctx: Context, target: str) -> Reply:
-    found = find_event(ctx, target)
-    if isinstance(found, Reply):
-        return found
-    event = found
+    event = find_event(ctx, target)
     reg = event_queries.registration(ctx.session, event, ctx.caller.person)
     if reg is None or reg.status is RegistrationStatus.WITHDRAWN:
         return Reply(f"You're not registered for {label(event)}, so there's nothing to cancel.")
@@ -319,10 +309,11 @@ def sign_up(ctx: Context, target: str) -> Reply:
         event = resolve(words, [(e, _titles(e)) for e in pool]).found
         if event is not None:
             return register(ctx, str(event.id), mode)  # a past one is refused there, with the reason
-    group = find_group(ctx, target)
-    if not isinstance(group, Reply):
-        return join(ctx, group.slug)
-    return Reply(
-        f"I can't find an event or a group called “{quote(target)}”. Say `events` or `groups` to see them.",
-        actions=(Action("Events", "events"), Action("Groups", "groups")),
-    )
+    try:
+        group = find_group(ctx, target)
+    except Refusal:
+        return Reply(
+            f"I can't find an event or a group called “{quote(target)}”. Say `events` or `groups` to see them.",
+            actions=(Action("Events", "events"), Action("Groups", "groups")),
+        )
+    return join(ctx, group.slug)

@@ -1,9 +1,7 @@
 """The partnership's groups: listing them, joining and leaving the open ones."""
 from __future__ import annotations
 
-from typing import Union
-
-from core.messages import Action, Item, Reply
+from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, needs_partner, quote
 from handlers.names import Lookup, resolve
 from storage import deliveries
@@ -15,8 +13,8 @@ def _lookup(groups: list[Group], words: str) -> Lookup[Group]:
     return resolve(words, [(g, [g.name, g.slug, *(a.alias for a in g.aliases)]) for g in groups])
 
 
-def find_group(ctx: Context, words: str) -> Union[Group, Reply]:
-    """The group the words name, or a reply saying none does (with suggestions)."""
+def find_group(ctx: Context, words: str) -> Group:
+    """The group the words name; a Refusal saying none does (with suggestions) otherwise."""
     groups = group_queries.all_groups(ctx.session)
     lookup = _lookup(groups, words)
     if lookup.found is not None:
@@ -28,7 +26,7 @@ def find_group(ctx: Context, words: str) -> Union[Group, Reply]:
     else:
         hint = "The groups are: " + ", ".join(g.name for g in groups) + "."
         actions = (Action("List groups", "groups"),)
-    return Reply(f"I don't know a group called “{quote(words)}”. {hint}", actions=actions)
+    raise Refusal(Reply(f"I don't know a group called “{quote(words)}”. {hint}", actions=actions))
 
 
 def list_groups(ctx: Context) -> Reply:
@@ -66,8 +64,6 @@ def join(ctx: Context, group: str) -> Reply:
     if refusal:
         return refusal
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
     if found.is_restricted and not ctx.caller.is_admin:
         return Reply(
             f"The {found.name} is a closed group: its membership is managed by the Partnership "
@@ -87,8 +83,6 @@ def leave(ctx: Context, group: str) -> Reply:
     if refusal:
         return refusal
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
     if not ctx.caller.is_member(found):
         return Reply(f"You're not a member of {found.name}, so there is nothing to leave.")
     if ctx.caller.is_chair(found):

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
-from core.messages import Action, Reply, field_list
+from core.messages import Action, Refusal, Reply, field_list
 from handlers import conversation
 from handlers.base import Caller, Context, needs_partner
 from handlers.audit import record
@@ -53,9 +53,10 @@ def _told(count: int) -> str:
 # --- scheduling: a form, asked step by step in chat (and, later, as a modal or card) ----------
 
 def _read_group(text: str, ctx: Context, values: Values) -> dict[str, str]:
-    found = find_group(ctx, text)
-    if isinstance(found, Reply):
-        raise FieldError(found.text)
+    try:
+        found = find_group(ctx, text)
+    except Refusal as refusal:
+        raise FieldError(refusal.reply.text) from None
     if not may_manage(ctx.caller, found):
         raise FieldError(_not_yours(found))
     return {"slug": found.slug, "name": found.name}
@@ -174,19 +175,17 @@ def schedule(ctx: Context, group: Optional[str] = None) -> Reply:
 
 # --- moving and cancelling: by meeting number --------------------------------------------------
 
-def _managed_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
+def _managed_meeting(ctx: Context, number: str) -> Meeting:
     """The meeting with this number, locked and read afresh, if the caller may change it; else
-    the reply saying why not."""
+    a Refusal saying why not."""
     meeting = find_meeting(ctx, number)
-    if isinstance(meeting, Reply):
-        return meeting
     meeting_queries.lock(ctx.session, meeting)
     if not may_manage(ctx.caller, meeting.group):
-        return Reply(_not_yours(meeting.group))
+        raise Refusal(_not_yours(meeting.group))
     if meeting.status is MeetingStatus.CANCELLED:
-        return Reply(f"Meeting {meeting.id} ({when_text(ctx, meeting)}) is already cancelled.")
+        raise Refusal(f"Meeting {meeting.id} ({when_text(ctx, meeting)}) is already cancelled.")
     if meeting.starts_at_utc <= ctx.now:
-        return Reply(f"Meeting {meeting.id} ({when_text(ctx, meeting)}) has already started or taken place.")
+        raise Refusal(f"Meeting {meeting.id} ({when_text(ctx, meeting)}) has already started or taken place.")
     return meeting
 
 
@@ -232,8 +231,6 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
     if refusal:
         return refusal
     found = _managed_meeting(ctx, meeting)
-    if isinstance(found, Reply):
-        return found
     try:
         start, end = _new_times(found, when, today(ctx))
     except DateError as exc:
@@ -273,9 +270,10 @@ def move_help(ctx: Context, words: str = "") -> Reply:
 
 
 def _read_meeting(text: str, ctx: Context, values: Values) -> dict[str, Any]:
-    found = _managed_meeting(ctx, text)
-    if isinstance(found, Reply):
-        raise FieldError(found.text)
+    try:
+        found = _managed_meeting(ctx, text)
+    except Refusal as refusal:
+        raise FieldError(refusal.reply.text) from None
     return {"id": found.id, "label": f"{found.group.name}: {when_text(ctx, found)} (meeting {found.id})"}
 
 
@@ -290,8 +288,6 @@ def _read_scope(text: str, ctx: Context, values: Values) -> str:
 
 def _submit_cancel(ctx: Context, values: Values) -> Reply:
     found = _managed_meeting(ctx, str(values["meeting"]["id"]))
-    if isinstance(found, Reply):
-        return found
     cancelled = [found] + (meeting_queries.later_in_series(ctx.session, found) if values["scope"] == "rest" else [])
     dates = [when_text(ctx, m) for m in cancelled]
     for m in cancelled:

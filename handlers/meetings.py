@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
-from core.messages import Action, Item, Reply, field_list
+from core.messages import Action, Item, Refusal, Reply, field_list
 from handlers.base import Context, needs_partner, quote
 from handlers.groups import find_group
 from handlers.when import DateError, meeting_span, parse_period
@@ -36,14 +36,14 @@ def unknown_meeting(number: str) -> Reply:
     )
 
 
-def find_meeting(ctx: Context, number: str) -> Union[Meeting, Reply]:
-    """The meeting with this number, if the caller may see it; else the "can't find" reply."""
+def find_meeting(ctx: Context, number: str) -> Meeting:
+    """The meeting with this number, if the caller may see it; else a Refusal: "can't find"."""
     digits = number.strip().lower().removeprefix("meeting").strip().lstrip("#").lstrip("0") or "0"
     if not digits.isdigit() or not 0 < int(digits[:11]) <= MAX_MEETING_ID:
-        return unknown_meeting(number.strip())
+        raise Refusal(unknown_meeting(number.strip()))
     meeting = meeting_queries.get(ctx.session, int(digits))
     if meeting is None or not ctx.caller.may_see(meeting.group):
-        return unknown_meeting(digits)
+        raise Refusal(unknown_meeting(digits))
     return meeting
 
 
@@ -117,8 +117,6 @@ def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
             title="Upcoming meetings", more_hint="Say `meetings GROUP` for one group's dates.",
         )
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
     if not ctx.caller.may_see(found):
         return closed_group(found)
     page = _page(ctx, [found.id])
@@ -147,8 +145,6 @@ def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
         scope = "your groups" if mine else "the groups"
         return meeting_details(ctx, meeting, f"The next meeting in {scope} is {meeting.group.name}'s, on {when_text(ctx, meeting)}.")
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
     if not ctx.caller.may_see(found):
         return closed_group(found)
     found_meetings = meeting_queries.upcoming(ctx.session, ctx.now, [found.id], limit=1)

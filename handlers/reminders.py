@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from typing import Optional, Union
+from typing import Optional
 
 from sqlalchemy import select
 
-from core.messages import Action, Item, Reply
+from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
 from handlers.meetings import closed_group, when_text
@@ -93,18 +93,15 @@ def remind_me(ctx: Context, words: str) -> Reply:
         return _personal(ctx, due, inside["text"])
     at = _AT.match(words)
     if at:
-        due = _moment(ctx, at["when"])
-        if isinstance(due, Reply):
-            return due
-        return _personal(ctx, due, at["text"])
+        return _personal(ctx, _moment(ctx, at["when"]), at["text"])
     return Reply(
         "Tell me when and what, e.g. `remind me 2 hours before the GIS meeting`, `remind me tomorrow at "
         "9 to submit my idea`, or `remind me in 30 minutes to call Medway`."
     )
 
 
-def _moment(ctx: Context, words: str) -> Union[datetime, Reply]:
-    """'tomorrow at 9', 'on 3 March at 10:00', 'at 14:00' (today), '9 March'."""
+def _moment(ctx: Context, words: str) -> datetime:
+    """'tomorrow at 9', 'on 3 March at 10:00', 'at 14:00' (today), '9 March'; else a Refusal."""
     text = " ".join(words.lower().removeprefix("on ").split())
     day_words, _, time_words = text.partition(" at ")
     if text.startswith("at "):
@@ -114,7 +111,7 @@ def _moment(ctx: Context, words: str) -> Union[datetime, Reply]:
         day = parse_day(day_words, today)
         at = parse_time(time_words.replace("o'clock", "").strip()) if time_words else time(9, 0)
     except DateError as exc:
-        return Reply(str(exc))
+        raise Refusal(str(exc)) from None
     return to_utc(datetime.combine(day, at), ctx.settings.timezone)
 
 
@@ -145,8 +142,6 @@ def _before_meeting(ctx: Context, lead_words: str, group_words: str) -> Reply:
     except DateError as exc:
         return Reply(str(exc))
     group = find_group(ctx, group_words)
-    if isinstance(group, Reply):
-        return group
     if not ctx.caller.may_see(group):
         return closed_group(group)
     upcoming = meeting_queries.upcoming(ctx.session, ctx.now, [group.id], limit=1)

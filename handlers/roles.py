@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 
-from core.messages import Reply
+from core.messages import Refusal, Reply
 from handlers.audit import record
 from handlers.base import Context
 from handlers.groups import find_group
 from storage import groups as group_queries
 from storage import people as people_queries
-from storage.models import MemberRole, PersonRoleKind
+from storage.models import MemberRole, Person, PersonRoleKind
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ROLE_NAMES = {PersonRoleKind.ADMIN: "a Partnership Office admin", PersonRoleKind.BOARD: "a Leadership Board member"}
@@ -21,19 +21,21 @@ def _admins_only(ctx: Context):
     return None
 
 
-def _person(ctx: Context, email: str, create: bool = True):
-    """The person with this address (stored now if `create`), or a refusal."""
+def _person(ctx: Context, email: str, create: bool = True) -> Person:
+    """The person with this address (stored now if `create`); else a Refusal, before anything is stored."""
     email = email.strip().strip("<>").lower()
     if email.startswith("mailto:"):
         email = email[7:].split("|")[0]
     if not EMAIL.match(email):
-        return None, Reply(f"“{email[:60]}” isn't an e-mail address.")
+        raise Refusal(f"“{email[:60]}” isn't an e-mail address.")
     if people_queries.partner_for_email(ctx.session, email) is None:
-        return None, Reply(f"{email} isn't at a Kent Connects partner's e-mail domain, so they can't have a role.")
+        raise Refusal(f"{email} isn't at a Kent Connects partner's e-mail domain, so they can't have a role.")
     if not create:
         person = people_queries.person_by_email(ctx.session, email)
-        return (person, None) if person else (None, Reply(f"I have no record of {email}, so they have no role to remove."))
-    return people_queries.get_or_create_person(ctx.session, email), None
+        if person is None:
+            raise Refusal(f"I have no record of {email}, so they have no role to remove.")
+        return person
+    return people_queries.get_or_create_person(ctx.session, email)
 
 
 def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
@@ -41,11 +43,7 @@ def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
     if refusal:
         return refusal
     found = find_group(ctx, group)
-    if isinstance(found, Reply):
-        return found
-    person, problem = _person(ctx, email, create=not remove)
-    if problem:
-        return problem
+    person = _person(ctx, email, create=not remove)
     if remove:
         membership = group_queries.membership(ctx.session, person, found)
         if membership is None or membership.role is not MemberRole.CHAIR:
@@ -64,9 +62,7 @@ def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
         return refusal
     kind = PersonRoleKind.BOARD if role.lower() == "board" else PersonRoleKind.ADMIN
     adding = change.lower() in ("add", "grant")
-    person, problem = _person(ctx, email, create=adding)
-    if problem:
-        return problem
+    person = _person(ctx, email, create=adding)
     held = kind in people_queries.stored_roles(person)
     if adding:
         if held:

@@ -1,6 +1,8 @@
 """A Refusal raised below the router (core.messages.Refusal) is answered exactly as a refusal
-returned is: with its reply, inside the request's transaction, which commits. Each test runs a
-stand-in command and form both ways, raising and returning, on SQLite and PostgreSQL.
+returned is: with its reply, inside the request's transaction, which commits. The first tests run
+a stand-in command and form both ways, raising and returning; the last ones the real finders
+(find_group, find_meeting, ...) inside commands and forms. On SQLite and PostgreSQL, with the demo
+loaded as of Wednesday 25 November 2026 (demo@kent.gov.uk chairs Smart Kent and Medway Projects).
 """
 from __future__ import annotations
 
@@ -14,8 +16,20 @@ from bot import router
 from core.forms import FORMS, Form, FormField
 from core.messages import Action, Refusal, Reply, Request
 from handlers import conversation
-from storage.models import ConversationState, ConversationStep, InboundSeen, Person
-from tests.conftest import NOW
+from storage import groups as group_queries
+from storage import meetings as meeting_queries
+from storage.models import (
+    AuditEntry,
+    ConversationState,
+    ConversationStep,
+    Delivery,
+    InboundSeen,
+    Meeting,
+    MeetingStatus,
+    Person,
+)
+from storage.people import person_by_email
+from tests.conftest import ADMIN, NOW
 
 DEMO = "demo@kent.gov.uk"
 REFUSED = Reply("Not for you, I'm afraid.", actions=(Action("Help", "help"),))
@@ -118,3 +132,54 @@ def test_a_refused_command_keeps_its_retry_key(chat, session, form):
     assert chat.router.handle(request("refused command"), once="event-1") == REFUSED
     assert seen(session, "event-1") == 1
     assert chat.router.handle(request("refused command"), once="event-1") is None
+
+
+# --- the real finders ---------------------------------------------------------------------------
+
+def rows(session, model) -> int:
+    session.expire_all()
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_a_group_not_found_mid_form_pauses_the_draft_and_says_it_is_kept(chat, session):
+    chat("schedule smart kent")
+    assert "From what time to what time?" in chat("9 March 2027")
+    reply = chat.reply("join underwater basket weaving")
+    assert reply.text.startswith("I don't know a group called “underwater basket weaving”.")
+    assert reply.actions == (Action("List groups", "groups"),)  # the finder's own reply, whole
+    assert reply.footer == conversation.PAUSED_NOTE
+    assert draft(session).step is ConversationStep.PAUSED
+    assert draft(session).values["date"] == "2027-03-09"
+
+
+def test_a_meeting_cancelled_while_its_cancel_form_waited_is_refused_on_yes(chat, session):
+    """The form's submit looks the meeting up again and refuses: the draft ends, and nothing else
+    is written (no second notice, no second audit entry)."""
+    smart = group_queries.group_by_slug(session, "smart-kent-and-medway")
+    number = meeting_queries.upcoming(session, NOW, [smart.id], limit=1)[0].id
+    assert "say `yes` to confirm" in chat(f"cancel meeting {number}")
+    assert "say `yes` to confirm" in chat(f"cancel meeting {number}", user=ADMIN)
+    assert "Cancelled 1 " in chat("yes", user=ADMIN)
+    before = rows(session, Delivery), rows(session, AuditEntry)
+    reply = chat("yes")
+    assert reply.startswith(f"Meeting {number} (") and reply.endswith("is already cancelled.")
+    assert draft(session) is None
+    assert (rows(session, Delivery), rows(session, AuditEntry)) == before
+    assert session.get(Meeting, number).status is MeetingStatus.CANCELLED
+
+
+def test_a_refusal_by_a_finder_stores_nobody_it_has_not_stored_before(chat, session):
+    """`chair GROUP EMAIL` stores the person named only once the group is found."""
+    assert chat("chair underwater basket weaving new.chair@swale.gov.uk", user=ADMIN).startswith(
+        "I don't know a group called")
+    assert person_by_email(session, "new.chair@swale.gov.uk") is None
+    assert "isn't at a Kent Connects partner's e-mail domain" in chat("chair gis someone@gmail.com", user=ADMIN)
+    assert person_by_email(session, "someone@gmail.com") is None
+
+
+def test_a_refusal_keeps_what_came_before_the_handler(chat, session):
+    """Partner staff are stored on first contact, before any handler runs; a refusal, raised as
+    a returned one was, leaves them stored."""
+    newcomer = "new.face@swale.gov.uk"
+    assert chat("join underwater basket weaving", user=newcomer).startswith("I don't know a group called")
+    assert person_by_email(session, newcomer) is not None

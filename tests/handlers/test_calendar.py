@@ -15,7 +15,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot import router
-from core.messages import Reply, Request
+from core.messages import Refusal, Reply, Request
 import calendars
 from handlers import calendar as calendar_handlers
 from handlers.base import Context
@@ -75,6 +75,13 @@ def context(session, settings, email: str, now: datetime = NOW) -> Context:
     """A Context as the router builds one for a console message."""
     request = Request(text="calendar", platform="console", user_id=email, email=email, now=now)
     return Context(session, request, resolve_caller(session, request, settings), settings)
+
+
+def refused(ctx: Context, target: str) -> Reply:
+    """The reply of the Refusal that `calendar TARGET` raises, which is what the router answers."""
+    with pytest.raises(Refusal) as raised:
+        calendar_handlers.calendar(ctx, target)
+    return raised.value.reply
 
 
 def reply_strings(reply: Reply) -> list[str]:
@@ -336,7 +343,7 @@ def test_calendar_gis_attaches_a_file_that_parses(session, settings, target):
 
 
 def test_calendar_for_an_unknown_group_says_so(session, settings):
-    reply = calendar_handlers.calendar(context(session, settings, PARTNER), "underwater basket weaving")
+    reply = refused(context(session, settings, PARTNER), "underwater basket weaving")
     assert reply.attachment is None
     assert "I don't know a group" in reply.text
 
@@ -407,11 +414,11 @@ def _unused_id(session) -> int:
 def test_unknown_meeting_number_replies_clearly(session, settings):
     missing = _unused_id(session)
     for target in (f"meeting {missing}", "meeting 0", "meeting 99999999999999999999999", "meeting 2147483648"):
-        reply = calendar_handlers.calendar(context(session, settings, PARTNER), target)
+        reply = refused(context(session, settings, PARTNER), target)
         assert reply.attachment is None
         assert reply.text.startswith("I can't find meeting ")
         assert "meetings" in reply.text
-    reply = calendar_handlers.calendar(context(session, settings, PARTNER), f"meeting {missing}")
+    reply = refused(context(session, settings, PARTNER), f"meeting {missing}")
     assert f"I can't find meeting {missing}." in reply.text
 
 
@@ -423,11 +430,11 @@ def test_a_closed_groups_meeting_number_looks_unknown_to_a_non_member(session, s
     secret = leadership_meeting(session)
     missing = _unused_id(session)
     ctx = context(session, settings, PARTNER)
-    refused = calendar_handlers.calendar(ctx, f"meeting {secret.id}")
-    unknown = calendar_handlers.calendar(ctx, f"meeting {missing}")
-    assert refused.attachment is None
-    assert _masked(refused, secret.id) == _masked(unknown, missing)
-    assert "Leadership" not in refused.plain_text() and not _DATES.search(refused.plain_text())
+    hidden = refused(ctx, f"meeting {secret.id}")
+    unknown = refused(ctx, f"meeting {missing}")
+    assert hidden.attachment is None
+    assert _masked(hidden, secret.id) == _masked(unknown, missing)
+    assert "Leadership" not in hidden.plain_text() and not _DATES.search(hidden.plain_text())
 
 
 def test_a_closed_groups_meeting_number_through_the_router(calendar_chat, sessions):
