@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Union
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.messages import Action, Reply, field_list
@@ -19,8 +18,8 @@ from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage import groups as group_queries
 from storage import meetings as meeting_queries
+from storage import reminders as reminder_settings
 from storage.models import (
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
     Event,
@@ -28,26 +27,24 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     ReminderSetting,
-    RegistrationStatus,
 )
 
 # Reminders are made this far ahead of their meeting (beyond the longest lead time allowed).
 PLAN_AHEAD = timedelta(days=32)
+KINDS = (DeliveryKind.MEETING_REMINDER, DeliveryKind.EVENT_REMINDER)
 
 
 @dataclass(frozen=True)
 class _Wanted:
+    """One reminder of one meeting or event, `lead` before it, for everyone in `people`."""
+
     kind: DeliveryKind
     subject: str
     occurrence: str
-    recipient_id: int
     due_at: datetime
     not_after: datetime
     message: Reply
-
-
-def _settings(session: Session) -> dict[int, ReminderSetting]:
-    return {s.person_id: s for s in session.execute(select(ReminderSetting)).scalars()}
+    people: tuple[int, ...]
 
 
 def _leads(settings: dict[int, ReminderSetting], person_id: int) -> tuple[str, ...]:
@@ -64,87 +61,100 @@ def plan(session: Session, now: datetime, zone_name: str) -> int:
     Safe to run by every worker at once: a reminder's unique key makes a second insert a no-op.
     Returns how many reminders were new.
     """
-    settings = _settings(session)
-    wanted: list[_Wanted] = []
-    subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]] = {}
+    settings = reminder_settings.all_settings(session)
     horizon = now + PLAN_AHEAD
-    for meeting in meeting_queries.upcoming(session, now, until=horizon, include_cancelled=True):
-        subject = keys.subject(keys.Thing.MEETING, meeting.id)
-        subjects[(DeliveryKind.MEETING_REMINDER, subject)] = set()
-        if meeting.status is MeetingStatus.CANCELLED:
+    meetings = meeting_queries.upcoming(session, now, until=horizon, include_cancelled=True)
+    events = event_queries.starting_between(session, now, horizon)
+    members = group_queries.member_ids(session, {m.group_id for m in meetings if m.status is not MeetingStatus.CANCELLED})
+    places = event_queries.with_a_place(session, [e.id for e in events if e.status is not EventStatus.CANCELLED])
+    wanted: list[_Wanted] = []
+    # Every meeting and event in the coming weeks, with the (occurrence, person) pairs it should have.
+    subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]] = {}
+    things: list[tuple[DeliveryKind, Union[Meeting, Event], list[int]]] = [
+        (DeliveryKind.MEETING_REMINDER, m, members.get(m.group_id, [])) for m in meetings]
+    things += [(DeliveryKind.EVENT_REMINDER, e, places.get(e.id, [])) for e in events]
+    for kind, thing, people in things:
+        subject = keys.subject(keys.Thing.MEETING if kind is DeliveryKind.MEETING_REMINDER else keys.Thing.EVENT,
+                               thing.id)
+        subjects[(kind, subject)] = set()
+        if _cancelled(thing):
             continue
-        people = [m.person_id for m in group_queries.members(session, meeting.group)]
-        for item in _for(meeting, DeliveryKind.MEETING_REMINDER, subject, people, settings, now, zone_name):
+        for item in _for(thing, kind, subject, people, settings, now, zone_name):
             wanted.append(item)
-            subjects[(DeliveryKind.MEETING_REMINDER, subject)].add((item.occurrence, item.recipient_id))
-    for event in event_queries.all_events(session):
-        if not now <= event.starts_at_utc < horizon:
-            continue
-        subject = keys.subject(keys.Thing.EVENT, event.id)
-        subjects[(DeliveryKind.EVENT_REMINDER, subject)] = set()
-        if event.status is EventStatus.CANCELLED:
-            continue
-        people = [r.person_id for r in event_queries.registrants(session, event)
-                  if r.status is RegistrationStatus.CONFIRMED]
-        for item in _for(event, DeliveryKind.EVENT_REMINDER, subject, people, settings, now, zone_name):
-            wanted.append(item)
-            subjects[(DeliveryKind.EVENT_REMINDER, subject)].add((item.occurrence, item.recipient_id))
+            subjects[(kind, subject)].update((item.occurrence, person) for person in item.people)
 
-    _withdraw_unwanted(session, subjects)
+    existing = deliveries.keyed_about(session, KINDS, {subject for _, subject in subjects})
+    _withdraw_unwanted(session, subjects, existing)
     made = 0
-    by_key: dict[tuple, list[_Wanted]] = defaultdict(list)
+    planned = {(d.kind, d.subject, d.occurrence, d.recipient_id): d for d in existing if d.channel == keys.DIRECT}
     for item in wanted:
-        by_key[(item.kind, item.subject, item.occurrence, item.due_at, item.not_after)].append(item)
-    for (kind, subject, occurrence, due_at, not_after), items in by_key.items():
-        people, payload = [i.recipient_id for i in items], items[0].message.to_data()
-        made += deliveries.record(session, kind, subject, occurrence, people, payload, due_at=due_at,
-                                  not_after=not_after)
+        found = [planned.get((item.kind, item.subject, item.occurrence, p)) for p in item.people]
+        new = [p for p, d in zip(item.people, found, strict=True) if d is None]
         # A reminder withdrawn earlier and wanted again (moved back, reminders on again).
-        made += deliveries.revive(session, kind, subject, occurrence, people, payload, due_at, not_after, WITHDRAWN)
+        withdrawn = [d.recipient_id for d in found if d is not None and d.status is DeliveryStatus.SKIPPED
+                     and (d.last_error or "").startswith(WITHDRAWN)]
+        if not new and not withdrawn:
+            continue  # all made already: the usual round
+        payload = item.message.to_data()
+        if new:
+            made += deliveries.record(session, item.kind, item.subject, item.occurrence, new, payload,
+                                      due_at=item.due_at, not_after=item.not_after)
+        if withdrawn:
+            made += deliveries.revive(session, item.kind, item.subject, item.occurrence, withdrawn, payload,
+                                      item.due_at, item.not_after, WITHDRAWN)
     _follow_personal(session, now)
     return made
 
 
 def _follow_personal(session: Session, now: datetime) -> None:
     """`remind me 2 hours before the GIS meeting` follows its meeting: moved, it moves; cancelled, it goes."""
-    for delivery in session.execute(
-        select(Delivery).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.status == DeliveryStatus.PENDING,
-                               keys.follows_a_meeting_sql(Delivery.occurrence))
-    ).scalars():
-        follows = keys.parse_personal_meeting_occurrence(delivery.occurrence)
-        meeting = session.get(Meeting, follows.meeting_id) if follows else None
-        if follows is None or meeting is None or meeting.status is MeetingStatus.CANCELLED:
-            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting cancelled)"
+    pending = deliveries.pending_following_meetings(session)
+    follows = {d.id: keys.parse_personal_meeting_occurrence(d.occurrence) for d in pending}
+    meetings = meeting_queries.by_ids(session, {f.meeting_id for f in follows.values() if f is not None})
+    cancelled, moved = [], []
+    for delivery in pending:
+        following = follows[delivery.id]
+        meeting = meetings.get(following.meeting_id) if following is not None else None
+        if following is None or meeting is None or meeting.status is MeetingStatus.CANCELLED:
+            cancelled.append(delivery.id)
+        elif meeting.start_local != following.start_local:
+            moved.append((delivery, following.lead, meeting))
+    # A reminder moving onto the key of another (the person asked again for the new date) goes.
+    new_keys = {keys.personal_meeting_occurrence(m.id, lead, m.start_local) for _, lead, m in moved}
+    taken = {(d.subject, d.occurrence, d.recipient_id, d.channel)
+             for d in deliveries.keyed_with_occurrences(session, DeliveryKind.PERSONAL_REMINDER, new_keys)}
+    clashes, changes = [], []
+    for delivery, lead, meeting in moved:  # in id order: the first of two moving onto one key keeps it
+        occurrence = keys.personal_meeting_occurrence(meeting.id, lead, meeting.start_local)
+        due = due_before(meeting.start_local, meeting.timezone, lead)
+        key = (delivery.subject, occurrence, delivery.recipient_id, delivery.channel)
+        if key in taken or due <= now:
+            clashes.append(delivery.id)
             continue
-        if meeting.start_local == follows.start_local:
-            continue
-        due = due_before(meeting.start_local, meeting.timezone, follows.lead)
-        moved = keys.personal_meeting_occurrence(meeting.id, follows.lead, meeting.start_local)
-        clash = session.execute(select(Delivery.id).where(
-            Delivery.kind == delivery.kind, Delivery.subject == delivery.subject,
-            Delivery.occurrence == moved,
-            Delivery.recipient_id == delivery.recipient_id, Delivery.channel == delivery.channel)).first()
-        if clash is not None or due <= now:
-            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, f"{WITHDRAWN} (meeting moved)"
-            continue
-        delivery.occurrence = moved
-        delivery.due_at, delivery.not_after = due, meeting.starts_at_utc
+        taken.add(key)
         text = f"You asked me to remind you: {meeting.group.name} meets on " \
                f"{meeting_span(meeting.start_local, meeting.end_local, meeting.timezone, ZoneInfo(meeting.timezone))}"
-        delivery.payload = Reply(text, title="Reminder").to_data()
-    session.flush()
+        changes.append({"id": delivery.id, "occurrence": occurrence, "due_at": due,
+                        "not_after": meeting.starts_at_utc, "payload": Reply(text, title="Reminder").to_data()})
+    deliveries.skip_if_pending(session, cancelled, f"{WITHDRAWN} (meeting cancelled)")
+    deliveries.skip_if_pending(session, clashes, f"{WITHDRAWN} (meeting moved)")
+    deliveries.rewrite(session, changes)
 
 
 def _for(thing: Union[Meeting, Event], kind: DeliveryKind, subject: str, people: Iterable[int],
-         settings: dict[int, ReminderSetting], now: datetime, zone_name: str) -> Iterable[_Wanted]:
-    starts = thing.starts_at_utc
+         settings: dict[int, ReminderSetting], now: datetime, zone_name: str) -> Iterator[_Wanted]:
+    """The reminders of one meeting or event: one per lead time anyone wants, for all who want it."""
+    by_lead: dict[str, list[int]] = defaultdict(list)
     for person_id in people:
         for lead in _leads(settings, person_id):
-            due = due_before(thing.start_local, thing.timezone, lead)
-            if due < now - NOT_WORTH_SENDING or due >= starts:
-                continue
-            yield _Wanted(kind, subject, keys.reminder_occurrence(lead, thing.start_local), person_id, due, starts,
-                          _message(thing, lead, zone_name))
+            by_lead[lead].append(person_id)
+    starts = thing.starts_at_utc
+    for lead, who in by_lead.items():
+        due = due_before(thing.start_local, thing.timezone, lead)
+        if due < now - NOT_WORTH_SENDING or due >= starts:
+            continue
+        yield _Wanted(kind, subject, keys.reminder_occurrence(lead, thing.start_local), due, starts,
+                      _message(thing, lead, zone_name), tuple(who))
 
 
 def _message(thing: Union[Meeting, Event], lead: str, zone_name: str) -> Reply:
@@ -164,38 +174,21 @@ def _message(thing: Union[Meeting, Event], lead: str, zone_name: str) -> Reply:
     )
 
 
-def _withdraw_unwanted(session: Session, subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]]) -> None:
-    if not subjects:
-        return
-    pending = session.execute(
-        select(Delivery).where(
-            Delivery.kind.in_({kind for kind, _ in subjects}),
-            Delivery.subject.in_({subject for _, subject in subjects}),
-            Delivery.status == DeliveryStatus.PENDING,
-        )
-    ).scalars()
-    unwanted = [d.id for d in pending if (d.kind, d.subject) in subjects
+def _withdraw_unwanted(session: Session, subjects: dict[tuple[DeliveryKind, str], set[tuple[str, int]]],
+                       existing: list[deliveries.Keyed]) -> None:
+    unwanted = [d.id for d in existing if d.status is DeliveryStatus.PENDING and (d.kind, d.subject) in subjects
                 and (d.occurrence, d.recipient_id) not in subjects[(d.kind, d.subject)]]
     deliveries.skip_if_pending(session, unwanted, f"{WITHDRAWN} (moved, cancelled, left, or reminders changed)")
-    stale = []
     # A meeting or event moved out of the planning window: its old reminders must not go.
-    for delivery in session.execute(
-        select(Delivery).where(Delivery.kind.in_((DeliveryKind.MEETING_REMINDER, DeliveryKind.EVENT_REMINDER)),
-                               Delivery.status == DeliveryStatus.PENDING)
-    ).scalars():
-        if (delivery.kind, delivery.subject) in subjects:
-            continue
-        thing = _subject(session, delivery.subject)
-        occurrence = keys.parse_reminder_occurrence(delivery.occurrence)
-        if thing is None or _cancelled(thing) or occurrence is None or thing.start_local != occurrence.start_local:
-            stale.append(delivery.id)
+    stale = []
+    for reminder in deliveries.pending_reminders_except(
+            session, meetings=[s for k, s in subjects if k is DeliveryKind.MEETING_REMINDER],
+            events=[s for k, s in subjects if k is DeliveryKind.EVENT_REMINDER]):
+        occurrence = keys.parse_reminder_occurrence(reminder.occurrence)
+        if (reminder.start_local is None or reminder.cancelled or occurrence is None
+                or occurrence.start_local != reminder.start_local):
+            stale.append(reminder.id)
     deliveries.skip_if_pending(session, stale, f"{WITHDRAWN} (moved or cancelled)")
-
-
-def _subject(session: Session, subject: str) -> Optional[Union[Meeting, Event]]:
-    about = keys.parse_subject(subject)
-    model = {keys.Thing.MEETING: Meeting, keys.Thing.EVENT: Event}.get(about.thing) if about else None
-    return session.get(model, about.id) if model and about else None
 
 
 def _cancelled(thing: Union[Meeting, Event]) -> bool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -14,8 +14,11 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Event,
+    EventStatus,
     Meeting,
     MeetingSeries,
+    MeetingStatus,
     Person,
     PlatformIdentity,
     utcnow,
@@ -197,6 +200,91 @@ def skip_if_pending(session: Session, ids: list[int], reason: str) -> int:
     result = session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
                              .values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
     return len(result.all())
+
+
+class Keyed(NamedTuple):
+    """A delivery's key and state, without its message: what planning compares with what it wants."""
+
+    id: int
+    kind: DeliveryKind
+    subject: str
+    occurrence: str
+    recipient_id: int
+    channel: str
+    status: DeliveryStatus
+    last_error: Optional[str]
+
+
+_KEYED = (Delivery.id, Delivery.kind, Delivery.subject, Delivery.occurrence, Delivery.recipient_id, Delivery.channel,
+          Delivery.status, Delivery.last_error)
+
+
+def keyed_about(session: Session, kinds: Iterable[DeliveryKind], subjects: Iterable[str]) -> list[Keyed]:
+    """Every delivery of these kinds about these subjects, whatever its status."""
+    kinds, subjects = list(kinds), list(subjects)
+    if not kinds or not subjects:
+        return []
+    return [Keyed(*row) for row in session.execute(
+        select(*_KEYED).where(Delivery.kind.in_(kinds), Delivery.subject.in_(subjects)).order_by(Delivery.id))]
+
+
+def keyed_with_occurrences(session: Session, kind: DeliveryKind, occurrences: Iterable[str]) -> list[Keyed]:
+    occurrences = list(occurrences)
+    if not occurrences:
+        return []
+    return [Keyed(*row) for row in session.execute(
+        select(*_KEYED).where(Delivery.kind == kind, Delivery.occurrence.in_(occurrences)).order_by(Delivery.id))]
+
+
+def pending_following_meetings(session: Session) -> list[Keyed]:
+    """Personal reminders waiting to go that follow a meeting (`remind me 2 hours before the GIS meeting`)."""
+    return [Keyed(*row) for row in session.execute(
+        select(*_KEYED).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.status == DeliveryStatus.PENDING,
+                              keys.follows_a_meeting_sql(Delivery.occurrence)).order_by(Delivery.id))]
+
+
+class ReminderOf(NamedTuple):
+    """A pending automatic reminder, with the start of what it is about (None if that is gone)."""
+
+    id: int
+    occurrence: str
+    start_local: Optional[datetime]
+    cancelled: bool
+
+
+def pending_reminders_except(session: Session, meetings: Iterable[str], events: Iterable[str]) -> list[ReminderOf]:
+    """Pending meeting and event reminders about other subjects than these, each with its meeting
+    or event: three queries, whatever their number."""
+    # Joining on the subject's text (subject_sql) can't use an index on SQLite, which then compares
+    # every such reminder with every meeting; the ids parsed here are looked up by primary key.
+    meetings, events = list(meetings), list(events)
+    rows = session.execute(
+        select(Delivery.id, Delivery.subject, Delivery.occurrence)
+        .where(Delivery.status == DeliveryStatus.PENDING, or_(
+            and_(Delivery.kind == DeliveryKind.MEETING_REMINDER, Delivery.subject.not_in(meetings)),
+            and_(Delivery.kind == DeliveryKind.EVENT_REMINDER, Delivery.subject.not_in(events))))
+        .order_by(Delivery.id)).all()
+    about = {delivery_id: keys.parse_subject(subject) for delivery_id, subject, _ in rows}
+    wanted = {(model, thing): {s.id for s in about.values() if s is not None and s.thing is thing}
+              for model, thing in ((Meeting, keys.Thing.MEETING), (Event, keys.Thing.EVENT))}
+    found: dict[tuple[keys.Thing, int], tuple[datetime, bool]] = {}
+    for (model, thing), ids in wanted.items():
+        if ids:
+            found.update(((thing, i), (start, status in (MeetingStatus.CANCELLED, EventStatus.CANCELLED)))
+                         for i, start, status in session.execute(
+                             select(model.id, model.start_local, model.status).where(model.id.in_(ids))))
+    result = []
+    for delivery_id, _, occurrence in rows:
+        subject = about[delivery_id]
+        start, cancelled = found.get((subject.thing, subject.id), (None, False)) if subject else (None, False)
+        result.append(ReminderOf(delivery_id, occurrence, start, cancelled))
+    return result
+
+
+def rewrite(session: Session, changes: list[dict[str, Any]]) -> None:
+    """New values for deliveries, each a dict with its "id" (an executemany by primary key)."""
+    if changes:
+        session.execute(update(Delivery), changes)
 
 
 def withdraw_about_group(session: Session, recipient_id: int, group_id: int, reason: str) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -85,6 +85,24 @@ def past(session: Session, now: datetime, limit: int = 20) -> list[Event]:
         select(Event).where(Event.starts_at_utc < now, Event.status == EventStatus.PUBLISHED)
         .order_by(Event.starts_at_utc.desc(), Event.id.desc()).limit(limit)
     ).scalars())
+
+
+def starting_between(session: Session, start: datetime, end: datetime) -> list[Event]:
+    """Events starting at or after `start` and before `end`, cancelled ones too, soonest first."""
+    return list(session.execute(select(Event).where(Event.starts_at_utc >= start, Event.starts_at_utc < end)
+                                .order_by(Event.starts_at_utc, Event.id)).scalars())
+
+
+def with_a_place(session: Session, event_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The people with a place at each of these events, by event id."""
+    ids = list(event_ids)
+    found: dict[int, list[int]] = {event_id: [] for event_id in ids}
+    if ids:
+        for event_id, person_id in session.execute(
+                select(Registration.event_id, Registration.person_id).where(
+                    Registration.event_id.in_(ids), Registration.status == RegistrationStatus.CONFIRMED)):
+            found[event_id].append(person_id)
+    return found
 
 
 def all_events(session: Session) -> list[Event]:

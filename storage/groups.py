@@ -1,7 +1,7 @@
 """Queries about groups and their memberships."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,17 @@ def remove_member(session: Session, person: Person, group: Group) -> Optional[Me
         session.delete(existing)
         session.flush()
     return existing
+
+
+def member_ids(session: Session, group_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The people in each of these groups (chairs too), by group id."""
+    ids = list(group_ids)
+    found: dict[int, list[int]] = {group_id: [] for group_id in ids}
+    if ids:
+        for group_id, person_id in session.execute(
+                select(Membership.group_id, Membership.person_id).where(Membership.group_id.in_(ids))):
+            found[group_id].append(person_id)
+    return found
 
 
 def members(session: Session, group: Group) -> list[Membership]:

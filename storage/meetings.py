@@ -106,6 +106,15 @@ def group_meetings(session: Session, group: Group) -> list[Meeting]:
     )
 
 
+def by_ids(session: Session, meeting_ids: Iterable[int]) -> dict[int, Meeting]:
+    """These meetings (those that exist), with their groups."""
+    ids = list(meeting_ids)
+    if not ids:
+        return {}
+    return {m.id: m for m in session.execute(
+        select(Meeting).where(Meeting.id.in_(ids)).options(selectinload(Meeting.group))).scalars()}
+
+
 def get(session: Session, meeting_id: int) -> Optional[Meeting]:
     return session.execute(
         select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.group))

@@ -10,6 +10,11 @@ from storage.db import insert_for
 from storage.models import ReminderSetting
 
 
+def all_settings(session: Session) -> dict[int, ReminderSetting]:
+    """Everyone's settings who has any, by person id (the others have the defaults)."""
+    return {s.person_id: s for s in session.execute(select(ReminderSetting)).scalars()}
+
+
 def settings_for_update(session: Session, person_id: int, default_leads: Iterable[str]) -> ReminderSetting:
     """The person's settings row, made with the defaults if there is none, locked for changing."""
     # Two first-time requests at once: the second INSERT waits for the first and does nothing.

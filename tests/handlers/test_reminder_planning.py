@@ -203,3 +203,25 @@ def test_a_round_after_changes_and_another_after_it_change_nothing(chat, session
     assert reminders.plan(session, NOW + timedelta(minutes=1), ZONE) == 0
 
     assert snapshot(session) == before
+
+
+def test_reminders_are_withdrawn_when_everything_left_the_weeks_planned(chat, session):
+    # Before, a round with no meeting or event at all in the coming weeks withdrew nothing, so the
+    # reminders of the last ones moved away would have gone out with their old dates.
+    say(chat, "register future workplaces in person")
+    plan(session, BEFORE_EVENT)
+    plan(session)
+    pending = found(session, status=DeliveryStatus.PENDING) + found(session, kind=DeliveryKind.EVENT_REMINDER,
+                                                                     status=DeliveryStatus.PENDING)
+    assert {d.kind for d in pending} == {DeliveryKind.MEETING_REMINDER, DeliveryKind.EVENT_REMINDER}
+    for meeting in meeting_queries.upcoming(session, NOW, until=BEFORE_EVENT + timedelta(days=40)):
+        meeting_queries.move(meeting, meeting.start_local + timedelta(days=100), meeting.end_local + timedelta(days=100))
+    event = future_workplaces(session)
+    event_queries.set_times(event, event.start_local + timedelta(days=100), event.end_local + timedelta(days=100),
+                            event.timezone)
+    session.flush()
+
+    assert plan(session) == 0
+
+    rows = {d.id: d for d in found(session) + found(session, kind=DeliveryKind.EVENT_REMINDER)}
+    assert {(rows[d.id].status, rows[d.id].last_error) for d in pending} == {(DeliveryStatus.SKIPPED, MOVED)}
