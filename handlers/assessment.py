@@ -5,7 +5,7 @@ import re
 from typing import Optional
 
 from core.messages import Action, Field, Item, Refusal, Reply
-from handlers.base import Context, needs_partner, partner_staff_only
+from handlers.base import Context, guarded_by, needs_partner, partner_staff_only
 from handlers.audit import record
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
 from handlers.money import MoneyError, format_pence, parse_pounds
@@ -71,10 +71,8 @@ def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: 
     return found
 
 
+@guarded_by(_board_only)
 def review(ctx: Context) -> Reply:
-    refusal = _board_only(ctx)
-    if refusal:
-        return refusal
     waiting = case_queries.find(ctx.session, AWAITING, limit=REVIEW_LIMIT, oldest_first=True)
     if not waiting:
         return Reply("No business cases are waiting for assessment.")
@@ -210,10 +208,8 @@ def _year(ctx: Context, words: Optional[str]) -> Optional[int]:
     return int(first)
 
 
+@guarded_by(_admins_only)
 def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str] = None) -> Reply:
-    refusal = _admins_only(ctx)
-    if refusal:
-        return refusal
     partners = people_queries.list_partners(ctx.session)
     found = resolve(partner, [(p, [p.name, p.short_name, p.slug]) for p in partners]).found
     if found is None:
@@ -233,10 +229,8 @@ def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str
                  f"balance is now {format_pence(case_queries.balance(ctx.session))}.")
 
 
+@guarded_by(_admins_only)
 def record_spend(ctx: Context, target: str, amount: str) -> Reply:
-    refusal = _admins_only(ctx)
-    if refusal:
-        return refusal
     found = find_case(ctx, target)
     if found.status not in (*FUNDED, CaseStatus.COMPLETED):
         return Reply(f"{label(found)} is {STATUS_NAMES[found.status]}: only funded cases spend from the fund.")

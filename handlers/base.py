@@ -68,14 +68,25 @@ def needs_partner(ctx: Context) -> Optional[Reply]:
     return Reply(no_access_text(ctx.caller), actions=(Action("Help", "help"),))
 
 
-def partner_staff_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+Handler = Callable[..., Reply]
+
+
+def guarded_by(check: Callable[[Context], Optional[Reply]]) -> Callable[[Handler], Handler]:
+    """A handler answered only when `check` has no refusal for the caller; else that refusal is."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def guarded(ctx: Context, *args, **kwargs) -> Reply:
+            return check(ctx) or handler(ctx, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def partner_staff_only(handler: Handler) -> Handler:
     """A handler for partner staff: anyone else gets the polite refusal instead."""
-
-    @functools.wraps(handler)
-    def guarded(ctx: Context, *args, **kwargs) -> Reply:
-        return needs_partner(ctx) or handler(ctx, *args, **kwargs)
-
-    return guarded
+    return guarded_by(needs_partner)(handler)
 
 
 def private_only(handler: Callable[..., Reply]) -> Callable[..., Reply]:

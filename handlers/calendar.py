@@ -15,7 +15,7 @@ from calendars import (
     public_events_feed,
 )
 from core.messages import Action, Attachment, Reply
-from handlers.base import Context, needs_partner
+from handlers.base import Context, partner_staff_only
 from handlers.events import find_event
 from handlers.groups import find_group
 from handlers.meetings import closed_group, find_meeting, when_text
@@ -36,11 +36,9 @@ IMPORT_HELP = (
 # --- chat -----------------------------------------------------------------------------------
 
 
+@partner_staff_only
 def calendar(ctx: Context, target: str) -> Reply:
     """`calendar GROUP` or `calendar meeting 13`: the dates as a file to import."""
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     words = " ".join(target.split())
     if not words:
         return Reply(

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 from core.messages import Action, Attachment, Field, Item, Refusal, Reply, field_list
 from handlers import conversation
-from handlers.base import Context, needs_partner
+from handlers.base import Context, guarded_by, needs_partner
 from handlers.audit import record
 from handlers.events import FORMAT_NAMES, MODE_NAMES, find_event, label, notify_promoted, places_text, when
 from handlers.fields import (
@@ -155,8 +155,9 @@ EVENT_FORM = register_form(Form("create_event", "Create an event", EVENT_FIELDS,
                                 check=_check_event, allowed=_only_admins))
 
 
+@guarded_by(_only_admins)
 def create_event(ctx: Context) -> Reply:
-    return _only_admins(ctx) or conversation.start(ctx, EVENT_FORM, {})
+    return conversation.start(ctx, EVENT_FORM, {})
 
 
 # --- editing one field of a published event ---------------------------------------------------
@@ -178,10 +179,8 @@ def _values_of(ctx: Context, event: Event) -> Values:
 NOTIFIED = {"date", "time", "format", "venue", "link"}
 
 
+@guarded_by(_only_admins)
 def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
-    refusal = _only_admins(ctx)
-    if refusal:
-        return refusal
     event = find_event(ctx, target)
     if event.status is EventStatus.CANCELLED or event.starts_at_utc <= ctx.now:
         return Reply(f"{label(event)} is cancelled or over, so it can't be changed.")
@@ -281,10 +280,8 @@ CANCEL_EVENT = register_form(Form(
 ))
 
 
+@guarded_by(_only_admins)
 def cancel_event(ctx: Context, target: str) -> Reply:
-    refusal = _only_admins(ctx)
-    if refusal:
-        return refusal
     try:
         chosen = _read_event(target, ctx, {})
     except FieldError as exc:
@@ -294,10 +291,8 @@ def cancel_event(ctx: Context, target: str) -> Reply:
 
 # --- who is coming ------------------------------------------------------------------------------
 
+@guarded_by(_only_admins)
 def attendees(ctx: Context, target: str) -> Reply:
-    refusal = _only_admins(ctx)
-    if refusal:
-        return refusal
     event = find_event(ctx, target, upcoming_only=False)
     regs = event_queries.registrants(ctx.session, event)
     confirmed = [r for r in regs if r.status is RegistrationStatus.CONFIRMED]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.messages import Action, Item, Refusal, Reply
-from handlers.base import Context, needs_partner, quote
+from handlers.base import Context, partner_staff_only, quote
 from handlers.names import Lookup, resolve
 from storage import deliveries
 from storage import groups as group_queries
@@ -59,10 +59,8 @@ def list_groups(ctx: Context) -> Reply:
     return Reply(lead, title="Groups", items=tuple(items), footer=footer)
 
 
+@partner_staff_only
 def join(ctx: Context, group: str) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     found = find_group(ctx, group)
     if found.is_restricted and not ctx.caller.is_admin:
         return Reply(
@@ -78,10 +76,8 @@ def join(ctx: Context, group: str) -> Reply:
     )
 
 
+@partner_staff_only
 def leave(ctx: Context, group: str) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     found = find_group(ctx, group)
     if not ctx.caller.is_member(found):
         return Reply(f"You're not a member of {found.name}, so there is nothing to leave.")

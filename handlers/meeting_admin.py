@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from core.messages import Action, Refusal, Reply, field_list
 from handlers import conversation
-from handlers.base import Caller, Context, needs_partner
+from handlers.base import Caller, Context, guarded_by, needs_partner, partner_staff_only
 from handlers.audit import record
 from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
 from core.forms import FieldError, Form, FormField, Values, register
@@ -110,7 +110,7 @@ def _check_schedule(ctx: Context, values: Values) -> dict[str, str]:
     return {}
 
 
-def _may_schedule(ctx: Context, values: Values) -> Optional[Reply]:
+def _may_schedule(ctx: Context, values: Optional[Values] = None) -> Optional[Reply]:
     refusal = needs_partner(ctx)
     if refusal:
         return refusal
@@ -160,11 +160,9 @@ SCHEDULE = register(Form("schedule_meeting", "Schedule a meeting", SCHEDULE_FIEL
                          check=_check_schedule, allowed=_may_schedule))
 
 
+@guarded_by(_may_schedule)
 def schedule(ctx: Context, group: Optional[str] = None) -> Reply:
     prefilled: Values = {}
-    refusal = _may_schedule(ctx, prefilled)
-    if refusal:
-        return refusal
     if group:
         try:
             prefilled["group"] = _read_group(group, ctx, prefilled)
@@ -226,10 +224,8 @@ def _is_day(words: str, this_day: date) -> bool:
     return True
 
 
+@partner_staff_only
 def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     found = _managed_meeting(ctx, meeting)
     try:
         start, end = _new_times(found, when, today(ctx))
@@ -315,10 +311,8 @@ CANCEL = register(Form(
 ))
 
 
+@partner_staff_only
 def cancel(ctx: Context, meeting: str, rest: Optional[str] = None) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     try:
         chosen = _read_meeting(meeting, ctx, {})
     except FieldError as exc:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional, Sequence
 
 from core.messages import Action, Item, Refusal, Reply, field_list
-from handlers.base import Context, needs_partner, quote
+from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
 from handlers.when import DateError, meeting_span, parse_period
 from storage import groups as group_queries
@@ -107,10 +107,8 @@ def _listing(ctx: Context, page: tuple[list[Meeting], int], lead: str, empty: st
     )
 
 
+@partner_staff_only
 def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     if not group:
         return _listing(
             ctx, _page(ctx, _visible_group_ids(ctx)), "{count} coming up across the groups, soonest first:", "No meetings are scheduled yet.",
@@ -131,10 +129,8 @@ def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
     return reply
 
 
+@partner_staff_only
 def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     if not group:
         mine = list(ctx.caller.roles_by_group)
         ids = mine or _visible_group_ids(ctx)
@@ -157,10 +153,8 @@ def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
     )
 
 
+@partner_staff_only
 def my_meetings(ctx: Context) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     mine = list(ctx.caller.roles_by_group)
     if not mine:
         return Reply(
@@ -174,10 +168,8 @@ def my_meetings(ctx: Context) -> Reply:
     )
 
 
+@partner_staff_only
 def meetings_in(ctx: Context, period: str) -> Reply:
-    refusal = needs_partner(ctx)
-    if refusal:
-        return refusal
     try:
         asked = parse_period(period, ctx.now.astimezone(ctx.zone).date())
     except DateError as exc:

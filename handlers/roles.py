@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from core.messages import Refusal, Reply
 from handlers.audit import record
-from handlers.base import Context
+from handlers.base import Context, guarded_by
 from handlers.groups import find_group
 from storage import groups as group_queries
 from storage import people as people_queries
@@ -15,7 +16,7 @@ EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ROLE_NAMES = {PersonRoleKind.ADMIN: "a Partnership Office admin", PersonRoleKind.BOARD: "a Leadership Board member"}
 
 
-def _admins_only(ctx: Context):
+def _admins_only(ctx: Context) -> Optional[Reply]:
     if not ctx.caller.is_admin:
         return Reply("Only the Partnership Office can change people's roles.")
     return None
@@ -38,10 +39,8 @@ def _person(ctx: Context, email: str, create: bool = True) -> Person:
     return people_queries.get_or_create_person(ctx.session, email)
 
 
+@guarded_by(_admins_only)
 def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
-    refusal = _admins_only(ctx)
-    if refusal:
-        return refusal
     found = find_group(ctx, group)
     person = _person(ctx, email, create=not remove)
     if remove:
@@ -56,10 +55,8 @@ def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
     return Reply(f"{person.email} now chairs {found.name}.")
 
 
+@guarded_by(_admins_only)
 def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
-    refusal = _admins_only(ctx)
-    if refusal:
-        return refusal
     kind = PersonRoleKind.BOARD if role.lower() == "board" else PersonRoleKind.ADMIN
     adding = change.lower() in ("add", "grant")
     person = _person(ctx, email, create=adding)

@@ -183,3 +183,14 @@ def test_a_refusal_keeps_what_came_before_the_handler(chat, session):
     newcomer = "new.face@swale.gov.uk"
     assert chat("join underwater basket weaving", user=newcomer).startswith("I don't know a group called")
     assert person_by_email(session, newcomer) is not None
+
+
+@pytest.mark.parametrize("words, answer", [
+    ("decline 1", "Please give the reason"),  # the words are checked before who is asking
+    ("outcome 1", "Please give the outcome"),
+    ("decline 1 too costly", "I can't match someone@gmail.com to a Kent Connects partner"),
+    ("meetings gis", "I can't match someone@gmail.com to a Kent Connects partner"),
+    ("move 1 to 16 March 2027 14:00", "I can't match someone@gmail.com to a Kent Connects partner"),
+])
+def test_checks_come_in_the_same_order_as_before(chat, words, answer):
+    assert chat(words, user="someone@gmail.com").startswith(answer)
