@@ -5,26 +5,22 @@ import re
 from datetime import datetime, time
 from typing import Optional
 
-from sqlalchemy import and_, func, or_, select
-
 from core.messages import Action, Field, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.audit import record
-from handlers.channels import channels_of
 from handlers.fields import read_moment
 from core.forms import FieldError
 from handlers.names import normalise
 from handlers.when import DateError, format_moment, parse_time
 from storage.wallclock import to_utc
+from storage import announcements as announcement_queries
+from storage import channels as channel_queries
 from storage import deliveries
 from storage import delivery_keys as keys
-from storage.db import insert_for
 from storage import groups as group_queries
 from storage.models import (
     Announcement,
-    AnnouncementAck,
     AnnouncementStatus,
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
     Group,
@@ -112,18 +108,15 @@ def announce(ctx: Context, words: str = "") -> Reply:
         return Reply(f"{format_moment(send_at.astimezone(ctx.zone))} has already passed; give a time to come, "
                      "or leave the time out to send it now.")
     later = send_at is not None
-    announcement = Announcement(group_id=group.id, author_id=ctx.caller.person.id, text=text,
-                                send_at=send_at or ctx.now,
-                                status=AnnouncementStatus.SCHEDULED if later else AnnouncementStatus.SENT)
-    ctx.session.add(announcement)
-    ctx.session.flush()
+    announcement = announcement_queries.add(ctx.session, group.id, ctx.caller.person.id, text, send_at or ctx.now,
+                                            AnnouncementStatus.SCHEDULED if later else AnnouncementStatus.SENT)
     author = ctx.caller.person.display_name or ctx.caller.email
     message = Reply(text, title=f"{group.name}: announcement from {author}",
                     actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),))
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
     deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED, recipients,
                       message.to_data(), due_at=announcement.send_at)
-    for linked in channels_of(ctx.session, group.id):  # posted in the group's channels too
+    for linked in channel_queries.of_group(ctx.session, group.id):  # posted in the group's channels too
         deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED,
                           [ctx.caller.person.id],
                           message.to_data(), due_at=announcement.send_at,
@@ -151,7 +144,7 @@ def _may_read(ctx: Context, found: Announcement) -> bool:
 
 def _find(ctx: Context, number: str) -> Announcement:
     """The announcement with this number, if the caller may report on it; else a Refusal."""
-    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
+    found = announcement_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
     if found is None or not _may_report(ctx, found):
         raise Refusal(f"I can't find announcement {quote(number)} of yours. Say `announcements` to see them.")
     return found
@@ -163,21 +156,10 @@ def _author(found: Announcement) -> str:
     return found.author.display_name or found.author.email
 
 
-def _received(ctx: Context, found: Announcement) -> bool:
-    return ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == _subject(found.id),
-                                  Delivery.recipient_id == ctx.caller.person.id, Delivery.channel == keys.DIRECT,
-                                  Delivery.status == DeliveryStatus.SENT)
-    ).first() is not None
-
-
-def _acked(ctx: Context, found: Announcement) -> bool:
-    return ctx.session.execute(select(AnnouncementAck.id).where(
-        AnnouncementAck.announcement_id == found.id, AnnouncementAck.person_id == ctx.caller.person.id)).first() is not None
-
-
 def _ack_action(ctx: Context, found: Announcement) -> tuple[Action, ...]:
-    if ctx.caller.person.id is None or not _received(ctx, found) or _acked(ctx, found):
+    person_id = ctx.caller.person.id
+    if (person_id is None or not announcement_queries.was_sent_to(ctx.session, found.id, person_id)
+            or announcement_queries.acknowledged_by(ctx.session, found.id, person_id)):
         return ()
     return (Action("Acknowledge", f"ack {found.id}", "primary"),)
 
@@ -192,7 +174,7 @@ def _shown(ctx: Context, found: Announcement) -> Reply:
 
 @partner_staff_only
 def report(ctx: Context, number: str) -> Reply:
-    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
+    found = announcement_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
     if found is None or not ctx.caller.may_see(found.group) or not (_may_report(ctx, found) or _may_read(ctx, found)):
         return Reply(f"I can't find announcement {quote(number)} for you. Say `announcements` to see yours and "
                      "your groups'.")
@@ -200,13 +182,8 @@ def report(ctx: Context, number: str) -> Reply:
         return _shown(ctx, found)
     subject = _subject(found.id)
     counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, subject)
-    failures = ctx.session.execute(
-        select(Delivery).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == subject,
-                               Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
-                                                    DeliveryStatus.HELD)))
-    ).scalars().all()
-    acks = ctx.session.execute(select(func.count()).select_from(AnnouncementAck)
-                               .where(AnnouncementAck.announcement_id == found.id)).scalar_one()
+    failures = announcement_queries.not_delivered(ctx.session, found.id)
+    acks = announcement_queries.count_acknowledgements(ctx.session, found.id)
     waiting = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
     held = counts.get(DeliveryStatus.HELD, 0)
     return Reply(
@@ -227,18 +204,17 @@ def report(ctx: Context, number: str) -> Reply:
 @partner_staff_only
 def list_announcements(ctx: Context) -> Reply:
     """Admins: all recent ones. Others: the ones they made or chair, and those sent to their groups."""
-    query = select(Announcement).order_by(Announcement.id.desc()).limit(15)
-    if not ctx.caller.is_admin:
-        groups = [g for g in ctx.caller.roles_by_group]
-        query = query.where(or_(
-            Announcement.author_id == ctx.caller.person.id,
-            and_(Announcement.group_id.in_(groups), Announcement.status == AnnouncementStatus.SENT,
-                 Announcement.send_at <= ctx.now),
-            Announcement.group_id.in_([g for g, role in ctx.caller.roles_by_group.items() if role is MemberRole.CHAIR]),
-        ))
+    roles = ctx.caller.roles_by_group
+    if ctx.caller.person.id is None:
+        recent = []
+    elif ctx.caller.is_admin:
+        recent = announcement_queries.recent(ctx.session)
+    else:
+        recent = announcement_queries.recent(ctx.session, author_id=ctx.caller.person.id, member_of=roles,
+                                             chair_of=[g for g, role in roles.items() if role is MemberRole.CHAIR],
+                                             now=ctx.now)
     # A closed group's news never shows where others can read it.
-    found = [a for a in ctx.session.execute(query).scalars() if ctx.caller.may_see(a.group)] \
-        if ctx.caller.person.id else []
+    found = [a for a in recent if ctx.caller.may_see(a.group)]
     if not found:
         return Reply("There are no announcements for you yet: none made by you, and none sent to your groups. "
                      "Chairs say `announce GROUP TEXT`.")
@@ -273,15 +249,9 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
 
 @partner_staff_only
 def acknowledge(ctx: Context, number: str) -> Reply:
-    found = ctx.session.get(Announcement, int(number)) if number.isdigit() and len(number) < 10 else None
-    received = found is not None and ctx.session.execute(
-        select(Delivery.id).where(Delivery.kind == DeliveryKind.ANNOUNCEMENT, Delivery.subject == _subject(found.id),
-                                  Delivery.recipient_id == ctx.caller.person.id,
-                                  Delivery.status == DeliveryStatus.SENT)
-    ).first() is not None
-    if not received:
+    found = announcement_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
+    if found is None or not announcement_queries.was_sent_to(ctx.session, found.id, ctx.caller.person.id,
+                                                             directly=False):
         return Reply(f"I can't find an announcement {quote(number)} sent to you.")
-    # Two presses at once record one acknowledgement.
-    ctx.session.execute(insert_for(ctx.session, AnnouncementAck).values(
-        announcement_id=found.id, person_id=ctx.caller.person.id, at=ctx.now).on_conflict_do_nothing())
+    announcement_queries.acknowledge(ctx.session, found.id, ctx.caller.person.id, ctx.now)
     return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from core.messages import ChannelAccess, Reply
 from handlers.audit import record
 from handlers.base import Context, partner_staff_only
 from handlers.groups import find_group
+from storage import channels as channel_queries
 from storage.models import GroupChannel
 
 
@@ -26,8 +24,7 @@ def _where(ctx: Context) -> Optional[tuple[str, str]]:
 
 
 def _linked(ctx: Context, where: tuple[str, str]) -> list[GroupChannel]:
-    return list(ctx.session.execute(select(GroupChannel).where(
-        GroupChannel.platform == where[0], GroupChannel.channel == where[1])).scalars())
+    return channel_queries.linked_to(ctx.session, *where)
 
 
 @partner_staff_only
@@ -45,7 +42,7 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
     if remove:
         if existing is None:
             return Reply(f"This channel isn't linked to {found.name}.")
-        ctx.session.delete(existing)
+        channel_queries.unlink(ctx.session, existing)
         record(ctx, "channel_unlinked", f"group:{found.slug}", channel=where[1])
         return Reply(f"This channel is no longer linked to {found.name}.")
     if existing is not None:
@@ -53,8 +50,7 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
     access = ctx.request.channel_access() if ctx.request.channel_access is not None else ChannelAccess(True)
     if not access.can_post:
         return Reply(f"I can't post in this channel yet, so I haven't linked it to {found.name}. {access.advice}")
-    ctx.session.add(GroupChannel(group_id=found.id, platform=where[0], workspace=ctx.request.workspace,
-                                 channel=where[1], linked_by_id=ctx.caller.person.id))
+    channel_queries.link(ctx.session, found.id, where[0], ctx.request.workspace, where[1], ctx.caller.person.id)
     record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
     return Reply(" ".join(filter(None, (
         access.note,
@@ -77,6 +73,3 @@ def digest(ctx: Context, state: str) -> Reply:
     names = ", ".join(sorted(g.group.name for g in linked))
     return Reply(f"The weekly digest for {names} is {'on: every Monday morning' if on else 'off'}.")
 
-
-def channels_of(session: Session, group_id: int) -> list[GroupChannel]:
-    return list(session.execute(select(GroupChannel).where(GroupChannel.group_id == group_id)).scalars())

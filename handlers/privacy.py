@@ -4,37 +4,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, select, update
-
 from core.messages import Attachment, Field, Reply
 from handlers import conversation
 from handlers.audit import record
 from handlers.base import Context, private_only
 from core.forms import FieldError, Form, FormField, Values, register
 from storage import audit as audit_log
-from storage.models import (
-    Announcement,
-    AnnouncementAck,
-    BusinessCase,
-    CaseChange,
-    ConversationRef,
-    ConversationState,
-    Delivery,
-    DeliveryStatus,
-    FundEntry,
-    Membership,
-    Person,
-    PlatformIdentity,
-    Registration,
-    RegistrationStatus,
-    ReminderSetting,
-)
+from storage import privacy as privacy_queries
+from storage.models import Person
 from handlers.events import notify_promoted
 from storage import events as event_queries
-
-
-def _rows(ctx: Context, model, column) -> list[Any]:
-    return list(ctx.session.execute(select(model).where(column == ctx.caller.person.id)).scalars())
 
 
 def _iso(value: Any) -> Any:
@@ -43,33 +22,34 @@ def _iso(value: Any) -> Any:
 
 def _data(ctx: Context) -> dict[str, Any]:
     person: Person = ctx.caller.person
+    held = privacy_queries.held_about(ctx.session, person.id)
     return {
         "person": {"email": person.email, "name": person.display_name,
                    "partner": person.partner.name if person.partner else None, "created_at": _iso(person.created_at),
                    "roles": [r.role.value for r in person.roles]},
         "platform_identities": [{"platform": i.platform, "workspace": i.workspace, "id": i.external_id}
-                                for i in _rows(ctx, PlatformIdentity, PlatformIdentity.person_id)],
+                                for i in held.platform_identities],
         "group_memberships": [{"group": m.group.name, "role": m.role.value, "joined_at": _iso(m.joined_at)}
-                              for m in _rows(ctx, Membership, Membership.person_id)],
+                              for m in held.memberships],
         "event_registrations": [{"event": r.event.title, "mode": r.mode.value, "status": r.status.value,
                                  "registered_at": _iso(r.queued_at)}
-                                for r in _rows(ctx, Registration, Registration.person_id)],
+                                for r in held.registrations],
         "business_cases_submitted": [{"case": c.id, "title": c.title, "status": c.status.value,
                                       "contact": c.contact, "created_at": _iso(c.created_at)}
-                                     for c in _rows(ctx, BusinessCase, BusinessCase.submitter_id)],
+                                     for c in held.cases_submitted],
         "reminder_settings": [{"enabled": s.enabled, "lead_times": s.lead_times}
-                              for s in _rows(ctx, ReminderSetting, ReminderSetting.person_id)],
+                              for s in held.reminder_settings],
         "messages_to_you": [{"kind": d.kind.value, "status": d.status.value, "due_at": _iso(d.due_at),
-                             "text": d.payload.get("text")} for d in _rows(ctx, Delivery, Delivery.recipient_id)],
+                             "text": d.payload.get("text")} for d in held.deliveries],
         "announcements_made": [{"announcement": a.id, "group": a.group.name, "text": a.text, "send_at": _iso(a.send_at)}
-                               for a in _rows(ctx, Announcement, Announcement.author_id)],
+                               for a in held.announcements_made],
         "forms_in_progress": [{"form": s.form, "answers": s.values}
-                              for s in _rows(ctx, ConversationState, ConversationState.person_id)],
+                              for s in held.forms_in_progress],
         "conversations_the_bot_can_write_to": [
             {"platform": r.platform, "conversation": r.key, "tenant": r.tenant_id, "reference": r.reference}
-            for r in _rows(ctx, ConversationRef, ConversationRef.person_id)],
+            for r in held.conversation_refs],
         "announcements_acknowledged": [{"announcement": a.announcement_id, "at": _iso(a.at)}
-                                       for a in _rows(ctx, AnnouncementAck, AnnouncementAck.person_id)],
+                                       for a in held.acknowledgements],
         "audit_entries_as_actor": [{"at": _iso(e.at), "action": e.action, "subject": e.subject}
                                    for e in audit_log.recent(ctx.session, actor_id=person.id, limit=1000)],
     }
@@ -108,24 +88,10 @@ def _erase(ctx: Context, values: Values) -> Reply:
     # Kept, without the name: decisions on public money and the audit trail.
     audit_log.anonymise(session, pid, person.email, former)
     # A place given up moves the waitlist on, as if they had unregistered.
-    for reg in list(session.execute(select(Registration).where(
-            Registration.person_id == pid, Registration.status == RegistrationStatus.CONFIRMED)).scalars()):
+    for reg in privacy_queries.places_of(session, pid):
         notify_promoted(ctx, reg.event, event_queries.unregister(session, reg.event, reg))
-    session.execute(update(BusinessCase).where(BusinessCase.submitter_id == pid).values(
-        submitter_id=None, contact=former))
-    session.execute(update(CaseChange).where(CaseChange.actor_id == pid).values(actor_id=None))
-    session.execute(update(FundEntry).where(FundEntry.recorded_by_id == pid).values(recorded_by_id=None))
-    session.execute(update(Announcement).where(Announcement.author_id == pid).values(author_id=None))
-    # Erased: everything else about the person.
-    session.execute(update(Delivery).where(Delivery.recipient_id == pid, Delivery.status == DeliveryStatus.PENDING)
-                    .values(status=DeliveryStatus.SKIPPED, last_error="recipient erased"))
-    for model, column in ((Delivery, Delivery.recipient_id), (AnnouncementAck, AnnouncementAck.person_id),
-                          (Registration, Registration.person_id), (Membership, Membership.person_id),
-                          (ReminderSetting, ReminderSetting.person_id), (ConversationState, ConversationState.person_id),
-                          (ConversationRef, ConversationRef.person_id), (PlatformIdentity, PlatformIdentity.person_id)):
-        session.execute(delete(model).where(column == pid))
-    session.expunge_all()
-    session.execute(delete(Person).where(Person.id == pid))
+    # Kept without the person: their business cases and decisions; erased: everything else.
+    privacy_queries.erase(session, pid, former)
     return Reply(
         "Done: I've erased what I held about you: your e-mail address and name, your platform accounts, group "
         "memberships, event places, reminders and messages. Kept, without your name: business cases you "

@@ -5,8 +5,6 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Optional
 
-from sqlalchemy import select
-
 from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
@@ -17,7 +15,6 @@ from storage import delivery_keys as keys
 from storage import meetings as meeting_queries
 from storage import reminders as reminder_settings
 from storage.models import (
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
     ReminderSetting,
@@ -159,13 +156,11 @@ def _setting(ctx: Context) -> ReminderSetting:
 
 @partner_staff_only
 def reminders(ctx: Context) -> Reply:
-    setting = ctx.session.get(ReminderSetting, ctx.caller.person.id) if ctx.caller.person.id else None
+    setting = reminder_settings.settings_of(ctx.session, ctx.caller.person.id) if ctx.caller.person.id else None
     enabled = setting.enabled if setting else True
     leads = setting.lead_times if setting else list(DEFAULT_LEADS)
-    mine = list(ctx.session.execute(
-        select(Delivery).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.recipient_id == ctx.caller.person.id,
-                               Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.due_at)
-    ).scalars()) if ctx.caller.person.id else []
+    mine = deliveries.pending_of_kind(ctx.session, DeliveryKind.PERSONAL_REMINDER, ctx.caller.person.id) \
+        if ctx.caller.person.id else []
     automatic = ("on: " + " and ".join(lead_text(x) for x in leads) + " before each of your meetings and events"
                  if enabled else "off")
     return Reply(
@@ -208,7 +203,7 @@ def reminder_leads(ctx: Context, leads: str) -> Reply:
 
 @partner_staff_only
 def cancel_reminder(ctx: Context, number: str) -> Reply:
-    delivery = ctx.session.get(Delivery, int(number)) if number.isdigit() and len(number) < 10 else None
+    delivery = deliveries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
     if (delivery is None or delivery.recipient_id != ctx.caller.person.id or delivery.kind is not DeliveryKind.PERSONAL_REMINDER
             or delivery.status is not DeliveryStatus.PENDING):
         return Reply(f"You have no reminder {quote(number)} waiting. Say `reminders` to see yours.")

@@ -4,16 +4,16 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.messages import Item, Reply, field_list
 from handlers.when import meeting_span
+from storage import channels as channel_queries
 from storage import deliveries
 from storage import delivery_keys as keys
 from storage import events as event_queries
 from storage import meetings as meeting_queries
-from storage.models import DeliveryKind, GroupChannel
+from storage.models import DeliveryKind
 
 DIGEST_DAY, DIGEST_HOUR = 0, 8  # Monday, 08:00 local time
 
@@ -28,7 +28,7 @@ def plan_digests(session: Session, now: datetime, zone_name: str) -> int:
     year, week, _ = local.isocalendar()
     until = now + timedelta(days=7)
     made = 0
-    for channel in session.execute(select(GroupChannel).where(GroupChannel.digest.is_(True))).scalars():
+    for channel in channel_queries.with_digest(session):
         if channel.linked_by_id is None:
             continue
         meetings = meeting_queries.upcoming(session, now, [channel.group_id], until=until)

@@ -66,6 +66,17 @@ def record(
     return len(session.execute(statement).all())
 
 
+def get(session: Session, delivery_id: int) -> Optional[Delivery]:
+    return session.get(Delivery, delivery_id)
+
+
+def pending_of_kind(session: Session, kind: DeliveryKind, recipient_id: int) -> list[Delivery]:
+    """What waits to go to the person, of this kind, soonest first."""
+    return list(session.execute(
+        select(Delivery).where(Delivery.kind == kind, Delivery.recipient_id == recipient_id,
+                               Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.due_at)).scalars())
+
+
 def for_subject(session: Session, subject: str) -> list[Delivery]:
     return list(
         session.execute(

@@ -1,7 +1,7 @@
 """Each person's reminder settings."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,11 @@ from storage.models import ReminderSetting
 def all_settings(session: Session) -> dict[int, ReminderSetting]:
     """Everyone's settings who has any, by person id (the others have the defaults)."""
     return {s.person_id: s for s in session.execute(select(ReminderSetting)).scalars()}
+
+
+def settings_of(session: Session, person_id: int) -> Optional[ReminderSetting]:
+    """The person's settings, or None while they have the defaults."""
+    return session.get(ReminderSetting, person_id)
 
 
 def settings_for_update(session: Session, person_id: int, default_leads: Iterable[str]) -> ReminderSetting:
