@@ -8,11 +8,10 @@ from typing import Optional
 from core.messages import Action, Field, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.audit import record
-from handlers.fields import read_moment
+from handlers.fields import read_moment, today
 from core.forms import FieldError
 from handlers.names import normalise
-from handlers.when import DateError, format_moment, parse_time
-from storage.wallclock import to_utc
+from handlers.when import format_moment
 from storage import announcements as announcement_queries
 from storage import channels as channel_queries
 from storage import deliveries
@@ -64,17 +63,12 @@ def _split_when(ctx: Context, rest: str) -> tuple[Optional[datetime], str]:
     if not explicit:
         return None, rest  # "On Friday the report is out" is the text itself
     words = explicit["when"]
-    try:
-        return datetime.fromisoformat(read_moment(words, ctx, time(9))["utc"]), explicit["text"]
+    try:  # a time alone is today's
+        moment = read_moment(words, ctx, time(9), default_day=today(ctx))
     except FieldError:
-        pass
-    try:  # a time alone: today
-        at = parse_time(words)
-    except DateError:
         raise Refusal(f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
                       "`announce gis at 9 March 2027 09:00: Your text`.") from None
-    local_day = ctx.now.astimezone(ctx.zone).date()
-    return to_utc(datetime.combine(local_day, at), ctx.settings.timezone), explicit["text"]
+    return datetime.fromisoformat(moment["utc"]), explicit["text"]
 
 
 def _may_announce(ctx: Context, group: Group) -> bool:

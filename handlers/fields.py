@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from handlers.base import Context
 from core.forms import FieldError, Values
-from handlers.when import DateError, format_day, format_moment, parse_day, parse_time, parse_time_range
+from handlers.when import DateError, format_day, format_moment, parse_day, parse_moment, parse_time_range
 from storage.wallclock import to_utc
 
 
@@ -74,21 +74,17 @@ def moment_of(value: Optional[dict[str, str]]) -> Optional[datetime]:
     return datetime.fromisoformat(value["utc"]) if value else None
 
 
-def read_moment(text: str, ctx: Context, default_time: time) -> dict[str, str]:
-    """'8 May 2027 17:00', '8 May', 'now': the UTC instant, and how to show it."""
+def read_moment(text: str, ctx: Context, default_time: time, default_day: Optional[date] = None) -> dict[str, str]:
+    """'8 May 2027 17:00', '8 May', 'now': the UTC instant, and how to show it. A time alone
+    ('17:00') is on `default_day`; without one it is refused."""
     words = " ".join(text.lower().split())
     if words in ("now", "today", "immediately", "straight away"):
         return as_moment(ctx.now, ctx)
-    tokens = words.split()
-    for cut in range(len(tokens), 0, -1):
-        day_words, time_words = " ".join(tokens[:cut]), " ".join(tokens[cut:]).removeprefix("at ").strip()
-        try:
-            day = parse_day(day_words, today(ctx))
-            at = parse_time(time_words) if time_words else default_time
-        except DateError:
-            continue
-        return as_moment(to_utc(datetime.combine(day, at), ctx.settings.timezone), ctx)
-    raise FieldError(f"I couldn't read “{text.strip()[:40]}” as a day and time, e.g. “8 May 2027 17:00”.")
+    try:
+        moment = parse_moment(words, today(ctx), default_time, default_day)
+    except DateError:
+        raise FieldError(f"I couldn't read “{text.strip()[:40]}” as a day and time, e.g. “8 May 2027 17:00”.") from None
+    return as_moment(to_utc(moment.start, ctx.settings.timezone), ctx)
 
 
 def show_day(value: str) -> str:

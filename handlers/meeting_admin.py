@@ -13,7 +13,7 @@ from core.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
 from handlers.meetings import find_meeting, when_text
 from handlers.recurrence import Repeat, parse_repeat
-from handlers.when import DateError, format_day, looks_like_time_range, parse_day, parse_time, parse_time_range
+from handlers.when import DateError, SpanError, format_day, parse_moment
 from storage import deliveries
 from storage import delivery_keys as keys
 from storage import groups as group_queries
@@ -188,40 +188,17 @@ def _managed_meeting(ctx: Context, number: str) -> Meeting:
 
 
 def _new_times(meeting: Meeting, words: str, this_day: date) -> tuple[datetime, datetime]:
-    """The new local start and end from '16 March 2027 10:00-12:00', '16 March', '14:00', ..."""
-    tokens = words.split()
-    duration = meeting.end_local - meeting.start_local
-    problems = []
-    for cut in range(len(tokens), -1, -1):
-        day_words, time_words = " ".join(tokens[:cut]), " ".join(tokens[cut:])
-        day_words = day_words.removesuffix(" at").removesuffix(" from").strip(" ,")
-        try:
-            day = parse_day(day_words, this_day) if day_words else meeting.start_local.date()
-            if not time_words:
-                start_t, end_t = meeting.start_local.time(), None
-            elif looks_like_time_range(time_words):
-                start_t, end_t = parse_time_range(time_words)
-            else:
-                start_t, end_t = parse_time(time_words), None
-        except DateError as exc:
-            if day_words and time_words and looks_like_time_range(time_words) and _is_day(day_words, this_day):
-                raise  # the day is fine and the times are a range: their problem is the answer
-            problems.append(str(exc))
-            continue
-        if not day_words and not time_words:
-            break
-        start = datetime.combine(day, start_t)
-        end = datetime.combine(day, end_t) if end_t else start + duration
-        return start, end
-    raise DateError(problems[0] if len(tokens) == 1 and problems else HOW_TO_MOVE)
-
-
-def _is_day(words: str, this_day: date) -> bool:
+    """The new local start and end from '16 March 2027 10:00-12:00', '16 March', '14:00', ...;
+    what is not given stays as it was, and so does the length without an end."""
+    was = meeting.start_local
     try:
-        parse_day(words, this_day)
-    except DateError:
-        return False
-    return True
+        moment = parse_moment(words, this_day, was.time(), default_day=was.date(), span=True)
+    except SpanError:
+        raise  # the day is fine and the times are a range: their problem is the answer
+    except DateError as exc:
+        # One word was meant as the day: say what is wrong with it; more, and the command is explained.
+        raise (exc if len(words.split()) == 1 else DateError(HOW_TO_MOVE)) from None
+    return moment.start, moment.end or moment.start + (meeting.end_local - meeting.start_local)
 
 
 @partner_staff_only

@@ -9,7 +9,7 @@ from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
 from handlers.meetings import closed_group, when_text
-from handlers.when import DateError, format_moment, parse_day, parse_time
+from handlers.when import DateError, format_moment, parse_moment
 from storage import deliveries
 from storage import delivery_keys as keys
 from storage import meetings as meeting_queries
@@ -99,17 +99,12 @@ def remind_me(ctx: Context, words: str) -> Reply:
 
 def _moment(ctx: Context, words: str) -> datetime:
     """'tomorrow at 9', 'on 3 March at 10:00', 'at 14:00' (today), '9 March'; else a Refusal."""
-    text = " ".join(words.lower().removeprefix("on ").split())
-    day_words, _, time_words = text.partition(" at ")
-    if text.startswith("at "):
-        day_words, time_words = "today", text[3:]
     today = ctx.now.astimezone(ctx.zone).date()
     try:
-        day = parse_day(day_words, today)
-        at = parse_time(time_words.replace("o'clock", "").strip()) if time_words else time(9, 0)
+        moment = parse_moment(words.lower(), today, time(9, 0), default_day=today)
     except DateError as exc:
         raise Refusal(str(exc)) from None
-    return to_utc(datetime.combine(day, at), ctx.settings.timezone)
+    return to_utc(moment.start, ctx.settings.timezone)
 
 
 def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[datetime] = None,

@@ -252,3 +252,85 @@ def parse_day(words: str, today: date) -> date:
     if period.first != period.last:
         raise DateError(f"Which day in {period.label}? e.g. “9 {period.first:%B %Y}”.")
     return period.first
+
+
+class SpanError(DateError):
+    """A day that reads, followed by a range of times that doesn't (an end before its start)."""
+
+
+@dataclass(frozen=True)
+class LocalMoment:
+    """A local wall-clock start read from a person's words, and its end where a range was given."""
+
+    start: datetime
+    end: Optional[datetime] = None
+
+
+_OCLOCK = re.compile(r"o'clock", re.IGNORECASE)
+
+
+def parse_moment(words: str, today: date, default_time: time, default_day: Optional[date] = None,
+                 span: bool = False) -> LocalMoment:
+    """A day and a time as people write them, in local wall time: '9 March 2027 09:00', 'tomorrow
+    at 9', 'on 3 March at 10:00', 'friday 2pm', "9 o'clock". A day alone ('9 March') is at
+    `default_time`, a time alone ('at 14:00') on `default_day` (refused when there is none). With
+    `span` the time may be a range ('10:00-12:00', '14:00 for 2 hours'), which gives `end`.
+
+    The longest words that read as a day are the day. Raises DateError saying, where an "at"
+    parts the day from the time, what is wrong with the one or else the other; otherwise what is
+    wrong with the time after a day that reads; otherwise what is wrong with the words as a day.
+    SpanError when a day reads and the range after it doesn't.
+    """
+    tokens = words.split()
+    if len(tokens) > 1 and tokens[0].lower() == "on":
+        tokens = tokens[1:]
+    day_error: Optional[DateError] = None  # of all the words read as a day
+    time_error: Optional[DateError] = None  # of the time after the longest day that reads
+    for cut in range(len(tokens), -1, -1):
+        day_words, time_words = _day_words(tokens[:cut]), " ".join(tokens[cut:])
+        if day_words:
+            try:
+                day = parse_day(day_words, today)
+            except DateError as exc:
+                if cut == len(tokens):
+                    day_error = exc
+                continue
+        elif default_day is not None and time_words:
+            day = default_day
+        else:
+            continue
+        try:
+            start, end = _times(time_words, default_time, span)
+        except DateError as exc:
+            if day_words and span and looks_like_time_range(time_words):
+                raise SpanError(str(exc)) from None
+            if day_words and time_error is None:
+                time_error = exc
+            continue
+        return LocalMoment(datetime.combine(day, start), None if end is None else datetime.combine(day, end))
+    at = next((i for i, word in enumerate(tokens[:-1]) if word.lower() == "at"), None)
+    if at is not None and (at > 0 or default_day is not None):
+        # "DAY at TIME" says which words are which: the answer is what is wrong with them.
+        if at > 0:
+            parse_day(_day_words(tokens[:at]), today)
+        _times(" ".join(tokens[at + 1:]), default_time, span)
+    raise time_error or day_error or DateError("Which day, and what time? e.g. “9 March 2027 10:00”.")
+
+
+def _day_words(tokens: list[str]) -> str:
+    """The words of a day, without the 'at' or 'from' that leads on to a time, or a comma."""
+    text = " ".join(tokens)
+    for joining in (" at", " from"):
+        if text.lower().endswith(joining):
+            text = text[: -len(joining)]
+    return text.strip(" ,")
+
+
+def _times(words: str, default_time: time, span: bool) -> tuple[time, Optional[time]]:
+    """The start the words after a day give, and the end of a range where one may be."""
+    if not words:
+        return default_time, None
+    words = _OCLOCK.sub("", words).strip()
+    if span and looks_like_time_range(words):
+        return parse_time_range(words)
+    return parse_time(words), None

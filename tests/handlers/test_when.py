@@ -1,13 +1,22 @@
-"""Dates as people write them (handlers.when.parse_period) and times as the bot writes them
-(format_span, meeting_span), with today fixed at the demo day, Wednesday 25 November 2026."""
+"""Dates as people write them (handlers.when.parse_period, parse_moment) and times as the bot
+writes them (format_span, meeting_span), with today fixed at the demo day, Wednesday 25 November 2026."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.when import DateError, Period, format_span, meeting_span, parse_period
+from handlers.when import (
+    DateError,
+    LocalMoment,
+    Period,
+    SpanError,
+    format_span,
+    meeting_span,
+    parse_moment,
+    parse_period,
+)
 
 TODAY = date(2026, 11, 25)
 LONDON = ZoneInfo("Europe/London")
@@ -252,3 +261,107 @@ def test_meeting_in_another_zone_is_shown_in_the_bots_zone():
 def test_evening_meeting_elsewhere_can_cross_midnight_here():
     span = meeting_span(datetime(2026, 12, 8, 18), datetime(2026, 12, 8, 20), "America/New_York", LONDON)
     assert span == "Tuesday 8 December 2026, 23:00 GMT – Wednesday 9 December 2026, 01:00 GMT"
+
+
+# --- parse_moment: a day and a time, for `remind me`, `announce ... at`, `move`, the event form ----
+
+NINE, FIVE_PM = time(9), time(17)
+MEETING_DAY = date(2027, 2, 26)  # for `move`: the day of the meeting being moved
+
+
+@pytest.mark.parametrize(
+    "words, default_time, start",
+    [
+        # `remind me WHEN to ...` (at 9:00 when no time is given)
+        ("tomorrow at 9", NINE, datetime(2026, 11, 26, 9)),
+        ("on 3 March at 10:00", NINE, datetime(2027, 3, 3, 10)),
+        ("9 March", NINE, datetime(2027, 3, 9, 9)),
+        ("friday at 2pm", NINE, datetime(2026, 11, 27, 14)),
+        ("next friday at 2pm", NINE, datetime(2026, 11, 27, 14)),
+        ("tomorrow at 9 o'clock", NINE, datetime(2026, 11, 26, 9)),
+        ("today", NINE, datetime(2026, 11, 25, 9)),
+        # the event form's registration opens and closes (at 09:00 and 17:00), and `announce GROUP at ...`
+        ("1 March 2027 09:00", NINE, datetime(2027, 3, 1, 9)),
+        ("8 May 2027 17:00", FIVE_PM, datetime(2027, 5, 8, 17)),
+        ("19 January 2027", FIVE_PM, datetime(2027, 1, 19, 17)),
+        ("1 December 2026 9am", NINE, datetime(2026, 12, 1, 9)),
+        ("tomorrow 9am", NINE, datetime(2026, 11, 26, 9)),
+        ("Tuesday 9 March 2027 at 10.30", NINE, datetime(2027, 3, 9, 10, 30)),
+        ("9 March, 10:00", NINE, datetime(2027, 3, 9, 10)),
+        ("9/3/2027 14:00", NINE, datetime(2027, 3, 9, 14)),
+    ],
+)
+def test_a_day_and_a_time(words, default_time, start):
+    assert parse_moment(words, TODAY, default_time) == LocalMoment(start)
+
+
+@pytest.mark.parametrize("words, start", [("at 14:00", datetime(2026, 11, 25, 14)), ("14:00", datetime(2026, 11, 25, 14)),
+                                          ("2pm", datetime(2026, 11, 25, 14)), ("at 9 o'clock", datetime(2026, 11, 25, 9))])
+def test_a_time_alone_is_on_the_default_day(words, start):
+    assert parse_moment(words, TODAY, NINE, default_day=TODAY) == LocalMoment(start)
+
+
+@pytest.mark.parametrize("words", ["at 14:00", "14:00"])
+def test_a_time_alone_is_refused_without_a_default_day(words):
+    with pytest.raises(DateError):
+        parse_moment(words, TODAY, NINE)
+
+
+@pytest.mark.parametrize(
+    "words, start, end",
+    [
+        # `move N to WHEN`: the meeting's day and 10:00 start when they are not given, an end when a range is
+        ("16 March 2027 14:00-15:30", datetime(2027, 3, 16, 14), datetime(2027, 3, 16, 15, 30)),
+        ("16 March 2027 at 10:00-12:00", datetime(2027, 3, 16, 10), datetime(2027, 3, 16, 12)),
+        ("16 March from 10:00 to 12:00", datetime(2027, 3, 16, 10), datetime(2027, 3, 16, 12)),
+        ("16 March 2027 14:00", datetime(2027, 3, 16, 14), None),
+        ("16 March", datetime(2027, 3, 16, 10), None),
+        ("14:00", datetime(2027, 2, 26, 14), None),
+        ("14:00 for 2 hours", datetime(2027, 2, 26, 14), datetime(2027, 2, 26, 16)),
+        ("28 March 2027 01:30", datetime(2027, 3, 28, 1, 30), None),  # wall time: whether it exists is the caller's to say
+    ],
+)
+def test_a_span(words, start, end):
+    assert parse_moment(words, TODAY, time(10), default_day=MEETING_DAY, span=True) == LocalMoment(start, end)
+
+
+def test_a_range_is_no_time_without_span():
+    with pytest.raises(DateError, match="I couldn't read “10:00-12:00” as a time") as raised:
+        parse_moment("16 March 2027 10:00-12:00", TODAY, NINE)
+    assert not isinstance(raised.value, SpanError)
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        # "at" parts the day from the time: what is wrong with the day, or else the time
+        ("31 February at 9", "31 February isn't a date: February has 29 days at most."),
+        ("blursday at 9", "I couldn't read “blursday” as a date."),
+        ("tomorrow at 25:00", "25:00 isn't a time of day."),
+        ("tomorrow at noon", "I couldn't read “noon” as a time. Try e.g. 10:00 or 2pm."),
+        ("at 25:00", "25:00 isn't a time of day."),
+        # no "at": what is wrong with the time after a day that reads...
+        ("tomorrow 25:00", "25:00 isn't a time of day."),
+        # ...or else with the words as a day
+        ("31 February", "31 February isn't a date: February has 29 days at most."),
+        ("blursday", "I couldn't read “blursday” as a date."),
+        ("March", "Which day in March 2027?"),
+        ("on", "I couldn't read “on” as a date."),
+    ],
+)
+def test_what_is_wrong_is_said(words, message):
+    with pytest.raises(DateError) as raised:
+        parse_moment(words, TODAY, NINE, default_day=TODAY)
+    assert str(raised.value).startswith(message)
+
+
+def test_a_range_that_ends_before_it_starts_after_a_day_is_a_span_error():
+    with pytest.raises(SpanError, match=r"The end \(12:00\) must be after the start \(14:00\)"):
+        parse_moment("16 March 2027 14:00-12:00", TODAY, time(10), default_day=MEETING_DAY, span=True)
+
+
+@pytest.mark.parametrize("words", ["14:00-12:00", "at 14:00-12:00", "16 March 25:00", "whenever suits"])
+def test_other_problems_with_a_span_are_no_span_errors(words):
+    with pytest.raises(DateError) as raised:
+        parse_moment(words, TODAY, time(10), default_day=MEETING_DAY, span=True)
+    assert not isinstance(raised.value, SpanError)
