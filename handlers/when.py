@@ -267,6 +267,7 @@ class LocalMoment:
 
 
 _OCLOCK = re.compile(r"o'clock", re.IGNORECASE)
+_LEADING_AT = re.compile(r"^at\s+(?=at\s)", re.IGNORECASE)
 
 
 def parse_moment(words: str, today: date, default_time: time, default_day: Optional[date] = None,
@@ -330,7 +331,8 @@ def _times(words: str, default_time: time, span: bool) -> tuple[time, Optional[t
     """The start the words after a day give, and the end of a range where one may be."""
     if not words:
         return default_time, None
-    words = _OCLOCK.sub("", words).strip()
+    # A doubled "at" (`remind me at at 9`) was read before; parse_time takes one.
+    words = _LEADING_AT.sub("", _OCLOCK.sub("", words).strip())
     if span and looks_like_time_range(words):
         return parse_time_range(words)
     return parse_time(words), None

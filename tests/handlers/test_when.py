@@ -296,7 +296,8 @@ def test_a_day_and_a_time(words, default_time, start):
 
 
 @pytest.mark.parametrize("words, start", [("at 14:00", datetime(2026, 11, 25, 14)), ("14:00", datetime(2026, 11, 25, 14)),
-                                          ("2pm", datetime(2026, 11, 25, 14)), ("at 9 o'clock", datetime(2026, 11, 25, 9))])
+                                          ("2pm", datetime(2026, 11, 25, 14)), ("at 9 o'clock", datetime(2026, 11, 25, 9)),
+                                          ("at at 9", datetime(2026, 11, 25, 9))])  # `remind me at at 9 to ...`
 def test_a_time_alone_is_on_the_default_day(words, start):
     assert parse_moment(words, TODAY, NINE, default_day=TODAY) == LocalMoment(start)
 
