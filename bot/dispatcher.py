@@ -164,7 +164,7 @@ class Dispatcher:
             self._finish(item, SendResult(Outcome.PERMANENT, "unreadable message"))
             return
         if item.sender is None or item.recipient is None:
-            self._finish(item, SendResult(Outcome.UNREACHABLE if item.channel == "direct" else Outcome.PERMANENT,
+            self._finish(item, SendResult(Outcome.UNREACHABLE if item.channel == keys.DIRECT else Outcome.PERMANENT,
                                           item.reason or "no configured platform reaches this person"))
             return
         limit = item.sender.rate_limit(item.recipient)

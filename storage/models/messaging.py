@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.delivery_keys import DIRECT
 from storage.models.base import Base, UTCDateTime, enum_column, utcnow
 from storage.models.people import Group, Person
 
@@ -95,7 +96,7 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(String(100))  # e.g. meeting:13
     occurrence: Mapped[str] = mapped_column(String(100))  # which change or which reminder
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(40), default="direct")
+    channel: Mapped[str] = mapped_column(String(40), default=DIRECT)  # or a channel: storage.delivery_keys
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the neutral Reply, as data
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, "delivery_status"))

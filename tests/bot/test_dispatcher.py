@@ -759,3 +759,22 @@ def test_the_fake_platforms_403_fails_and_its_503_is_retried(fresh):
         assert flaky.status is DeliveryStatus.SENT and flaky.attempts == 1
         assert fine.status is DeliveryStatus.SENT and fine.attempts == 0
         assert sorted(platform.statuses()) == [200, 200, 403, 503]
+
+
+def test_a_channel_post_goes_to_the_address_after_the_platform_colons_and_all(session, sessions):
+    [person] = make_people(session, 1)
+    [one] = add(session, [person], channel="teams:conversation:19:abc@thread.tacv2")
+    teams = RecordingSender(platform="teams")
+    dispatcher(sessions, teams).run_until_idle()
+    assert [address for _, address, _ in teams.calls] == ["conversation:19:abc@thread.tacv2"]
+    assert rows(session, [one])[0].status is DeliveryStatus.SENT
+
+
+def test_a_delivery_to_a_channel_that_is_no_channel_fails_with_the_reason(session, sessions):
+    [person] = make_people(session, 1)
+    [one] = add(session, [person], channel="email")
+    sender = RecordingSender(platform="slack")
+    dispatcher(sessions, sender).run_until_idle()
+    [row] = rows(session, [one])
+    assert (row.status, row.last_error) == (DeliveryStatus.FAILED, "“email” is not a channel")
+    assert sender.calls == []
