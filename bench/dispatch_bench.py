@@ -11,6 +11,7 @@ slows everything down. SQLite works in a temporary file; PostgreSQL in a tempora
 (search_path in the URL's options), dropped at the end; without a server its rows are skipped
 with the reason. Figures vary with the machine; compare the ratios, not the absolute numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,17 +26,20 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text
 
-from bot.dispatcher import Dispatcher, Policy  # noqa: E402
-from core.messages import Action, Reply  # noqa: E402
-from bot.senders import Recipient, SendResult  # noqa: E402
-from storage import db  # noqa: E402
-from storage.models import Delivery, DeliveryStatus, Person  # noqa: E402
+from bot.dispatcher import Dispatcher, Policy
+from bot.senders import Recipient, SendResult
+from core.messages import Action, Reply
+from storage import db
+from storage.models import Delivery, DeliveryStatus, Person
 
 PEOPLE = 300
-PAYLOAD = Reply("Reminder: GIS meets in 1 day, on Tuesday 8 December 2026, 10:00–12:00 GMT.", title="GIS meeting",
-                actions=(Action("Details", "next gis meeting"), Action("Reminder settings", "reminders"))).to_data()
+PAYLOAD = Reply(
+    "Reminder: GIS meets in 1 day, on Tuesday 8 December 2026, 10:00–12:00 GMT.",
+    title="GIS meeting",
+    actions=(Action("Details", "next gis meeting"), Action("Reminder settings", "reminders")),
+).to_data()
 
 
 class InstantSender:
@@ -58,18 +62,34 @@ class InstantSender:
 def _people(engine) -> list[int]:
     now = datetime.now(timezone.utc)
     with engine.begin() as connection:
-        connection.execute(insert(Person), [{"email": f"bench{i}@example.test", "display_name": f"Bench {i}",
-                                             "created_at": now} for i in range(PEOPLE)])
+        connection.execute(
+            insert(Person),
+            [
+                {"email": f"bench{i}@example.test", "display_name": f"Bench {i}", "created_at": now}
+                for i in range(PEOPLE)
+            ],
+        )
         return list(connection.execute(select(Person.id).order_by(Person.id)).scalars())
 
 
 def _queue(engine, people: list[int], count: int, run: str) -> float:
     """Insert `count` due deliveries in one transaction; returns the seconds it took."""
     now = datetime.now(timezone.utc)
-    rows = [{"kind": "notice", "subject": f"bench:{run}:{k}", "occurrence": "1",
-             "recipient_id": people[k % len(people)], "channel": "direct", "payload": PAYLOAD,
-             "due_at": now - timedelta(seconds=1), "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
-            for k in range(count)]
+    rows = [
+        {
+            "kind": "notice",
+            "subject": f"bench:{run}:{k}",
+            "occurrence": "1",
+            "recipient_id": people[k % len(people)],
+            "channel": "direct",
+            "payload": PAYLOAD,
+            "due_at": now - timedelta(seconds=1),
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for k in range(count)
+    ]
     start = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(insert(Delivery), rows)
@@ -93,8 +113,9 @@ def _drain(sessions, batch: int) -> tuple[int, int, float]:
 
 def _sent(engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(Delivery)
-                                  .where(Delivery.status == DeliveryStatus.SENT)).scalar_one()
+        return connection.execute(
+            select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
+        ).scalar_one()
 
 
 def bench(kind: str, url: str, count: int, batch: int) -> None:
@@ -120,10 +141,14 @@ def bench(kind: str, url: str, count: int, batch: int) -> None:
         assert traced_claimed == count
 
         rate = count / drain_s
-        print(f"{kind:10s} baseline: bulk INSERT {count / insert_s:10,.0f} rows/s, one SELECT {count / select_s:10,.0f} rows/s")
-        print(f"{kind:10s} dispatcher (batch {batch}): {rate:8,.0f} deliveries/s "
-              f"({1000 / rate:.2f} ms each; {drain_s / insert_s:,.0f}x the INSERT's time, "
-              f"{drain_s / select_s:,.0f}x the SELECT's); peak traced memory {peak / 1e6:.1f} MB")
+        print(
+            f"{kind:10s} baseline: bulk INSERT {count / insert_s:10,.0f} rows/s, one SELECT {count / select_s:10,.0f} rows/s"
+        )
+        print(
+            f"{kind:10s} dispatcher (batch {batch}): {rate:8,.0f} deliveries/s "
+            f"({1000 / rate:.2f} ms each; {drain_s / insert_s:,.0f}x the INSERT's time, "
+            f"{drain_s / select_s:,.0f}x the SELECT's); peak traced memory {peak / 1e6:.1f} MB"
+        )
     finally:
         engine.dispose()
 
@@ -134,8 +159,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=Policy().batch)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    print(f"{args.count:,} deliveries to {PEOPLE} people on each database; an instant sender; "
-          f"python {sys.version.split()[0]}")
+    print(
+        f"{args.count:,} deliveries to {PEOPLE} people on each database; an instant sender; "
+        f"python {sys.version.split()[0]}"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         bench("sqlite", f"sqlite:///{tmp}/dispatch-bench.db", args.count, args.batch)
@@ -147,8 +174,10 @@ def main() -> None:
         with probe.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # reported, and the PostgreSQL rows are left out
-        print(f"postgresql: skipped, not reachable at {pg_base} ({exc.__class__.__name__}: "
-              f"{str(exc).splitlines()[0] if str(exc) else ''})")
+        print(
+            f"postgresql: skipped, not reachable at {pg_base} ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        )
         probe.dispose()
         return
     try:

@@ -17,6 +17,7 @@ median of --rounds runs rolled back after timing, so that every run sees the sam
 Runs on SQLite, and on PostgreSQL when it answers. It uses only the router and jobs.reminders.plan,
 so the same file times an older checkout too (copy it into that checkout's bench/).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,13 @@ def say(router: Router, words: str, who: str) -> str:
 def personal_reminders(sessions, router: Router) -> int:
     """Every twentieth member asks to be reminded 2 hours before their group's next meeting."""
     with sessions() as session:
-        rows = session.execute(select(Person.email, Group.slug).join(Membership, Membership.person_id == Person.id)
-                               .join(Group, Group.id == Membership.group_id).where(Group.access == "open")
-                               .order_by(Person.id)).all()
+        rows = session.execute(
+            select(Person.email, Group.slug)
+            .join(Membership, Membership.person_id == Person.id)
+            .join(Group, Group.id == Membership.group_id)
+            .where(Group.access == "open")
+            .order_by(Person.id)
+        ).all()
     asked = 0
     for email, slug in rows[::ASKERS_EVERY]:
         say(router, f"remind me 2 hours before the {slug} meeting", email)
@@ -78,16 +83,29 @@ def change_meetings(sessions, router: Router) -> list[str]:
     with sessions() as session:
         nexts = []
         for group_id in session.execute(select(Group.id).where(Group.access == "open").order_by(Group.id)).scalars():
-            meeting = session.execute(select(Meeting).where(
-                Meeting.group_id == group_id, Meeting.starts_at_utc >= NOW, Meeting.status == MeetingStatus.SCHEDULED)
-                .order_by(Meeting.starts_at_utc)).scalars().first()
+            meeting = (
+                session.execute(
+                    select(Meeting)
+                    .where(
+                        Meeting.group_id == group_id,
+                        Meeting.starts_at_utc >= NOW,
+                        Meeting.status == MeetingStatus.SCHEDULED,
+                    )
+                    .order_by(Meeting.starts_at_utc)
+                )
+                .scalars()
+                .first()
+            )
             if meeting is not None and meeting.starts_at_utc < NOW + timedelta(days=28):
                 nexts.append((meeting.id, meeting.start_local))
     done = []
     for (meeting_id, start), later in zip(nexts, (timedelta(days=7), timedelta(days=60)), strict=False):
         when = start + later
-        say(router, f"move {meeting_id} to {when.day} {when:%B %Y} {when:%H:%M}-{when + timedelta(hours=1):%H:%M}",
-            ADMIN)
+        say(
+            router,
+            f"move {meeting_id} to {when.day} {when:%B %Y} {when:%H:%M}-{when + timedelta(hours=1):%H:%M}",
+            ADMIN,
+        )
         done.append(f"meeting {meeting_id} moved {later.days} days")
     if len(nexts) > 2:
         say(router, f"cancel meeting {nexts[2][0]}", ADMIN)
@@ -111,8 +129,9 @@ def timed_round(sessions, runs: int) -> float:
 
 def pending(sessions) -> int:
     with sessions() as session:
-        return session.execute(select(func.count()).select_from(Delivery)
-                               .where(Delivery.status == "pending")).scalar_one()
+        return session.execute(
+            select(func.count()).select_from(Delivery).where(Delivery.status == "pending")
+        ).scalar_one()
 
 
 def measure(url: str, people: int, registrations: int, big: bool, runs: int) -> dict[str, float]:
@@ -134,8 +153,10 @@ def measure(url: str, people: int, registrations: int, big: bool, runs: int) -> 
     result["changed"] = timed_round(sessions, runs)
     plan_committed(sessions)
     result["steady"] = timed_round(sessions, runs)
-    print(f"  {'scaled' if big else 'demo'}: {asked:,} personal reminders asked for, {made:,} pending after the "
-          f"first round; {', '.join(changes)}")
+    print(
+        f"  {'scaled' if big else 'demo'}: {asked:,} personal reminders asked for, {made:,} pending after the "
+        f"first round; {', '.join(changes)}"
+    )
     engine.dispose()
     return result
 
@@ -174,16 +195,20 @@ def main() -> None:
                 small = measure(make_url("demo"), 0, 0, big=False, runs=args.rounds)
                 large = measure(make_url("big"), args.people, args.registrations, big=True, runs=args.rounds)
                 for name in small:
-                    print(f"  {name:8s} demo {small[name]:9.1f} ms   scaled {large[name]:9.1f} ms   "
-                          f"ratio {large[name] / small[name]:7.1f}")
+                    print(
+                        f"  {name:8s} demo {small[name]:9.1f} ms   scaled {large[name]:9.1f} ms   "
+                        f"ratio {large[name] / small[name]:7.1f}"
+                    )
         finally:
             if probe is not None:
                 with probe.begin() as connection:
                     for schema in schemas:
                         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                 probe.dispose()
-    print(f"(one planning round, jobs.reminders.plan, at {NOW:%Y-%m-%d %H:%M} UTC; {args.people:,} people, "
-          f"{args.registrations:,} registrations; median of {args.rounds} runs each, rolled back)")
+    print(
+        f"(one planning round, jobs.reminders.plan, at {NOW:%Y-%m-%d %H:%M} UTC; {args.people:,} people, "
+        f"{args.registrations:,} registrations; median of {args.rounds} runs each, rolled back)"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ its inbox check before each answer (Router.waiting: is anything held for this pe
 as a ratio to the router alone. Figures vary with the
 machine; compare the ratio between runs, not the absolute numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,13 +23,13 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from core.settings import Settings  # noqa: E402
-from core.messages import Request  # noqa: E402
-from bot.router import Router, understand  # noqa: E402
-from storage import db  # noqa: E402
-from storage.demo import load_demo  # noqa: E402
+from bot.router import Router, understand
+from core.messages import Request
+from core.settings import Settings
+from storage import db
+from storage.demo import load_demo
 
 MESSAGES = [
     "help",
@@ -49,7 +50,9 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 def _requests(rounds: int) -> list[Request]:
     return [
         Request(text=m, platform="console", user_id=u, email=u, now=NOW)
-        for _ in range(rounds) for u in USERS for m in MESSAGES
+        for _ in range(rounds)
+        for u in USERS
+        for m in MESSAGES
     ]
 
 
@@ -107,12 +110,16 @@ def main() -> None:
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
                 latency_ms = 1000 / rate
-                print(f"{kind:10s} full router:                  {rate:12,.0f} msg/s "
-                      f"({latency_ms:.2f} ms each, {baseline / rate:,.0f}x the baseline's time; "
-                      f"peak traced memory {peak / 1e6:.1f} MB)")
-                console = _rate(lambda r: (router.waiting(r), router.handle(r)), requests)
-                print(f"{kind:10s} console (inbox check + router): {console:10,.0f} msg/s "
-                      f"({1000 / console:.2f} ms each, {rate / console:.2f}x the router's time)")
+                print(
+                    f"{kind:10s} full router:                  {rate:12,.0f} msg/s "
+                    f"({latency_ms:.2f} ms each, {baseline / rate:,.0f}x the baseline's time; "
+                    f"peak traced memory {peak / 1e6:.1f} MB)"
+                )
+                console = _rate(lambda r, router=router: (router.waiting(r), router.handle(r)), requests)
+                print(
+                    f"{kind:10s} console (inbox check + router): {console:10,.0f} msg/s "
+                    f"({1000 / console:.2f} ms each, {rate / console:.2f}x the router's time)"
+                )
                 engine.dispose()
         finally:
             if probe is not None:

@@ -14,6 +14,7 @@ With --postgres URL, `serve` is also measured on a fresh schema of that PostgreS
 
 Figures vary with the machine; compare the ratio between runs, not the absolute numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,14 +45,16 @@ TEXT = "next gis meeting"
 
 # --- the bare Bolt app (run as a subprocess: this file with --serve-bare) ----------------------------
 
+
 def serve_bare(port: int, api_url: str) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    app = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET,
-                   process_before_response=False)
+    app = AsyncApp(
+        client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET, process_before_response=False
+    )
 
     @app.command("/kc")
     async def command(ack):
@@ -67,6 +70,7 @@ def serve_bare(port: int, api_url: str) -> None:
 
 
 # --- driving a server ------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -88,20 +92,37 @@ def wait_healthy(port: int, proc: subprocess.Popen, log: Path) -> None:
 
 
 def command_body(n: int, base: str, run: str) -> str:
-    return urllib.parse.urlencode({
-        "token": "legacy", "team_id": "T1", "team_domain": "kc", "channel_id": "C0BENCH", "channel_name": "bench",
-        "user_id": "U0BENCH", "user_name": "bench", "command": "/kc", "text": TEXT, "api_app_id": "A1",
-        "trigger_id": f"{run}.{n}", "response_url": f"{base}/response/{run}.{n}",
-    })
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "kc",
+            "channel_id": "C0BENCH",
+            "channel_name": "bench",
+            "user_id": "U0BENCH",
+            "user_name": "bench",
+            "command": "/kc",
+            "text": TEXT,
+            "api_app_id": "A1",
+            "trigger_id": f"{run}.{n}",
+            "response_url": f"{base}/response/{run}.{n}",
+        }
+    )
 
 
 def post(port: int, body: str) -> tuple[int, float, str]:
     ts = str(int(time.time()))
     signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/slack/events", data=body.encode(), method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-                 "X-Slack-Signature": signature})
+        f"http://127.0.0.1:{port}/slack/events",
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        },
+    )
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -130,10 +151,12 @@ class Result:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
 
     def line(self) -> str:
-        return (f"{self.name:<28} {self.n:>5} requests  {self.throughput:8.1f} req/s   "
-                f"p50 {self.percentile(50):7.1f} ms   p95 {self.percentile(95):7.1f} ms   "
-                f"p99 {self.percentile(99):7.1f} ms   mean {statistics.mean(self.latencies) * 1000:7.1f} ms   "
-                f"deferred {self.deferred}  errors {self.errors}  users.info {self.lookups}")
+        return (
+            f"{self.name:<28} {self.n:>5} requests  {self.throughput:8.1f} req/s   "
+            f"p50 {self.percentile(50):7.1f} ms   p95 {self.percentile(95):7.1f} ms   "
+            f"p99 {self.percentile(99):7.1f} ms   mean {statistics.mean(self.latencies) * 1000:7.1f} ms   "
+            f"deferred {self.deferred}  errors {self.errors}  users.info {self.lookups}"
+        )
 
 
 def run(name: str, port: int, base: str, n: int, workers: int, warmup: int, check, fake) -> Result:
@@ -145,12 +168,18 @@ def run(name: str, port: int, base: str, n: int, workers: int, warmup: int, chec
         answers = list(pool.map(lambda i: post(port, command_body(i, base, tag)), range(n)))
         seconds = time.perf_counter() - start
     deferred = sum(1 for status, _, text in answers if status == 200 and text == DEFERRED)
-    failed = [(status, text) for status, _, text in answers
-              if status != 200 or (text != DEFERRED and not check(text))]
+    failed = [(status, text) for status, _, text in answers if status != 200 or (text != DEFERRED and not check(text))]
     for status, text in failed[:3]:
         print(f"  {name}: unexpected answer {status} {text[:300]!r}", file=sys.stderr)
-    return Result(name, n, seconds, [latency for _, latency, _ in answers], len(failed), deferred,
-                  len(fake.named("users.info")) - lookups)
+    return Result(
+        name,
+        n,
+        seconds,
+        [latency for _, latency, _ in answers],
+        len(failed),
+        deferred,
+        len(fake.named("users.info")) - lookups,
+    )
 
 
 DEFERRED = "Working on it…"  # the bot's ack when its answer takes over 2 s (then sent to the response URL)
@@ -181,12 +210,19 @@ def main() -> int:
 
     fake = FakeSlack(emails={"U0BENCH": "demo@kent.gov.uk"}).start()
     workdir = Path(tempfile.mkdtemp(prefix="slack-bench-"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
-               SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.url,
+    )
     for name in ("SLACK_APP_TOKEN", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE"):
         env.pop(name, None)
-    seeded = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT,
-                            capture_output=True, text=True)
+    seeded = subprocess.run(
+        [sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     if seeded.returncode:
         raise SystemExit(seeded.stderr)
     procs: list[subprocess.Popen] = []
@@ -195,45 +231,65 @@ def main() -> int:
     def start(command: list[str], server_env: dict, log: Path) -> int:
         port = free_port()
         with open(log, "w") as out:
-            procs.append(subprocess.Popen(command + [str(port)], env=server_env, cwd=ROOT, stdout=out,
-                                          stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(command + [str(port)], env=server_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            )
         wait_healthy(port, procs[-1], log)
         return port
 
     try:
         bot_port = start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], env, workdir / "serve.log")
-        bare_port = start([sys.executable, __file__, "--api-url", fake.url, "--serve-bare"], env,
-                          workdir / "bare.log")
+        bare_port = start([sys.executable, __file__, "--api-url", fake.url, "--serve-bare"], env, workdir / "bare.log")
         pg_port = None
         if args.postgres:
             schema_url = _postgres_schema(args.postgres)
             pg_env = dict(env, DATABASE_URL=schema_url)
-            seeded = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=pg_env, cwd=ROOT,
-                                    capture_output=True, text=True)
+            seeded = subprocess.run(
+                [sys.executable, "-m", "bot", "seed", "--demo"], env=pg_env, cwd=ROOT, capture_output=True, text=True
+            )
             if seeded.returncode:
                 raise SystemExit(seeded.stderr)
-            pg_port = start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], pg_env,
-                            workdir / "serve-pg.log")
+            pg_port = start(
+                [sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], pg_env, workdir / "serve-pg.log"
+            )
 
-        print(f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server, "
-              f"{args.workers} client threads, {args.warmup} warm-up requests each (Python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs, FakeSlack)")
+        print(
+            f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server, "
+            f"{args.workers} client threads, {args.warmup} warm-up requests each (Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs, FakeSlack)"
+        )
         bot = run("bot serve (SQLite)", bot_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake)
-        bare = run("bare Bolt app (ack only)", bare_port, fake.base, args.n, args.workers, args.warmup,
-                   lambda text: text == "", fake)
+        bare = run(
+            "bare Bolt app (ack only)",
+            bare_port,
+            fake.base,
+            args.n,
+            args.workers,
+            args.warmup,
+            lambda text: text == "",
+            fake,
+        )
         results = [bot, bare]
         if pg_port:
-            results.insert(1, run("bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup,
-                                  is_bot_answer, fake))
+            results.insert(
+                1,
+                run(
+                    "bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake
+                ),
+            )
         for result in results:
             print(result.line())
         for result in results[:-1]:
-            print(f"ratio {result.name} / bare: throughput {result.throughput / bare.throughput:.2f}x; latency "
-                  f"p50 {result.percentile(50) / bare.percentile(50):.2f}x, "
-                  f"p95 {result.percentile(95) / bare.percentile(95):.2f}x, "
-                  f"p99 {result.percentile(99) / bare.percentile(99):.2f}x")
-        print("(latency is to the HTTP ack; a deferred command's answer follows through its response URL. "
-              "users.info: one person, asked in the warm-up)")
+            print(
+                f"ratio {result.name} / bare: throughput {result.throughput / bare.throughput:.2f}x; latency "
+                f"p50 {result.percentile(50) / bare.percentile(50):.2f}x, "
+                f"p95 {result.percentile(95) / bare.percentile(95):.2f}x, "
+                f"p99 {result.percentile(99) / bare.percentile(99):.2f}x"
+            )
+        print(
+            "(latency is to the HTTP ack; a deferred command's answer follows through its response URL. "
+            "users.info: one person, asked in the warm-up)"
+        )
         return 1 if any(r.errors for r in results) else 0
     finally:
         for proc in procs:

@@ -13,6 +13,7 @@ Prints throughput and latency percentiles (p50, p95, p99) for both, and the rati
 is from sending the activity to the HTTP answer; both bots post their reply to the connector before
 answering. Figures vary with the machine; compare the ratios between runs, not the absolute numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -128,9 +129,11 @@ class Result:
         return ordered[rank - 1] * 1000
 
     def line(self) -> str:
-        return (f"{self.name:<22} {self.n:>5} msgs  {self.throughput:8.1f} msg/s   p50 {self.percentile(50):7.1f} ms"
-                f"   p95 {self.percentile(95):7.1f} ms   p99 {self.percentile(99):7.1f} ms   "
-                f"statuses {dict(sorted(self.statuses.items()))}   replies {self.replies}")
+        return (
+            f"{self.name:<22} {self.n:>5} msgs  {self.throughput:8.1f} msg/s   p50 {self.percentile(50):7.1f} ms"
+            f"   p95 {self.percentile(95):7.1f} ms   p99 {self.percentile(99):7.1f} ms   "
+            f"statuses {dict(sorted(self.statuses.items()))}   replies {self.replies}"
+        )
 
 
 class Load:
@@ -152,13 +155,20 @@ class Load:
             self.counter += 1
             number = self.counter
         user = self.users[number % len(self.users)]
-        return json.dumps({
-            "type": "message", "id": f"{self.prefix}-{number}", "channelId": "msteams",
-            "serviceUrl": self.fake.url, "from": {"id": user, "name": "Bench Person"},
-            "recipient": {"id": BOT_ID, "name": "Kent Connects"},
-            "conversation": {"id": f"a:{user}", "conversationType": "personal", "tenantId": TENANT},
-            "channelData": {"tenant": {"id": TENANT}}, "text": TEXT, "locale": "en-GB",
-        }).encode()
+        return json.dumps(
+            {
+                "type": "message",
+                "id": f"{self.prefix}-{number}",
+                "channelId": "msteams",
+                "serviceUrl": self.fake.url,
+                "from": {"id": user, "name": "Bench Person"},
+                "recipient": {"id": BOT_ID, "name": "Kent Connects"},
+                "conversation": {"id": f"a:{user}", "conversationType": "personal", "tenantId": TENANT},
+                "channelData": {"tenant": {"id": TENANT}},
+                "text": TEXT,
+                "locale": "en-GB",
+            }
+        ).encode()
 
     def _post(self, _: int) -> tuple[float, int]:
         connection = getattr(self.local, "connection", None)
@@ -185,12 +195,23 @@ class Load:
         statuses: dict[int, int] = {}
         for _, status in results:
             statuses[status] = statuses.get(status, 0) + 1
-        return Result(name, n, seconds, [latency for latency, _ in results], statuses,
-                      len(self.fake.activities()) - before)
+        return Result(
+            name, n, seconds, [latency for latency, _ in results], statuses, len(self.fake.activities()) - before
+        )
 
 
-def bench(name: str, command: list[str], env: dict, port: int, fake: FakeConnector, workdir: Path, n: int,
-          threads: int, users: int, warmup: int) -> Result:
+def bench(
+    name: str,
+    command: list[str],
+    env: dict,
+    port: int,
+    fake: FakeConnector,
+    workdir: Path,
+    n: int,
+    threads: int,
+    users: int,
+    warmup: int,
+) -> Result:
     log = workdir / f"{name}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -216,28 +237,69 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="teams-bench-") as tmp:
         workdir = Path(tmp)
         database = workdir / "bench.db"
-        env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{database}",
-                   TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_EMULATOR="1",
-                   BOT_TIMEZONE="Europe/London")
-        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID",
-                     "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID", "PORT"):
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=f"sqlite:///{database}",
+            TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1",
+            BOT_EMULATOR="1",
+            BOT_TIMEZONE="Europe/London",
+        )
+        for name in (
+            "SLACK_BOT_TOKEN",
+            "SLACK_SIGNING_SECRET",
+            "SLACK_APP_TOKEN",
+            "MICROSOFT_APP_ID",
+            "MICROSOFT_APP_PASSWORD",
+            "MICROSOFT_APP_TYPE",
+            "MICROSOFT_APP_TENANT_ID",
+            "PORT",
+        ):
             env.pop(name, None)
-        seeded = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT,
-                                capture_output=True, text=True, timeout=300)
+        seeded = subprocess.run(
+            [sys.executable, "-m", "bot", "seed", "--demo"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if seeded.returncode != 0:
             raise SystemExit(f"seeding failed:\n{seeded.stderr[-3000:]}")
         echo_file = workdir / "echo_bot.py"
         echo_file.write_text(ECHO_BOT)
 
-        print(f"Teams end to end: {args.n} personal messages ({TEXT!r}) per bot, {args.threads} client threads, "
-              f"{args.users} users, after {args.warmup} warm-up messages; Python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs")
+        print(
+            f"Teams end to end: {args.n} personal messages ({TEXT!r}) per bot, {args.threads} client threads, "
+            f"{args.users} users, after {args.warmup} warm-up messages; Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs"
+        )
         port = free_port()
-        ours = bench("kent-connects serve", [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-worker"],
-                     env, port, fake, workdir, args.n, args.threads, args.users, args.warmup)
+        ours = bench(
+            "kent-connects serve",
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-worker"],
+            env,
+            port,
+            fake,
+            workdir,
+            args.n,
+            args.threads,
+            args.users,
+            args.warmup,
+        )
         port = free_port()
-        echo = bench("botbuilder echo bot", [sys.executable, str(echo_file), str(port)], env, port, fake, workdir,
-                     args.n, args.threads, args.users, args.warmup)
+        echo = bench(
+            "botbuilder echo bot",
+            [sys.executable, str(echo_file), str(port)],
+            env,
+            port,
+            fake,
+            workdir,
+            args.n,
+            args.threads,
+            args.users,
+            args.warmup,
+        )
         if args.keep is not None:
             args.keep.mkdir(parents=True, exist_ok=True)
             for log in workdir.glob("*.log"):
@@ -246,10 +308,12 @@ def main() -> int:
 
     print(ours.line())
     print(echo.line())
-    print(f"ratio (serve / echo): throughput {ours.throughput / echo.throughput:.2f}x, "
-          f"p50 latency {ours.percentile(50) / echo.percentile(50):.2f}x, "
-          f"p95 latency {ours.percentile(95) / echo.percentile(95):.2f}x, "
-          f"p99 latency {ours.percentile(99) / echo.percentile(99):.2f}x")
+    print(
+        f"ratio (serve / echo): throughput {ours.throughput / echo.throughput:.2f}x, "
+        f"p50 latency {ours.percentile(50) / echo.percentile(50):.2f}x, "
+        f"p95 latency {ours.percentile(95) / echo.percentile(95):.2f}x, "
+        f"p99 latency {ours.percentile(99) / echo.percentile(99):.2f}x"
+    )
     ok = all(set(r.statuses) == {201} and r.replies == r.n for r in (ours, echo))
     if not ok:
         print("WARNING: not every request was answered 201 with one reply at the connector")

@@ -1,4 +1,5 @@
 """The command line: `python -m bot [console|serve|worker|db upgrade|seed]`."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,13 +10,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import logs
-from core.settings import ConfigError, Settings
+from bot import logs, platforms
 from bot.console import run_interactive, run_lines
 from bot.runtime import build, local_today, prepare_database
-from bot import platforms
 from bot.server import serve
 from bot.worker import Worker
+from core.settings import ConfigError, Settings
 from storage import db, seed
 from storage.demo import DEMO_USER, load_demo
 
@@ -33,12 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="the reminder scheduler and delivery dispatcher")
     package = commands.add_parser("teams-package", help="build the Microsoft Teams app package (a zip)")
     package.add_argument("--app-id", default=None, help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
-    package.add_argument("--public-url", default="https://kentconnects.example.org",
-                         help="the https address where `serve` is reachable")
+    package.add_argument(
+        "--public-url", default="https://kentconnects.example.org", help="the https address where `serve` is reachable"
+    )
     package.add_argument("--out", type=Path, default=Path("kentconnects-teams.zip"))
-    package.add_argument("--version", default=None, dest="app_version",
-                         help="the app's version in the manifest, MAJOR.MINOR.PATCH (default: the bot's version); "
-                              "higher than the installed app's to replace it")
+    package.add_argument(
+        "--version",
+        default=None,
+        dest="app_version",
+        help="the app's version in the manifest, MAJOR.MINOR.PATCH (default: the bot's version); "
+        "higher than the installed app's to replace it",
+    )
     database = commands.add_parser("db", help="database commands")
     database.add_argument("action", choices=["upgrade"])
     seed_cmd = commands.add_parser("seed", help="load partners, groups, people and roles")
@@ -66,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.teams_package import build as build_package
 
         try:
-            out = build_package(args.app_id or settings.teams_app_id, args.public_url, args.out,
-                                __version__ if args.app_version is None else args.app_version)
+            out = build_package(
+                args.app_id or settings.teams_app_id,
+                args.public_url,
+                args.out,
+                __version__ if args.app_version is None else args.app_version,
+            )
         except ValueError as exc:
             print(f"teams-package: {exc}", file=sys.stderr)
             return 2
@@ -77,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(command, args, runtime)
     except SQLAlchemyError as exc:
-        print(f"The database at {_safe_url(settings.database_url)} did not answer: {exc.__class__.__name__}: "
-              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"The database at {_safe_url(settings.database_url)} did not answer: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
         return 1
     except seed.SeedError as exc:
         print(f"Seed error: {exc}", file=sys.stderr)

@@ -3,13 +3,14 @@
 Pure functions over plain dicts: no Slack SDK here, so the renderer is easy to test and to
 check against slack_sdk's own models.
 """
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from core.messages import Action, Item, Reply
 from core.forms import Form
+from core.messages import Action, Item, Reply
 
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100
@@ -72,7 +73,7 @@ def button(action: Action, index: int) -> dict[str, Any]:
 def _sections(text: str, max_sections: int = 10) -> list[dict[str, Any]]:
     """Long text as several sections, each within the limit once escaped, split at line breaks
     where possible; nothing is lost unless the text outgrows `max_sections`."""
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     rest = text
     while rest and len(blocks) < max_sections:
         size, room = 0, 0
@@ -115,16 +116,29 @@ def blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[dict[str,
     if reply.text:
         head.extend(_sections(reply.text))
     for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
-        chunk = reply.fields[start:start + FIELDS_PER_SECTION]
-        head.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": cut_escaped(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT),
-             "verbatim": True} for f in chunk
-        ]})
+        chunk = reply.fields[start : start + FIELDS_PER_SECTION]
+        head.append(
+            {
+                "type": "section",
+                "fields": [
+                    {
+                        "type": "mrkdwn",
+                        "text": cut_escaped(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT),
+                        "verbatim": True,
+                    }
+                    for f in chunk
+                ],
+            }
+        )
     tail: list[dict[str, Any]] = []
     counter = [0]
     if reply.actions:
-        tail.append({"type": "actions", "elements": [
-            button(a, i) for i, a in enumerate(reply.actions[:ELEMENTS_PER_ACTIONS], start=1000)]})
+        tail.append(
+            {
+                "type": "actions",
+                "elements": [button(a, i) for i, a in enumerate(reply.actions[:ELEMENTS_PER_ACTIONS], start=1000)],
+            }
+        )
     if reply.footer:
         tail.append({"type": "context", "elements": [_mrkdwn(reply.footer, CONTEXT_TEXT)]})
     room = max_blocks - len(head) - len(tail) - 1  # one spare for the "more" note
@@ -137,8 +151,16 @@ def blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[dict[str,
         body.extend(rendered)
         shown += 1
     if shown < len(reply.items):
-        body.append({"type": "context", "elements": [_mrkdwn(
-            f"…and {len(reply.items) - shown} more not shown here; ask a narrower question to see them.")]})
+        body.append(
+            {
+                "type": "context",
+                "elements": [
+                    _mrkdwn(
+                        f"…and {len(reply.items) - shown} more not shown here; ask a narrower question to see them."
+                    )
+                ],
+            }
+        )
     return (head + body + tail)[:max_blocks]
 
 
@@ -161,15 +183,25 @@ def modal(form: Form, prefilled: dict[str, Any], metadata: dict[str, Any]) -> di
         if f.kind == "date":
             element = {"type": "datepicker", "action_id": "value"}
         elif f.kind == "choice" and f.choices:
-            element = {"type": "static_select", "action_id": "value", "options": [
-                {"text": _plain(c, 75), "value": c[:150]} for c in f.choices]}
+            element = {
+                "type": "static_select",
+                "action_id": "value",
+                "options": [{"text": _plain(c, 75), "value": c[:150]} for c in f.choices],
+            }
         else:
-            element = {"type": "plain_text_input", "action_id": "value", "multiline": f.kind == "long_text",
-                       "max_length": min(f.max_length, 3000)}
+            element = {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": f.kind == "long_text",
+                "max_length": min(f.max_length, 3000),
+            }
             if f.example:
                 element["placeholder"] = _plain(f.example, 150)
         block: dict[str, Any] = {
-            "type": "input", "block_id": f.name, "label": _plain(f.label, 2000), "element": element,
+            "type": "input",
+            "block_id": f.name,
+            "label": _plain(f.label, 2000),
+            "element": element,
             # Fields that apply only to some answers (a venue only in person) are checked on submission.
             "optional": not f.required or f.conditional,
         }

@@ -3,14 +3,15 @@
 Pure functions over dicts. Buttons are Action.Submit with `{"kc_command": words}`; a form is a
 card of inputs whose Action.Submit carries `{"kc_form": name, "kc_prefilled": {...}}`.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from typing import Any, Optional
 
-from core.messages import Action, Item, Reply
 from core.forms import Form
+from core.messages import Action, Item, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -38,9 +39,11 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 
 def _submit(action: Action) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "Action.Submit", "title": action.label[:80],
-                               "data": {COMMAND_KEY: action.command, "msteams": {"type": "messageBack",
-                                                                                   "text": action.command}}}
+    element: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": action.label[:80],
+        "data": {COMMAND_KEY: action.command, "msteams": {"type": "messageBack", "text": action.command}},
+    }
     if action.style == "primary":
         element["style"] = "positive"
     elif action.style == "danger":
@@ -78,10 +81,19 @@ def card(reply: Reply) -> dict[str, Any]:
     def build(count: int) -> dict[str, Any]:
         items = [_item(i) for i in reply.items[:count]]
         if count < len(reply.items):
-            items.append(_text(f"…and {len(reply.items) - count} more not shown here; ask a narrower "
-                               "question to see them.", isSubtle=True))
-        return {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": head + items + tail,
-                "actions": actions}
+            items.append(
+                _text(
+                    f"…and {len(reply.items) - count} more not shown here; ask a narrower question to see them.",
+                    isSubtle=True,
+                )
+            )
+        return {
+            "type": "AdaptiveCard",
+            "$schema": SCHEMA,
+            "version": VERSION,
+            "body": head + items + tail,
+            "actions": actions,
+        }
 
     count = min(len(reply.items), MAX_ITEMS)
     result = build(count)
@@ -91,8 +103,12 @@ def card(reply: Reply) -> dict[str, Any]:
     return result
 
 
-def form_card(form: Form, prefilled: dict[str, Any], values: Optional[dict[str, str]] = None,
-              errors: Optional[dict[str, str]] = None) -> dict[str, Any]:
+def form_card(
+    form: Form,
+    prefilled: dict[str, Any],
+    values: Optional[dict[str, str]] = None,
+    errors: Optional[dict[str, str]] = None,
+) -> dict[str, Any]:
     """A neutral Form as card inputs; with `errors`, shown again with what was typed and the errors."""
     values, errors = values or {}, errors or {}
     body: list[dict[str, Any]] = [_text(form.title, size="Medium", weight="Bolder")]
@@ -103,11 +119,19 @@ def form_card(form: Form, prefilled: dict[str, Any], values: Optional[dict[str, 
         if f.kind == "date":
             element = {"type": "Input.Date", "id": f.name}
         elif f.kind == "choice" and f.choices:
-            element = {"type": "Input.ChoiceSet", "id": f.name, "style": "compact",
-                       "choices": [{"title": c, "value": c} for c in f.choices]}
+            element = {
+                "type": "Input.ChoiceSet",
+                "id": f.name,
+                "style": "compact",
+                "choices": [{"title": c, "value": c} for c in f.choices],
+            }
         else:
-            element = {"type": "Input.Text", "id": f.name, "maxLength": f.max_length,
-                       "isMultiline": f.kind == "long_text"}
+            element = {
+                "type": "Input.Text",
+                "id": f.name,
+                "maxLength": f.max_length,
+                "isMultiline": f.kind == "long_text",
+            }
             if f.example:
                 element["placeholder"] = f.example
         element["label"] = f.label
@@ -123,7 +147,10 @@ def form_card(form: Form, prefilled: dict[str, Any], values: Optional[dict[str, 
         if f.name in errors:
             body.append(_text(errors[f.name], color="Attention", size="Small", spacing="None"))
     return {
-        "type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
         "actions": [{"type": "Action.Submit", "title": "Submit", "data": {FORM_KEY: form.name}}],
     }
 

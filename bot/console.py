@@ -4,16 +4,19 @@ The console is also where people who use neither Slack nor Teams get the message
 starts itself: whatever waits for them (held by the worker, or due with no platform to reach
 them) is shown before the answer to their next message, and marked delivered in the console.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Optional, TextIO
+from typing import Optional, TextIO
 
-from core.messages import Reply, Request
 from bot.router import Router
 from bot.worker import PLAN_EVERY_SECONDS
+from core.messages import Reply, Request
 from jobs.planning import plan_round
 
 logger = logging.getLogger(__name__)
@@ -44,7 +47,9 @@ class Inbox:
                 plan_round(self.router.session_factory, self.router.settings, now)
             except Exception:  # planning again next time; the chat goes on
                 logger.exception("planning reminders from the console failed")
-        return [f"{NOTICE_MARK} ---\n{show(reply)}" for reply in self.router.waiting(console_request("", self.email, now))]
+        return [
+            f"{NOTICE_MARK} ---\n{show(reply)}" for reply in self.router.waiting(console_request("", self.email, now))
+        ]
 
 
 def console_request(text: str, email: str, now: datetime | None = None) -> Request:
@@ -70,6 +75,12 @@ def show(reply: Reply, folder: Optional[Path] = None) -> str:
     return text
 
 
+def _answer(router: Router, request: Request) -> Reply:
+    reply = router.handle(request)
+    assert reply is not None  # only a repeated platform delivery goes unanswered; the console has none
+    return reply
+
+
 def run_lines(router: Router, email: str, lines: TextIO, out: TextIO, clock: Clock = _utcnow) -> None:
     """Scripted chat: each input line is one message; replies are separated by a blank line, and
     a message waiting for the person comes before the reply, as a block of its own."""
@@ -79,7 +90,7 @@ def run_lines(router: Router, email: str, lines: TextIO, out: TextIO, clock: Clo
         text = line.rstrip("\r\n")
         if text.strip().lower() in QUIT_WORDS:
             break
-        for block in inbox.take() + [show(router.handle(console_request(text, email, clock())))]:
+        for block in inbox.take() + [show(_answer(router, console_request(text, email, clock())))]:
             if not first:
                 out.write("\n")
             out.write(block + "\n")
@@ -88,10 +99,8 @@ def run_lines(router: Router, email: str, lines: TextIO, out: TextIO, clock: Clo
 
 
 def run_interactive(router: Router, email: str) -> None:
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
-    except ImportError:
-        pass
     print(f"Kent Connects Bot. You are chatting as {email}.")
     print("Type `help` to see what I can do, `quit` (or Ctrl-D) to leave.\n")
     inbox = Inbox(router, email)
@@ -107,5 +116,4 @@ def run_interactive(router: Router, email: str) -> None:
             return
         for block in inbox.take():
             print("\n" + block)
-        reply = router.handle(console_request(text, email))
-        print("\n" + show(reply) + "\n")
+        print("\n" + show(_answer(router, console_request(text, email))) + "\n")

@@ -6,6 +6,7 @@ it still holds the lease. A dispatcher that dies leaves its leases to run out; a
 takes the deliveries over. A message sent but not yet marked when the process died goes twice:
 neither Slack nor Teams takes an idempotency key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,18 +15,17 @@ import random
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.senders import Outcome, Recipient, Sender, SendResult
 from core.messages import Reply
-from bot.senders import Outcome, Recipient, SendResult, Sender
-from storage import deliveries as delivery_queries
-from storage import delivery_keys as keys
-from storage import ratelimit
+from storage import deliveries as delivery_queries, delivery_keys as keys, ratelimit
 from storage.models import Delivery, DeliveryKind, Person, PlatformIdentity
 
 logger = logging.getLogger(__name__)
@@ -45,12 +45,14 @@ class Policy:
     backoff_base: float = 15.0  # seconds; doubles with every failed attempt
     backoff_max: float = 3600.0
     # How late a delivery may still go out, by kind; older ones are skipped and recorded.
-    cutoffs: dict[DeliveryKind, timedelta] = field(default_factory=lambda: {
-        DeliveryKind.MEETING_REMINDER: timedelta(hours=1),
-        DeliveryKind.EVENT_REMINDER: timedelta(hours=1),
-        DeliveryKind.PERSONAL_REMINDER: timedelta(hours=6),
-        DeliveryKind.ANNOUNCEMENT: timedelta(days=1),
-    })
+    cutoffs: dict[DeliveryKind, timedelta] = field(
+        default_factory=lambda: {
+            DeliveryKind.MEETING_REMINDER: timedelta(hours=1),
+            DeliveryKind.EVENT_REMINDER: timedelta(hours=1),
+            DeliveryKind.PERSONAL_REMINDER: timedelta(hours=6),
+            DeliveryKind.ANNOUNCEMENT: timedelta(days=1),
+        }
+    )
     default_cutoff: timedelta = timedelta(days=2)
 
 
@@ -69,8 +71,14 @@ class Claimed:
 
 
 class Dispatcher:
-    def __init__(self, sessions: sessionmaker[Session], senders: list[Sender], policy: Optional[Policy] = None,
-                 owner: Optional[str] = None, clock: Callable[[], datetime] = _utcnow):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        senders: list[Sender],
+        policy: Optional[Policy] = None,
+        owner: Optional[str] = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ):
         self.sessions = sessions
         self.senders = {s.platform: s for s in senders}
         self.order = [s.platform for s in senders]  # preference for people on several platforms
@@ -111,8 +119,15 @@ class Dispatcher:
     def _claim(self) -> tuple[list[Claimed], int]:
         now = self.clock()
         with self.sessions.begin() as session:
-            rows, examined = delivery_queries.claim(session, self.owner, now, self.policy.batch, self.policy.lease,
-                                                    self.policy.cutoffs, self.policy.default_cutoff)
+            rows, examined = delivery_queries.claim(
+                session,
+                self.owner,
+                now,
+                self.policy.batch,
+                self.policy.lease,
+                self.policy.cutoffs,
+                self.policy.default_cutoff,
+            )
             return [self._prepare(session, d) for d in rows], examined
 
     def _prepare(self, session: Session, delivery: Delivery) -> Claimed:
@@ -122,8 +137,9 @@ class Dispatcher:
             logger.exception("delivery %s has an unreadable payload", delivery.id)
             message = None  # fails permanently below, instead of blocking every later batch
         recipient, sender, reason = self._route(session, delivery)
-        return Claimed(delivery.id, delivery.kind, delivery.channel, delivery.attempts, message, recipient, sender,
-                       reason)
+        return Claimed(
+            delivery.id, delivery.kind, delivery.channel, delivery.attempts, message, recipient, sender, reason
+        )
 
     def _route(self, session: Session, delivery: Delivery) -> tuple[Optional[Recipient], Optional[Sender], str]:
         """Which sender reaches the recipient, and at what address; else why none does."""
@@ -138,14 +154,19 @@ class Dispatcher:
             if sender is None:
                 return None, None, f"{posted.platform.capitalize()} is not configured in this deployment"
             return Recipient(person.email, person.display_name, posted.address), sender, ""
-        identities = {i.platform: i for i in session.execute(
-            select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()}
+        identities = {
+            i.platform: i
+            for i in session.execute(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()
+        }
         for platform in self.order:
             sender = self.senders[platform]
             if platform in identities:
                 identity = identities[platform]
-                return (Recipient(person.email, person.display_name, identity.external_id, identity.workspace),
-                        sender, "")
+                return (
+                    Recipient(person.email, person.display_name, identity.external_id, identity.workspace),
+                    sender,
+                    "",
+                )
             if getattr(sender, "by_email", False):
                 return Recipient(person.email, person.display_name, person.email), sender, ""
         return None, None, self._unreachable(sorted(identities))
@@ -164,8 +185,13 @@ class Dispatcher:
             self._finish(item, SendResult(Outcome.PERMANENT, "unreadable message"))
             return
         if item.sender is None or item.recipient is None:
-            self._finish(item, SendResult(Outcome.UNREACHABLE if item.channel == keys.DIRECT else Outcome.PERMANENT,
-                                          item.reason or "no configured platform reaches this person"))
+            self._finish(
+                item,
+                SendResult(
+                    Outcome.UNREACHABLE if item.channel == keys.DIRECT else Outcome.PERMANENT,
+                    item.reason or "no configured platform reaches this person",
+                ),
+            )
             return
         limit = item.sender.rate_limit(item.recipient)
         if limit is not None:
@@ -173,8 +199,14 @@ class Dispatcher:
                 wait = ratelimit.take(session, limit.key, limit.rate, limit.burst, now)
             if wait > 0:
                 with self.sessions.begin() as session:
-                    delivery_queries.retry_later(session, item.id, self.owner, now + timedelta(seconds=wait),
-                                                 "waiting for the rate limit", count_attempt=False)
+                    delivery_queries.retry_later(
+                        session,
+                        item.id,
+                        self.owner,
+                        now + timedelta(seconds=wait),
+                        "waiting for the rate limit",
+                        count_attempt=False,
+                    )
                 return
         try:
             result = item.sender.send(item.recipient, item.message)
@@ -187,31 +219,35 @@ class Dispatcher:
         now = self.clock()
         with self.sessions.begin() as session:
             if result.outcome is Outcome.SENT:
-                held = delivery_queries.mark_sent(session, item.id, self.owner, now,
-                                                  item.sender.platform if item.sender else None)
+                held = delivery_queries.mark_sent(
+                    session, item.id, self.owner, now, item.sender.platform if item.sender else None
+                )
             elif result.outcome is Outcome.UNREACHABLE:
                 held = delivery_queries.mark_held(session, item.id, self.owner, result.error)
             elif result.outcome is Outcome.RATE_LIMITED:
                 wait = timedelta(seconds=result.retry_after if result.retry_after is not None else 30)
                 if bucket:
                     ratelimit.block(session, bucket, now + wait, now)
-                held = delivery_queries.retry_later(session, item.id, self.owner, now + wait,
-                                                    result.error or "rate limited", count_attempt=False)
+                held = delivery_queries.retry_later(
+                    session, item.id, self.owner, now + wait, result.error or "rate limited", count_attempt=False
+                )
             elif result.outcome is Outcome.RETRY and item.attempts + 1 < self.policy.max_attempts:
-                held = delivery_queries.retry_later(session, item.id, self.owner, now + self._backoff(item.attempts),
-                                                    result.error, count_attempt=True)
+                held = delivery_queries.retry_later(
+                    session, item.id, self.owner, now + self._backoff(item.attempts), result.error, count_attempt=True
+                )
             else:
                 held = delivery_queries.mark_failed(session, item.id, self.owner, result.error or "failed")
         if not held:
             logger.warning("delivery %s: lease lost before it was marked %s", item.id, result.outcome.value)
 
     def _backoff(self, attempts: int) -> timedelta:
-        base = min(self.policy.backoff_max, self.policy.backoff_base * 2 ** attempts)
+        base = min(self.policy.backoff_max, self.policy.backoff_base * 2**attempts)
         return timedelta(seconds=base * random.uniform(0.8, 1.2))  # jitter spreads replicas' retries
 
     def _release(self, items: list[Claimed]) -> None:
         now = self.clock()
         with self.sessions.begin() as session:
             for item in items:
-                delivery_queries.retry_later(session, item.id, self.owner, now, "released at shutdown",
-                                             count_attempt=False)
+                delivery_queries.retry_later(
+                    session, item.id, self.owner, now, "released at shutdown", count_attempt=False
+                )

@@ -1,4 +1,5 @@
 """Logging: plain lines on a terminal, one JSON object a line otherwise, with a request id."""
+
 from __future__ import annotations
 
 import contextvars

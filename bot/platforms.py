@@ -5,6 +5,7 @@ Procfile's layout (`web: serve --no-worker` plus `worker`) delivers exactly as o
 The console is no sender: what reaches nobody on a configured platform is held, and the console
 shows it when the person next chats there (bot.console).
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.settings import Settings
 from bot.senders import Sender
+from core.settings import Settings
 
 if TYPE_CHECKING:  # the SDKs are imported only when their platform is configured
     from bot.router import Router
@@ -48,13 +49,16 @@ def build_senders(settings: Settings, sessions: sessionmaker[Session]) -> list[S
     if senders:
         logger.info("deliveries go out on %s", describe(configured(settings)))
     else:
-        logger.warning("neither Slack nor Teams is configured: messages the bot starts itself are held, and "
-                       "shown to each person when they next chat in the console")
+        logger.warning(
+            "neither Slack nor Teams is configured: messages the bot starts itself are held, and "
+            "shown to each person when they next chat in the console"
+        )
     return senders
 
 
-def build_adapters(router: "Router", sessions: sessionmaker[Session], settings: Settings
-                   ) -> tuple[Optional["SlackAdapter"], Optional["TeamsAdapter"]]:
+def build_adapters(
+    router: Router, sessions: sessionmaker[Session], settings: Settings
+) -> tuple[Optional[SlackAdapter], Optional[TeamsAdapter]]:
     """The inbound adapters `serve` mounts: only those the settings configure."""
     slack = teams = None
     if settings.slack_enabled:
@@ -68,15 +72,19 @@ def build_adapters(router: "Router", sessions: sessionmaker[Session], settings: 
         from bot.teams_adapter import TeamsAdapter
 
         teams = TeamsAdapter(router, sessions, settings)
-        logger.info("Teams is served at POST /api/messages (service URLs allowed: %s)",
-                    ", ".join(settings.teams_allowlist))
+        logger.info(
+            "Teams is served at POST /api/messages (service URLs allowed: %s)", ", ".join(settings.teams_allowlist)
+        )
     else:
         logger.info("Teams is not configured (MICROSOFT_APP_ID unset, BOT_EMULATOR unset): /api/messages is 404")
     if settings.emulator:
-        logger.warning("BOT_EMULATOR=1: DEVELOPMENT MODE. %s; service URLs on localhost and plain http are "
-                       "contacted. Never run a public server like this.",
-                       "/api/messages takes requests WITHOUT authentication" if not settings.teams_app_id
-                       else "Teams requests are authenticated")
+        logger.warning(
+            "BOT_EMULATOR=1: DEVELOPMENT MODE. %s; service URLs on localhost and plain http are "
+            "contacted. Never run a public server like this.",
+            "/api/messages takes requests WITHOUT authentication"
+            if not settings.teams_app_id
+            else "Teams requests are authenticated",
+        )
     return slack, teams
 
 

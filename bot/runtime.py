@@ -1,4 +1,5 @@
 """Wiring: settings -> engine -> migrated database -> router."""
+
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.settings import Settings
 from bot.router import Router
+from core.settings import Settings
 from storage import db, seed
 from storage.demo import load_demo
 

@@ -1,6 +1,7 @@
 """Outbound senders: how a Delivery reaches a person on one platform. The dispatcher knows only this.
 
 bot.platforms builds them from the settings."""
+
 from __future__ import annotations
 
 import enum
@@ -25,7 +26,7 @@ class SendResult:
     retry_after: Optional[float] = None
 
     @classmethod
-    def sent(cls) -> "SendResult":
+    def sent(cls) -> SendResult:
         return cls(Outcome.SENT)
 
 

@@ -1,4 +1,5 @@
 """`serve`: one aiohttp server with the health check, the calendar feeds and the platforms' routes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,9 @@ from typing import Optional
 
 from aiohttp import web
 
+import calendars
 from bot import platforms
 from bot.runtime import Runtime
-import calendars
 from storage import db, groups as group_queries
 from storage.models import GroupAccess
 
@@ -41,8 +42,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _ics(content: bytes, filename: str) -> web.Response:
-    return web.Response(body=content, content_type=CALENDAR_TYPE, charset="utf-8",
-                        headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return web.Response(
+        body=content,
+        content_type=CALENDAR_TYPE,
+        charset="utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 async def events_feed(request: web.Request) -> web.Response:
@@ -85,8 +90,13 @@ def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
     if worker is not None:
         worker.start()
     try:
-        web.run_app(app, port=port, access_log=None, handle_signals=True,
-                    print=lambda text: logger.info("listening on port %s", port))
+        web.run_app(
+            app,
+            port=port,
+            access_log=None,
+            handle_signals=True,
+            print=lambda text: logger.info("listening on port %s", port),
+        )
     finally:
         if worker is not None:
             worker.stop()

@@ -4,6 +4,7 @@ Requests reach `POST /slack/events` (or Socket Mode in development), are acknowl
 and run through the same router as every other platform. Replies are rendered to Block Kit
 (bot.blockkit); forms open as modals; the Home tab shows the person's own page.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -30,10 +32,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blockkit
-from core.messages import ChannelAccess, Reply, Request
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from core.forms import FORMS
+from core.messages import ChannelAccess, Reply, Request
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +64,17 @@ def _now() -> datetime:
 
 
 class SlackAdapter:
-    def __init__(self, router: Router, bot_token: str, signing_secret: str, api_url: str, *,
-                 email_cache_size: int = EMAIL_CACHE_SIZE, email_ttl: float = EMAIL_TTL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        router: Router,
+        bot_token: str,
+        signing_secret: str,
+        api_url: str,
+        *,
+        email_cache_size: int = EMAIL_CACHE_SIZE,
+        email_ttl: float = EMAIL_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         """`clock` times the e-mail cache (tests pass their own to see it expire)."""
         self.router = router
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
@@ -95,8 +105,9 @@ class SlackAdapter:
         content_type = request.headers.get("Content-Type", "").split(";")[0]  # as Bolt reads it
         body = _parse_body(text, content_type)
         if body is None:
-            return _refused(f"a signed body that is no Slack request ({content_type or 'no content type'}, "
-                            f"{len(text)} characters)")
+            return _refused(
+                f"a signed body that is no Slack request ({content_type or 'no content type'}, {len(text)} characters)"
+            )
         odd = _odd_shape(body)
         if odd:
             # Bolt's listener matchers and its self-event filter index into these without checking
@@ -105,7 +116,8 @@ class SlackAdapter:
             logger.warning("acknowledged a Slack request without acting on it: %s (%s)", odd, _kind(body))
             return web.Response(status=200)
         try:
-            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+            # Bolt reads any mapping of header names to values, as its own aiohttp adapter passes this one.
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
             if bolt_request.body != body:
                 # parse_body takes any form body containing the word "payload" anywhere (a slash command
                 # "/kc payload", a channel called #payload-team) for an interaction, finds no `payload`
@@ -186,8 +198,14 @@ class SlackAdapter:
         """`forms`: whether a form may open as a modal (there must be a trigger id to open it);
         in a DM or a mention, a form is asked step by step instead."""
         return Request(
-            text=text, platform=PLATFORM, user_id=user, email=await self._email(team, user), now=_now(),
-            workspace=team, conversation=channel, capabilities=frozenset({"forms"}) if forms else frozenset(),
+            text=text,
+            platform=PLATFORM,
+            user_id=user,
+            email=await self._email(team, user),
+            now=_now(),
+            workspace=team,
+            conversation=channel,
+            capabilities=frozenset({"forms"}) if forms else frozenset(),
             channel_access=self._access_check(channel) if channel[:1] in ("C", "G") else None,
         )
 
@@ -202,8 +220,9 @@ class SlackAdapter:
             except Exception:  # Slack slow or down: say so rather than link a channel we can't post in
                 future.cancel()
                 logger.exception("checking whether the bot can post in %s failed", channel)
-                return ChannelAccess(False, "I couldn't check with Slack whether I can post here; please try again "
-                                            "in a moment.")
+                return ChannelAccess(
+                    False, "I couldn't check with Slack whether I can post here; please try again in a moment."
+                )
 
         return check
 
@@ -215,8 +234,11 @@ class SlackAdapter:
         except SlackApiError as exc:
             error = exc.response.get("error", "") if exc.response is not None else ""
             if error == "missing_scope":  # installed before the app asked for channels:read
-                return ChannelAccess(True, advice=f"(I couldn't check that I'm in this channel: if announcements "
-                                                  f"don't appear, type `/invite @{BOT_NAME}` here.)")
+                return ChannelAccess(
+                    True,
+                    advice=f"(I couldn't check that I'm in this channel: if announcements "
+                    f"don't appear, type `/invite @{BOT_NAME}` here.)",
+                )
             if error == "channel_not_found":  # a private channel the bot isn't in
                 return ChannelAccess(False, invite)
             raise
@@ -238,8 +260,9 @@ class SlackAdapter:
 
     # --- sending -----------------------------------------------------------------------------------
 
-    async def _post(self, channel: str, user: str, reply: Reply, thread_ts: Optional[str] = None,
-                    ephemeral: bool = False) -> None:
+    async def _post(
+        self, channel: str, user: str, reply: Reply, thread_ts: Optional[str] = None, ephemeral: bool = False
+    ) -> None:
         body = blockkit.message(reply)
         if ephemeral:
             await self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **body)
@@ -250,16 +273,25 @@ class SlackAdapter:
 
     async def _upload(self, user: str, reply: Reply) -> None:
         """A file (a calendar, a CSV) goes to the person's DM with the bot."""
+        attachment = reply.attachment
+        if attachment is None:
+            return
         opened = await self.client.conversations_open(users=user)
         await self.client.files_upload_v2(
-            channel=opened["channel"]["id"], content=reply.attachment.content,
-            filename=reply.attachment.filename, title=reply.attachment.filename,
+            channel=opened["channel"]["id"],
+            content=attachment.content,
+            filename=attachment.filename,
+            title=attachment.filename,
         )
 
     async def _open_modal(self, trigger_id: str, reply: Reply, channel: str) -> None:
-        form = FORMS[reply.form.name]
-        view = blockkit.modal(form, reply.form.prefilled, {"form": form.name, "prefilled": reply.form.prefilled,
-                                                            "channel": channel})
+        asked = reply.form
+        if asked is None:
+            return
+        form = FORMS[asked.name]
+        view = blockkit.modal(
+            form, asked.prefilled, {"form": form.name, "prefilled": asked.prefilled, "channel": channel}
+        )
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
     # --- listeners -----------------------------------------------------------------------------------
@@ -305,8 +337,9 @@ class SlackAdapter:
                 logger.warning("a direct message without a user or a channel (%s)", _kind(body))
                 return
             ts, thread = _text(event.get("ts")), _text(event.get("thread_ts"))
-            request = await self._request(_text(event.get("text")), user, _text(body.get("team_id")), channel,
-                                          forms=False)
+            request = await self._request(
+                _text(event.get("text")), user, _text(body.get("team_id")), channel, forms=False
+            )
             once = _once("event", body.get("event_id"), event.get("client_msg_id"), ts and f"{channel}:{ts}")
             reply = await self._run(request, once=once)
             if reply is not None:
@@ -325,8 +358,9 @@ class SlackAdapter:
             reply = await self._run(request, once=_once("event", body.get("event_id"), ts and f"{channel}:{ts}"))
             if reply is not None:
                 # A channel is shared: only the person who asked sees the answer.
-                await self._post(channel, user, reply, thread_ts=_text(event.get("thread_ts")) or ts or None,
-                                 ephemeral=True)
+                await self._post(
+                    channel, user, reply, thread_ts=_text(event.get("thread_ts")) or ts or None, ephemeral=True
+                )
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
         async def button(ack, body, action, respond):
@@ -337,8 +371,9 @@ class SlackAdapter:
                 return
             channel = _text(_get(body, "channel", "id")) or _text(_get(body, "container", "channel_id")) or user
             trigger_id, action_ts = _text(body.get("trigger_id")), _text(action.get("action_ts"))
-            request = await self._request(_text(action.get("value")) or "help", user, team, channel,
-                                          forms=bool(trigger_id))
+            request = await self._request(
+                _text(action.get("value")) or "help", user, team, channel, forms=bool(trigger_id)
+            )
             reply = await self._run(request, once=_once("action", trigger_id, action_ts and f"{user}:{action_ts}"))
             if reply is None:
                 return
@@ -356,18 +391,19 @@ class SlackAdapter:
         @app.view(re.compile(f"^{re.escape(blockkit.FORM_PREFIX)}"))
         async def submission(ack, body, view):
             user, team = _text(_get(body, "user", "id")), _text(_get(body, "team", "id"))
-            form = _text(view.get("callback_id"))[len(blockkit.FORM_PREFIX):]
+            form = _text(view.get("callback_id"))[len(blockkit.FORM_PREFIX) :]
             if not user or form not in FORMS:
                 # A modal opened by another version of the bot, or one that names nobody: close it.
                 logger.warning("a modal submission for form %r by %r that can't be taken", form[:60], user)
                 await ack()
                 return
             meta = _metadata(view)
-            prefilled = meta.get("prefilled") if isinstance(meta.get("prefilled"), dict) else {}
+            given = meta.get("prefilled")
+            prefilled = given if isinstance(given, dict) else {}
             request = await self._request("", user, team, _text(meta.get("channel")) or user)
             reply, errors = await asyncio.to_thread(
-                self.router.submit_form, request, form, _modal_values(view), prefilled,
-                _once("view", view.get("id")))
+                self.router.submit_form, request, form, _modal_values(view), prefilled, _once("view", view.get("id"))
+            )
             if errors:
                 await ack(response_action="errors", errors=blockkit.form_errors(_visible(errors, view)))
                 return
@@ -408,6 +444,7 @@ class SlackAdapter:
 
 
 # --- reading what Slack sends ------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     """A string field of a payload, or "" when it is missing, null or not a string."""
@@ -505,21 +542,27 @@ def _modal_values(view: dict[str, Any]) -> dict[str, str]:
     has them: Slack sends null for an input left empty, and nothing else is assumed of its shape."""
     values = _get(view, "state", "values")
     clean: dict[str, Any] = {}
-    for block_id, actions in (values.items() if isinstance(values, dict) else ()):
+    for block_id, actions in values.items() if isinstance(values, dict) else ():
         element = _get(actions, "value")
         element = element if isinstance(element, dict) else {}
-        clean[block_id] = {"value": {
-            "type": _text(element.get("type")), "value": _text(element.get("value")),
-            "selected_date": _text(element.get("selected_date")),
-            "selected_option": {"value": _text(_get(element, "selected_option", "value"))},
-        }}
+        clean[block_id] = {
+            "value": {
+                "type": _text(element.get("type")),
+                "value": _text(element.get("value")),
+                "selected_date": _text(element.get("selected_date")),
+                "selected_option": {"value": _text(_get(element, "selected_option", "value"))},
+            }
+        }
     return blockkit.modal_values({"state": {"values": clean}})
 
 
 def _visible(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
     """Errors can only attach to input blocks on the modal: others go to its first input."""
-    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
-    shown = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
+    given = view.get("blocks")
+    blocks = given if isinstance(given, list) else []
+    shown = [
+        str(b["block_id"]) for b in blocks if isinstance(b, dict) and b.get("type") == "input" and b.get("block_id")
+    ]
     result: dict[str, str] = {}
     for name, message in errors.items():
         target = name if name in shown else (shown[0] if shown else name)
@@ -529,8 +572,18 @@ def _visible(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
 
 # --- the sender for the delivery engine ------------------------------------------------------------
 
-PERMANENT_ERRORS = {"user_not_found", "channel_not_found", "account_inactive", "cannot_dm_bot", "user_disabled",
-                    "is_archived", "not_in_channel", "invalid_auth", "not_authed", "team_access_not_granted"}
+PERMANENT_ERRORS = {
+    "user_not_found",
+    "channel_not_found",
+    "account_inactive",
+    "cannot_dm_bot",
+    "user_disabled",
+    "is_archived",
+    "not_in_channel",
+    "invalid_auth",
+    "not_authed",
+    "team_access_not_granted",
+}
 
 
 class SlackSender:
@@ -555,7 +608,9 @@ class SlackSender:
             status = exc.response.status_code
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             if status == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 30)))
+                retry_after = float(
+                    exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 30))
+                )
                 return SendResult(Outcome.RATE_LIMITED, "rate limited by Slack", retry_after)
             if error in PERMANENT_ERRORS:
                 return SendResult(Outcome.PERMANENT, f"Slack: {error}")

@@ -13,6 +13,7 @@ Its gaps closed here:
   event loop, and never again for an unknown key (see _SigningKeys);
 - it cannot serialise the answer to a Universal Action (see KentConnectsTeamsBot.on_invoke_activity).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import urlparse
 
 import jwt
@@ -45,11 +47,11 @@ from msrest.serialization import Model
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cards
-from core.settings import Settings
-from core.messages import Action, Reply, Request
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from core.forms import FORMS
+from core.messages import Action, Reply, Request
+from core.settings import Settings
 from storage import references
 from storage.people import person_by_identity
 
@@ -66,13 +68,19 @@ ERROR_TYPE = "application/vnd.microsoft.error"
 EXECUTE_DONE = "Done: my answer is in the chat."
 EXECUTE_CORRECT = "Please correct the fields marked on the form I've put in the chat."
 EXECUTE_UNREADABLE = "I couldn't read that button press, sorry. Type help to see what I can do."
-EXECUTE_OLD_CARD = ("This card is from an older version of the Kent Connects assistant, and I can't act on it any "
-                    "more, sorry. Type help to see what I can do now.")
-EXECUTE_OLD_FORM = ("This form is from an older version of the Kent Connects assistant, and I can't take it any "
-                    "more, sorry. Type help to start again.")
+EXECUTE_OLD_CARD = (
+    "This card is from an older version of the Kent Connects assistant, and I can't act on it any "
+    "more, sorry. Type help to see what I can do now."
+)
+EXECUTE_OLD_FORM = (
+    "This form is from an older version of the Kent Connects assistant, and I can't take it any "
+    "more, sorry. Type help to start again."
+)
 EXECUTE_NO_REFRESH = "This card can't be refreshed."
-EXECUTE_FAILED = ("Sorry, something went wrong on my side. Please try again in a moment; if it keeps happening, "
-                  "tell the Partnership Office.")
+EXECUTE_FAILED = (
+    "Sorry, something went wrong on my side. Please try again in a moment; if it keeps happening, "
+    "tell the Partnership Office."
+)
 ROUTE = "/api/messages"
 
 # Who a Teams user is (the e-mail address the connector gives) is kept this long, so that a changed
@@ -111,6 +119,7 @@ class _SigningKeys(_OpenIdMetadata):
 
     def __init__(self, url: str):
         super().__init__(url)
+        self.keys: list[dict[str, Any]] = []
         self.due = 0.0  # time.monotonic() when the keys should be fetched again
         self.attempted = float("-inf")  # time.monotonic() of the last fetch, good or not
         self.lock = threading.Lock()
@@ -140,8 +149,13 @@ class _SigningKeys(_OpenIdMetadata):
                 if keep_old_keys and self.keys:
                     # Keys rotate slowly and new ones are published ahead of use: the set in hand
                     # is better than refusing every request while Microsoft's endpoint is down.
-                    logger.warning("Teams: Microsoft's signing keys could not be fetched again from %s (%s: %s); "
-                                   "using the ones fetched before", self.url, exc.__class__.__name__, exc)
+                    logger.warning(
+                        "Teams: Microsoft's signing keys could not be fetched again from %s (%s: %s); "
+                        "using the ones fetched before",
+                        self.url,
+                        exc.__class__.__name__,
+                        exc,
+                    )
                     self.due = self.attempted + KEYS_RETRY_INTERVAL
                     return
                 raise KeysUnavailable(f"{self.url}: {exc.__class__.__name__}: {exc}") from exc
@@ -177,8 +191,10 @@ def _use_our_signing_keys(channel_metadata_url: str) -> None:
     # cloud's path; the SDK caches key sets by URL in JwtTokenExtractor.metadataCache and takes the
     # one it finds there, so an entry put there first is the one every check uses.
     ChannelValidation.open_id_metadata_endpoint = channel_metadata_url or None
-    for url in (channel_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL):
+    for url in (
+        channel_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+    ):
         if not isinstance(JwtTokenExtractor.metadataCache.get(url), _SigningKeys):
             JwtTokenExtractor.metadataCache[url] = _SigningKeys(url)
 
@@ -268,13 +284,19 @@ def _tenant(activity: Activity) -> str:
 
 
 class KentConnectsTeamsBot(TeamsActivityHandler):
-    def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings,
-                 timer: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        router: Router,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        timer: Callable[[], float] = time.monotonic,
+    ):
         self.router = router
         self.sessions = sessions
         self.settings = settings
-        self.emails: TTLCache[tuple[str, str], Optional[str]] = TTLCache(EMAIL_CACHE_SIZE, EMAIL_CACHE_SECONDS,
-                                                                         timer=timer)
+        self.emails: TTLCache[tuple[str, str], Optional[str]] = TTLCache(
+            EMAIL_CACHE_SIZE, EMAIL_CACHE_SECONDS, timer=timer
+        )
 
     # --- who is talking ----------------------------------------------------------------------
 
@@ -297,9 +319,15 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
     async def _request(self, turn_context: TurnContext, text: str) -> Request:
         activity = turn_context.activity
         return Request(
-            text=text, platform=PLATFORM, user_id=activity.from_property.id, email=await self._email(turn_context),
-            now=_now(), workspace=_tenant(activity), conversation=activity.conversation.id.split(";")[0],
-            display_name=activity.from_property.name, capabilities=frozenset({"forms"}),
+            text=text,
+            platform=PLATFORM,
+            user_id=activity.from_property.id,
+            email=await self._email(turn_context),
+            now=_now(),
+            workspace=_tenant(activity),
+            conversation=activity.conversation.id.split(";")[0],
+            display_name=activity.from_property.name,
+            capabilities=frozenset({"forms"}),
             shared=(activity.conversation.conversation_type or "personal") != "personal",
         )
 
@@ -316,8 +344,16 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         def save() -> None:
             with self.sessions.begin() as session:
                 person = person_by_identity(session, PLATFORM, activity.from_property.id, _tenant(activity))
-                references.save(session, PLATFORM, key, reference, activity.service_url, _tenant(activity),
-                                person.id if person and key.startswith("user:") else None, _now())
+                references.save(
+                    session,
+                    PLATFORM,
+                    key,
+                    reference,
+                    activity.service_url,
+                    _tenant(activity),
+                    person.id if person and key.startswith("user:") else None,
+                    _now(),
+                )
 
         await asyncio.to_thread(save)
 
@@ -331,9 +367,15 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             await turn_context.send_activity(activity)
             return
         if reply.attachment is not None:
-            reply = Reply(reply.text + " (Teams can't take this file from the bot yet: ask for it in the console "
-                          "or Slack, or subscribe to the calendar feed.)", title=reply.title, fields=reply.fields,
-                          items=reply.items, actions=reply.actions, footer=reply.footer)
+            reply = Reply(
+                reply.text + " (Teams can't take this file from the bot yet: ask for it in the console "
+                "or Slack, or subscribe to the calendar feed.)",
+                title=reply.title,
+                fields=reply.fields,
+                items=reply.items,
+                actions=reply.actions,
+                footer=reply.footer,
+            )
         await turn_context.send_activity(_card_activity(reply))
 
     # --- activities ----------------------------------------------------------------------------
@@ -367,8 +409,9 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         prefilled: dict[str, Any] = {}
         request = await self._request(turn_context, "")
         activity = turn_context.activity
-        reply, errors = await asyncio.to_thread(self.router.submit_form, request, name, raw, {},
-                                                _once(activity, "form"))
+        reply, errors = await asyncio.to_thread(
+            self.router.submit_form, request, name, raw, {}, _once(activity, "form")
+        )
         if errors:
             again = MessageFactory.attachment(CardFactory.adaptive_card(cards.form_card(form, prefilled, raw, errors)))
             again.text = "Please correct the fields marked on the form."
@@ -389,8 +432,9 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         try:
             return await self._execute(turn_context)
         except Exception:
-            logger.exception("Teams turn failed: Action.Execute from %s in %s", activity.from_property.id,
-                             activity.conversation.id)
+            logger.exception(
+                "Teams turn failed: Action.Execute from %s in %s", activity.from_property.id, activity.conversation.id
+            )
             return _execute_error(500, "InternalServerError", EXECUTE_FAILED)
 
     async def _execute(self, turn_context: TurnContext) -> InvokeResponse:
@@ -422,8 +466,10 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
                 await self._send(turn_context, reply)
             await self._remember(turn_context)  # again: the first message has just linked the person
             return _execute_answer(200, MESSAGE_TYPE, EXECUTE_DONE)
-        logger.info("Teams: an Action.Execute with verb %r and none of this version's data (a card sent by an older "
-                    "version?)", str(action.get("verb"))[:80])
+        logger.info(
+            "Teams: an Action.Execute with verb %r and none of this version's data (a card sent by an older version?)",
+            str(action.get("verb"))[:80],
+        )
         return _execute_error(400, "NotSupported", EXECUTE_OLD_CARD)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
@@ -440,7 +486,8 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         welcome = Reply(
             "Hello! I'm the Kent Connects assistant: ask me when the groups meet, what events are coming up, "
             "or submit an idea to the development fund. In a channel, @mention me first.",
-            title="Kent Connects", actions=(Action("Help", "help"), Action("Events", "events")),
+            title="Kent Connects",
+            actions=(Action("Help", "help"), Action("Events", "events")),
         )
         await self._send(turn_context, welcome)
 
@@ -474,21 +521,30 @@ class TeamsAdapter:
             activity = Activity().deserialize(body)
         except Exception:  # msrest's DeserializationError, wrapping whatever the field's parser raised
             return web.json_response({"error": "the body is not a Bot Framework activity"}, status=400)
-        if not (activity.type and activity.conversation and activity.conversation.id
-                and activity.from_property and activity.from_property.id):
+        if not (
+            activity.type
+            and activity.conversation
+            and activity.conversation.id
+            and activity.from_property
+            and activity.from_property.id
+        ):
             return web.json_response({"error": "an activity needs a type, a conversation and a sender"}, status=400)
         header = request.headers.get("Authorization", "")
         if self.settings.teams_authenticated and not self._plausible_token(header):
             return web.json_response({"error": "unauthorized"}, status=401)
         if not service_url_allowed(activity.service_url or "", self.settings.teams_allowlist, self.settings.emulator):
-            logger.warning("Teams: refusing an activity whose serviceUrl %r is not on the allowlist",
-                           activity.service_url)
+            logger.warning(
+                "Teams: refusing an activity whose serviceUrl %r is not on the allowlist", activity.service_url
+            )
             return web.json_response({"error": "service URL not allowed"}, status=403)
         try:
             authenticated = await self.sdk.bot_framework_authentication.authenticate_request(activity, header)
         except (KeysUnavailable, requests.RequestException) as exc:
-            logger.error("Teams: a request could not be authenticated, because Microsoft's signing keys could not "
-                         "be fetched: %s", exc)
+            logger.error(
+                "Teams: a request could not be authenticated, because Microsoft's signing keys could not "
+                "be fetched: %s",
+                exc,
+            )
             return web.json_response({"error": "authentication is unavailable, try again later"}, status=503)
         except Exception as exc:
             reason = _token_refusal(exc)
@@ -500,8 +556,9 @@ class TeamsAdapter:
         try:
             response = await self.sdk.process_activity(authenticated, activity, self.bot.on_turn)
         except Exception:
-            logger.exception("Teams turn failed: %s activity %s in %s", activity.type, activity.id,
-                             activity.conversation.id)
+            logger.exception(
+                "Teams turn failed: %s activity %s in %s", activity.type, activity.id, activity.conversation.id
+            )
             return web.json_response({"error": "the activity could not be processed"}, status=500)
         return _http_answer(response)
 
@@ -581,8 +638,7 @@ class TeamsSender:
         if not service_url_allowed(service_url, self.settings.teams_allowlist, self.settings.emulator):
             return SendResult(Outcome.PERMANENT, f"service URL {service_url} is not on the allowlist")
         activity = _card_activity(message)
-        coroutine = (self._continue(stored[0], activity) if stored
-                     else self._create(recipient, service_url, activity))
+        coroutine = self._continue(stored[0], activity) if stored else self._create(recipient, service_url, activity)
         try:
             asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
             return SendResult.sent()
@@ -593,13 +649,16 @@ class TeamsSender:
         async def callback(turn_context: TurnContext) -> None:
             await turn_context.send_activity(activity)
 
-        await self.adapter.continue_conversation(ConversationReference().deserialize(reference), callback,
-                                                 bot_app_id=self.settings.teams_app_id or None)
+        await self.adapter.continue_conversation(
+            ConversationReference().deserialize(reference), callback, bot_app_id=self.settings.teams_app_id or None
+        )
 
     async def _create(self, recipient: Recipient, service_url: str, activity: Activity) -> None:
         parameters = ConversationParameters(
-            is_group=False, bot=ChannelAccount(id=f"28:{self.settings.teams_app_id}"),
-            members=[ChannelAccount(id=recipient.address)], tenant_id=recipient.workspace,
+            is_group=False,
+            bot=ChannelAccount(id=f"28:{self.settings.teams_app_id}"),
+            members=[ChannelAccount(id=recipient.address)],
+            tenant_id=recipient.workspace,
             channel_data={"tenant": {"id": recipient.workspace}},
         )
 
@@ -611,18 +670,28 @@ class TeamsSender:
             except Exception:
                 # The message has gone: reporting a failure would have it sent again, in yet another
                 # new chat. The next message opens one more chat and keeps that one.
-                logger.exception("Teams: the message reached %s in a new chat, but the chat could not be kept",
-                                 recipient.address)
+                logger.exception(
+                    "Teams: the message reached %s in a new chat, but the chat could not be kept", recipient.address
+                )
 
-        await self.adapter.create_conversation(self.settings.teams_app_id or "", callback, parameters, "msteams",
-                                               service_url)
+        await self.adapter.create_conversation(
+            self.settings.teams_app_id or "", callback, parameters, "msteams", service_url
+        )
 
     def _keep(self, recipient: Recipient, reference: dict[str, Any], service_url: str) -> None:
         """The new 1:1 chat is kept, so the next message continues it instead of opening another."""
         with self.sessions.begin() as session:
             person = person_by_identity(session, PLATFORM, recipient.address, recipient.workspace)
-            references.save(session, PLATFORM, f"user:{recipient.address}", reference, service_url,
-                            recipient.workspace, person.id if person else None, _now())
+            references.save(
+                session,
+                PLATFORM,
+                f"user:{recipient.address}",
+                reference,
+                service_url,
+                recipient.workspace,
+                person.id if person else None,
+                _now(),
+            )
 
     def _outcome(self, exc: Exception, key: str) -> SendResult:
         response = getattr(exc, "response", None)

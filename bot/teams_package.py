@@ -1,4 +1,5 @@
 """`python -m bot teams-package`: the zip a Teams admin uploads (manifest and the two icons)."""
+
 from __future__ import annotations
 
 import io
@@ -7,8 +8,8 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bot import __version__
 
@@ -46,6 +47,7 @@ def png(size: int, pixel: Callable[[int, int], tuple[int, int, int, int]]) -> by
 
 def _mark(x: float, y: float) -> bool:
     """Two linked rings ('connects'), at unit scale (0..1)."""
+
     def ring(cx: float) -> bool:
         distance = ((x - cx) ** 2 + (y - 0.5) ** 2) ** 0.5
         return 0.15 <= distance <= 0.23
@@ -81,18 +83,20 @@ def manifest(app_id: str, public_url: str, version: str) -> dict:
         "description": {
             "short": "Groups, meetings, events and the development fund of Kent Connects",
             "full": "The assistant of the Kent Connects partnership of Kent's public bodies: when the groups meet, "
-                    "business transformation events and registration, business cases for the development fund, "
-                    "reminders and announcements.",
+            "business transformation events and registration, business cases for the development fund, "
+            "reminders and announcements.",
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
-        "accentColor": "#%02X%02X%02X" % ACCENT,
-        "bots": [{
-            "botId": app_id,
-            "scopes": scopes,
-            "supportsFiles": False,
-            "isNotificationOnly": False,
-            "commandLists": [{"scopes": scopes, "commands": [{"title": t, "description": d} for t, d in COMMANDS]}],
-        }],
+        "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
+        "bots": [
+            {
+                "botId": app_id,
+                "scopes": scopes,
+                "supportsFiles": False,
+                "isNotificationOnly": False,
+                "commandLists": [{"scopes": scopes, "commands": [{"title": t, "description": d} for t, d in COMMANDS]}],
+            }
+        ],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [host] if host else [],
         # Personal and group chats and standard channels come with the scopes; shared and private
@@ -105,12 +109,16 @@ def manifest(app_id: str, public_url: str, version: str) -> dict:
 
 def build(app_id: str, public_url: str, out: Path, version: str = __version__) -> Path:
     if not GUID.match(app_id or ""):
-        raise ValueError("the Teams app needs the bot's Microsoft app id (a GUID): set MICROSOFT_APP_ID or pass --app-id")
+        raise ValueError(
+            "the Teams app needs the bot's Microsoft app id (a GUID): set MICROSOFT_APP_ID or pass --app-id"
+        )
     if not public_url.startswith("https://"):
         raise ValueError("--public-url must be the https address where `serve` is reachable")
     if not APP_VERSION.match(version or "") or len(version) > 256:
-        raise ValueError(f"--version {version!r} must be MAJOR.MINOR.PATCH, like 1.2.0 (a semantic version, numbers "
-                         "only), and higher than the installed app's to replace it")
+        raise ValueError(
+            f"--version {version!r} must be MAJOR.MINOR.PATCH, like 1.2.0 (a semantic version, numbers "
+            "only), and higher than the installed app's to replace it"
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("manifest.json", json.dumps(manifest(app_id, public_url, version), indent=2))

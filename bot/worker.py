@@ -4,6 +4,7 @@ APScheduler keeps its jobs in memory (never a shared job store: its FAQ warns th
 lost runs follow), so every worker process has its own timer. What must happen once lives in
 our tables: deliveries with unique keys, claimed under leases.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,9 +17,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.settings import Settings
 from bot.dispatcher import Dispatcher, Policy
 from bot.senders import Sender
+from core.settings import Settings
 from jobs.planning import plan_round
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,13 @@ PLAN_EVERY_SECONDS = 300
 
 
 class Worker:
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings, senders: list[Sender],
-                 policy: Optional[Policy] = None):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        senders: list[Sender],
+        policy: Optional[Policy] = None,
+    ):
         self.sessions = sessions
         self.settings = settings
         self.dispatcher = Dispatcher(sessions, senders, policy)
@@ -51,10 +57,21 @@ class Worker:
     def start(self) -> None:
         # One run of a job at a time, and a late run is merged rather than repeated.
         options = dict(max_instances=1, coalesce=True, misfire_grace_time=60)
-        self.scheduler.add_job(self._safely(self.dispatch), IntervalTrigger(seconds=DISPATCH_EVERY_SECONDS),
-                               id="dispatch", name="dispatch", **options)
-        self.scheduler.add_job(self._safely(self.plan), IntervalTrigger(seconds=PLAN_EVERY_SECONDS), id="plan",
-                               name="plan reminders", next_run_time=datetime.now(timezone.utc), **options)
+        self.scheduler.add_job(
+            self._safely(self.dispatch),
+            IntervalTrigger(seconds=DISPATCH_EVERY_SECONDS),
+            id="dispatch",
+            name="dispatch",
+            **options,
+        )
+        self.scheduler.add_job(
+            self._safely(self.plan),
+            IntervalTrigger(seconds=PLAN_EVERY_SECONDS),
+            id="plan",
+            name="plan reminders",
+            next_run_time=datetime.now(timezone.utc),
+            **options,
+        )
         self.scheduler.start()
         logger.info("worker %s started", self.dispatcher.owner)
 
@@ -79,5 +96,6 @@ class Worker:
                 job()
             except Exception:  # a failing round is logged; the next tick tries again
                 logger.exception("worker job %s failed", job.__name__)
+
         run.__name__ = job.__name__
         return run

@@ -1,19 +1,20 @@
 """iCalendar (RFC 5545) files of meetings and events: the feeds `serve` publishes at
 /calendar/*.ics and the files the `calendar` command gives. Never a restricted group's meetings
 in a feed; who may have a file is the caller's decision."""
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event as VEvent
 from sqlalchemy.orm import Session
 
-from storage import meetings as meeting_queries
-from storage import events as event_queries
+from storage import events as event_queries, meetings as meeting_queries
 from storage.models import Event, EventStatus, Group, Meeting, MeetingStatus
 from storage.wallclock import to_utc
 

@@ -1,8 +1,9 @@
 """The person asking, with what they may do: the caller every handler is given."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generic, Optional, Protocol, TypeVar
+from typing import Optional, Protocol
 
 from core.roles import MemberRole
 
@@ -36,18 +37,15 @@ class GroupRecord(Protocol):
     def is_restricted(self) -> bool: ...
 
 
-PersonT = TypeVar("PersonT", bound=PersonRecord)
-PartnerT = TypeVar("PartnerT", bound=PartnerRecord)
-
-
 @dataclass
-class Caller(Generic[PersonT, PartnerT]):
+class Caller:
     """The person asking, with what they may do. `person.id` is None for someone not stored.
 
-    Generic over the stored person and partner (storage's models), which core cannot import."""
+    Typed by what it needs of the stored person and partner; handlers.base.Caller narrows them
+    to storage's models, which core cannot import."""
 
-    person: PersonT
-    partner: Optional[PartnerT]
+    person: PersonRecord
+    partner: Optional[PartnerRecord]
     is_admin: bool = False
     is_board: bool = False
     roles_by_group: dict[int, MemberRole] = field(default_factory=dict)

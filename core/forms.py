@@ -6,10 +6,12 @@ and keeps the draft in the database; a Slack modal or Teams card sends all field
 and gets the errors back by field (`fill`). The forms themselves are declared by the handlers
 that own them (e.g. handlers/business_cases.py) and registered in FORMS.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 from core.messages import Reply
 
@@ -102,8 +104,9 @@ class Form:
         return None
 
 
-def fill(form: Form, ctx: Context, raw: Mapping[str, str],
-         prefilled: Optional[Values] = None) -> tuple[Values, dict[str, str]]:
+def fill(
+    form: Form, ctx: Context, raw: Mapping[str, str], prefilled: Optional[Values] = None
+) -> tuple[Values, dict[str, str]]:
     """Read all fields at once (a modal or card): the values, and the errors by field name.
 
     `prefilled` answers (the group named in `schedule gis`) are taken as they are."""

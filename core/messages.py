@@ -5,11 +5,13 @@ platform (Slack mrkdwn, Adaptive Cards, the terminal), so user text can never be
 mention or a link by accident. The one convention is `backticks` around words a person can
 type as a command; renderers may show them as code.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class Reply:
         return data
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "Reply":
+    def from_data(cls, data: dict[str, Any]) -> Reply:
         def fields(rows) -> tuple[Field, ...]:
             return tuple(Field(**row) for row in rows or ())
 
@@ -117,7 +119,12 @@ class Reply:
             title=data.get("title"),
             fields=fields(data.get("fields")),
             items=tuple(
-                Item(title=i["title"], text=i.get("text", ""), fields=fields(i.get("fields")), actions=actions(i.get("actions")))
+                Item(
+                    title=i["title"],
+                    text=i.get("text", ""),
+                    fields=fields(i.get("fields")),
+                    actions=actions(i.get("actions")),
+                )
                 for i in data.get("items") or ()
             ),
             actions=actions(data.get("actions")),

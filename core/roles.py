@@ -1,4 +1,5 @@
 """Who may do what: the roles a person holds in the partnership and in its groups."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Settings, read once from the environment (see the README's table)."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,13 @@ DEFAULT_DATABASE_URL = "sqlite:///kentconnects.db"
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Where Microsoft's Teams service sends activities from (serviceUrl), worldwide and government clouds.
-DEFAULT_TEAMS_ALLOWLIST = ("smba.trafficmanager.net", "*.smba.trafficmanager.net", "*.teams.microsoft.com",
-                           "*.teams.microsoft.us", "*.botframework.com")
+DEFAULT_TEAMS_ALLOWLIST = (
+    "smba.trafficmanager.net",
+    "*.smba.trafficmanager.net",
+    "*.teams.microsoft.com",
+    "*.teams.microsoft.us",
+    "*.botframework.com",
+)
 # The Bot Framework Emulator's hosts: allowed only with BOT_EMULATOR=1 (local development).
 EMULATOR_HOSTS = ("localhost", "127.0.0.1")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
@@ -61,7 +67,7 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @classmethod
-    def from_env(cls, env: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         tz_name = env.get("BOT_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
         try:
@@ -77,14 +83,14 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise ConfigError(f"PORT={port_text!r} is not a port number (1-65535)") from None
-        admins = frozenset(
-            a.strip().lower() for a in env.get("BOT_ADMINS", "").split(",") if a.strip()
-        )
+        admins = frozenset(a.strip().lower() for a in env.get("BOT_ADMINS", "").split(",") if a.strip())
         token, secret = env.get("SLACK_BOT_TOKEN", "").strip(), env.get("SLACK_SIGNING_SECRET", "").strip()
         if bool(token) != bool(secret):
             missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
-            raise ConfigError(f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is not set. "
-                              "Set both to serve Slack, or neither to run without it.")
+            raise ConfigError(
+                f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is not set. "
+                "Set both to serve Slack, or neither to run without it."
+            )
         api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
         if not api_url.startswith(("https://", "http://")):
             raise ConfigError(f"SLACK_API_URL={api_url!r} is not an http(s) URL")
@@ -99,16 +105,19 @@ class Settings:
             raise ConfigError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not")
         emulator_text = env.get("BOT_EMULATOR", "").strip().lower()
         if emulator_text not in ("",) + TRUE_WORDS + ("0", "false", "no", "off"):
-            raise ConfigError(f"BOT_EMULATOR={emulator_text!r} must be 1 (development: the Bot Framework Emulator) "
-                              "or unset")
+            raise ConfigError(
+                f"BOT_EMULATOR={emulator_text!r} must be 1 (development: the Bot Framework Emulator) or unset"
+            )
         emulator = emulator_text in TRUE_WORDS
         listed = tuple(h.strip().lower() for h in env.get("TEAMS_SERVICE_URL_ALLOWLIST", "").split(",") if h.strip())
         allowlist = listed or DEFAULT_TEAMS_ALLOWLIST + (EMULATOR_HOSTS if emulator else ())
         metadata_url = env.get("BOT_OPENID_METADATA_URL", "").strip()
-        if metadata_url and not (metadata_url.startswith("https://")
-                                 or (emulator and metadata_url.startswith("http://"))):
-            raise ConfigError(f"BOT_OPENID_METADATA_URL={metadata_url!r} must be an https URL "
-                              "(plain http only with BOT_EMULATOR=1)")
+        if metadata_url and not (
+            metadata_url.startswith("https://") or (emulator and metadata_url.startswith("http://"))
+        ):
+            raise ConfigError(
+                f"BOT_OPENID_METADATA_URL={metadata_url!r} must be an https URL (plain http only with BOT_EMULATOR=1)"
+            )
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             timezone=tz_name,

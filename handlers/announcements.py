@@ -1,22 +1,25 @@
 """Chairs' announcements to their groups, now or later, with a delivery report and acknowledgements."""
+
 from __future__ import annotations
 
 import re
 from datetime import datetime, time
 from typing import Optional
 
-from core.messages import Action, Field, Item, Refusal, Reply
-from handlers.base import Context, partner_staff_only, quote
-from handlers.audit import record
-from handlers.fields import read_moment, today
 from core.forms import FieldError
+from core.messages import Action, Field, Item, Refusal, Reply
+from handlers.audit import record
+from handlers.base import Context, partner_staff_only, quote
+from handlers.fields import read_moment, today
 from handlers.names import normalise
 from handlers.when import format_moment
-from storage import announcements as announcement_queries
-from storage import channels as channel_queries
-from storage import deliveries
-from storage import delivery_keys as keys
-from storage import groups as group_queries
+from storage import (
+    announcements as announcement_queries,
+    channels as channel_queries,
+    deliveries,
+    delivery_keys as keys,
+    groups as group_queries,
+)
 from storage.models import (
     Announcement,
     AnnouncementStatus,
@@ -48,7 +51,7 @@ def _split_group(ctx: Context, words: str) -> tuple[Optional[Group], str]:
     for cut in range(min(len(spans), 6), 0, -1):
         group = _exact_group(ctx, words[: spans[cut - 1][1]])
         if group is not None:
-            return group, words[spans[cut - 1][1]:].strip().lstrip(":,- ").strip()
+            return group, words[spans[cut - 1][1] :].strip().lstrip(":,- ").strip()
     return None, words
 
 
@@ -66,8 +69,10 @@ def _split_when(ctx: Context, rest: str) -> tuple[Optional[datetime], str]:
     try:  # a time alone is today's
         moment = read_moment(words, ctx, time(9), default_day=today(ctx))
     except FieldError:
-        raise Refusal(f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
-                      "`announce gis at 9 March 2027 09:00: Your text`.") from None
+        raise Refusal(
+            f"I couldn't read “{words[:40]}” as when to send it. Write e.g. "
+            "`announce gis at 9 March 2027 09:00: Your text`."
+        ) from None
     return datetime.fromisoformat(moment["utc"]), explicit["text"]
 
 
@@ -80,16 +85,18 @@ def _as_typed(ctx: Context, words: str) -> str:
     and end punctuation, which belong in an announcement."""
     typed = ctx.request.text
     at = typed.lower().find("announce")
-    return typed[at + len("announce"):].strip() if at >= 0 else words
+    return typed[at + len("announce") :].strip() if at >= 0 else words
 
 
 @partner_staff_only
 def announce(ctx: Context, words: str = "") -> Reply:
     group, rest = _split_group(ctx, _as_typed(ctx, words))
     if group is None:
-        return Reply("Which group? Write `announce GROUP TEXT`, e.g. `announce gis The data drill report is out`, "
-                     "or `announce gis at 9 March 2027 09:00: TEXT` to send it later.",
-                     actions=(Action("Groups", "groups"),))
+        return Reply(
+            "Which group? Write `announce GROUP TEXT`, e.g. `announce gis The data drill report is out`, "
+            "or `announce gis at 9 March 2027 09:00: TEXT` to send it later.",
+            actions=(Action("Groups", "groups"),),
+        )
     if not _may_announce(ctx, group):
         return Reply(f"Only the chairs of {group.name} and the Partnership Office can announce to it.")
     send_at, text = _split_when(ctx, rest)
@@ -99,24 +106,54 @@ def announce(ctx: Context, words: str = "") -> Reply:
     if len(text) > MAX_TEXT:
         return Reply(f"An announcement can be at most {MAX_TEXT:,} characters (that was {len(text):,}).")
     if send_at is not None and send_at <= ctx.now:
-        return Reply(f"{format_moment(send_at.astimezone(ctx.zone))} has already passed; give a time to come, "
-                     "or leave the time out to send it now.")
+        return Reply(
+            f"{format_moment(send_at.astimezone(ctx.zone))} has already passed; give a time to come, "
+            "or leave the time out to send it now."
+        )
     later = send_at is not None
-    announcement = announcement_queries.add(ctx.session, group.id, ctx.caller.person.id, text, send_at or ctx.now,
-                                            AnnouncementStatus.SCHEDULED if later else AnnouncementStatus.SENT)
+    announcement = announcement_queries.add(
+        ctx.session,
+        group.id,
+        ctx.caller.person.id,
+        text,
+        send_at or ctx.now,
+        AnnouncementStatus.SCHEDULED if later else AnnouncementStatus.SENT,
+    )
     author = ctx.caller.person.display_name or ctx.caller.email
-    message = Reply(text, title=f"{group.name}: announcement from {author}",
-                    actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),))
+    message = Reply(
+        text,
+        title=f"{group.name}: announcement from {author}",
+        actions=(Action("Acknowledge", f"ack {announcement.id}", "primary"),),
+    )
     recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
-    deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED, recipients,
-                      message.to_data(), due_at=announcement.send_at)
+    deliveries.record(
+        ctx.session,
+        DeliveryKind.ANNOUNCEMENT,
+        _subject(announcement.id),
+        keys.ANNOUNCED,
+        recipients,
+        message.to_data(),
+        due_at=announcement.send_at,
+    )
     for linked in channel_queries.of_group(ctx.session, group.id):  # posted in the group's channels too
-        deliveries.record(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(announcement.id), keys.ANNOUNCED,
-                          [ctx.caller.person.id],
-                          message.to_data(), due_at=announcement.send_at,
-                          channel=keys.channel(linked.platform, linked.channel))
-    record(ctx, "announcement_made", _subject(announcement.id), group=group.slug,
-           send_at=announcement.send_at.isoformat(), recipients=len(recipients))
+        deliveries.record(
+            ctx.session,
+            DeliveryKind.ANNOUNCEMENT,
+            _subject(announcement.id),
+            keys.ANNOUNCED,
+            [ctx.caller.person.id],
+            message.to_data(),
+            due_at=announcement.send_at,
+            channel=keys.channel(linked.platform, linked.channel),
+        )
+    record(
+        ctx,
+        "announcement_made",
+        _subject(announcement.id),
+        group=group.slug,
+        send_at=announcement.send_at.isoformat(),
+        recipients=len(recipients),
+    )
     when_text = f"on {format_moment(announcement.send_at.astimezone(ctx.zone))}" if later else "now"
     return Reply(
         f"Announcement {announcement.id} to {group.name} goes to its {len(recipients)} other "
@@ -132,8 +169,12 @@ def _may_report(ctx: Context, found: Announcement) -> bool:
 
 def _may_read(ctx: Context, found: Announcement) -> bool:
     """Members read what their group was sent (a closed group's, never where others see it)."""
-    return (found.status is AnnouncementStatus.SENT and found.send_at <= ctx.now and ctx.caller.is_member(found.group)
-            and ctx.caller.may_see(found.group))
+    return (
+        found.status is AnnouncementStatus.SENT
+        and found.send_at <= ctx.now
+        and ctx.caller.is_member(found.group)
+        and ctx.caller.may_see(found.group)
+    )
 
 
 def _find(ctx: Context, number: str) -> Announcement:
@@ -152,26 +193,32 @@ def _author(found: Announcement) -> str:
 
 def _ack_action(ctx: Context, found: Announcement) -> tuple[Action, ...]:
     person_id = ctx.caller.person.id
-    if (person_id is None or not announcement_queries.was_sent_to(ctx.session, found.id, person_id)
-            or announcement_queries.acknowledged_by(ctx.session, found.id, person_id)):
+    if (
+        person_id is None
+        or not announcement_queries.was_sent_to(ctx.session, found.id, person_id)
+        or announcement_queries.acknowledged_by(ctx.session, found.id, person_id)
+    ):
         return ()
     return (Action("Acknowledge", f"ack {found.id}", "primary"),)
 
 
 def _shown(ctx: Context, found: Announcement) -> Reply:
     """An announcement as a member of its group reads it."""
-    return Reply(found.text, title=f"Announcement {found.id} to {found.group.name}",
-                 fields=(Field("From", _author(found)),
-                         Field("Sent", format_moment(found.send_at.astimezone(ctx.zone)))),
-                 actions=_ack_action(ctx, found))
+    return Reply(
+        found.text,
+        title=f"Announcement {found.id} to {found.group.name}",
+        fields=(Field("From", _author(found)), Field("Sent", format_moment(found.send_at.astimezone(ctx.zone)))),
+        actions=_ack_action(ctx, found),
+    )
 
 
 @partner_staff_only
 def report(ctx: Context, number: str) -> Reply:
     found = announcement_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
     if found is None or not ctx.caller.may_see(found.group) or not (_may_report(ctx, found) or _may_read(ctx, found)):
-        return Reply(f"I can't find announcement {quote(number)} for you. Say `announcements` to see yours and "
-                     "your groups'.")
+        return Reply(
+            f"I can't find announcement {quote(number)} for you. Say `announcements` to see yours and your groups'."
+        )
     if not _may_report(ctx, found):
         return _shown(ctx, found)
     subject = _subject(found.id)
@@ -187,11 +234,15 @@ def report(ctx: Context, number: str) -> Reply:
         title=f"Announcement {found.id}: delivery report",
         fields=(Field("Sent", str(counts.get(DeliveryStatus.SENT, 0))), Field("Waiting", str(waiting)))
         + ((Field("Not on Slack or Teams", f"{held} (shown when they next use the console)"),) if held else ())
-        + (Field("Failed", str(counts.get(DeliveryStatus.FAILED, 0))),
-           Field("Not sent", str(counts.get(DeliveryStatus.SKIPPED, 0))),
-           Field("Acknowledged", str(acks))),
-        items=tuple(Item(title=d.recipient.display_name or d.recipient.email, text=d.last_error or d.status.value)
-                    for d in failures[:20]),
+        + (
+            Field("Failed", str(counts.get(DeliveryStatus.FAILED, 0))),
+            Field("Not sent", str(counts.get(DeliveryStatus.SKIPPED, 0))),
+            Field("Acknowledged", str(acks)),
+        ),
+        items=tuple(
+            Item(title=d.recipient.display_name or d.recipient.email, text=d.last_error or d.status.value)
+            for d in failures[:20]
+        ),
     )
 
 
@@ -204,24 +255,39 @@ def list_announcements(ctx: Context) -> Reply:
     elif ctx.caller.is_admin:
         recent = announcement_queries.recent(ctx.session)
     else:
-        recent = announcement_queries.recent(ctx.session, author_id=ctx.caller.person.id, member_of=roles,
-                                             chair_of=[g for g, role in roles.items() if role is MemberRole.CHAIR],
-                                             now=ctx.now)
+        recent = announcement_queries.recent(
+            ctx.session,
+            author_id=ctx.caller.person.id,
+            member_of=roles,
+            chair_of=[g for g, role in roles.items() if role is MemberRole.CHAIR],
+            now=ctx.now,
+        )
     # A closed group's news never shows where others can read it.
     found = [a for a in recent if ctx.caller.may_see(a.group)]
     if not found:
-        return Reply("There are no announcements for you yet: none made by you, and none sent to your groups. "
-                     "Chairs say `announce GROUP TEXT`.")
+        return Reply(
+            "There are no announcements for you yet: none made by you, and none sent to your groups. "
+            "Chairs say `announce GROUP TEXT`."
+        )
     items = []
     for a in found:
         when = format_moment(a.send_at.astimezone(ctx.zone))
         if _may_report(ctx, a):
-            items.append(Item(title=f"Announcement {a.id} to {a.group.name} ({a.status.value})",
-                              text=f"{when}: {quote(a.text)}", actions=(Action("Report", f"announcement {a.id}"),)))
+            items.append(
+                Item(
+                    title=f"Announcement {a.id} to {a.group.name} ({a.status.value})",
+                    text=f"{when}: {quote(a.text)}",
+                    actions=(Action("Report", f"announcement {a.id}"),),
+                )
+            )
         else:
-            items.append(Item(title=f"Announcement {a.id} to {a.group.name}, from {_author(a)}",
-                              text=f"{when}: {quote(a.text)}",
-                              actions=(Action("Read", f"announcement {a.id}"),) + _ack_action(ctx, a)))
+            items.append(
+                Item(
+                    title=f"Announcement {a.id} to {a.group.name}, from {_author(a)}",
+                    text=f"{when}: {quote(a.text)}",
+                    actions=(Action("Read", f"announcement {a.id}"),) + _ack_action(ctx, a),
+                )
+            )
     return Reply("Recent announcements:", title="Announcements", items=tuple(items))
 
 
@@ -236,16 +302,18 @@ def cancel_announcement(ctx: Context, number: str) -> Reply:
     counts = deliveries.counts(ctx.session, DeliveryKind.ANNOUNCEMENT, _subject(found.id))
     sent = counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.SENDING, 0)  # sending: on its way
     if sent:
-        return Reply(f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} "
-                     "had already gone.")
+        return Reply(
+            f"Stopped announcement {found.id}: {stopped} not yet sent are withdrawn, but {sent} had already gone."
+        )
     return Reply(f"Cancelled announcement {found.id}; nobody received it.")
 
 
 @partner_staff_only
 def acknowledge(ctx: Context, number: str) -> Reply:
     found = announcement_queries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
-    if found is None or not announcement_queries.was_sent_to(ctx.session, found.id, ctx.caller.person.id,
-                                                             directly=False):
+    if found is None or not announcement_queries.was_sent_to(
+        ctx.session, found.id, ctx.caller.person.id, directly=False
+    ):
         return Reply(f"I can't find an announcement {quote(number)} sent to you.")
     announcement_queries.acknowledge(ctx.session, found.id, ctx.caller.person.id, ctx.now)
     return Reply(f"Thanks: your acknowledgement of announcement {found.id} is recorded.")

@@ -1,18 +1,18 @@
 """The Leadership Board decides on business cases; the Partnership Office keeps the fund's ledger."""
+
 from __future__ import annotations
 
 import re
 from typing import Optional
 
 from core.messages import Action, Field, Item, Refusal, Reply
-from handlers.base import Context, guarded_by, needs_partner, partner_staff_only
 from handlers.audit import record
+from handlers.base import Context, guarded_by, needs_partner, partner_staff_only
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
 from handlers.money import MoneyError, format_pence, parse_pounds
 from handlers.names import resolve
 from handlers.when import format_day
-from storage import cases as case_queries
-from storage import people as people_queries
+from storage import cases as case_queries, people as people_queries
 from storage.models import BusinessCase, CaseStatus, FundEntry, FundEntryKind
 
 AWAITING = (CaseStatus.SUBMITTED, CaseStatus.UNDER_ASSESSMENT)
@@ -25,8 +25,10 @@ def _board_only(ctx: Context) -> Optional[Reply]:
     if refusal:
         return refusal
     if not ctx.caller.is_board:
-        return Reply("Only members of the Leadership Board can assess business cases. You can follow them "
-                     "with `ideas` and `idea CASE`.")
+        return Reply(
+            "Only members of the Leadership Board can assess business cases. You can follow them "
+            "with `ideas` and `idea CASE`."
+        )
     return None
 
 
@@ -48,11 +50,15 @@ def _not_now(ctx: Context, case: BusinessCase, wanted: str) -> Reply:
     """Why the case cannot be `wanted` in its present state."""
     state = STATUS_NAMES[case.status]
     if case.status is CaseStatus.APPROVED and wanted == "approved":
-        return Reply(f"{label(case)} is already approved, for {format_pence(case.awarded_pence or 0)}"
-                     f"{_when(ctx, case, CaseStatus.APPROVED)}. Nothing has changed.")
+        return Reply(
+            f"{label(case)} is already approved, for {format_pence(case.awarded_pence or 0)}"
+            f"{_when(ctx, case, CaseStatus.APPROVED)}. Nothing has changed."
+        )
     if case.status is CaseStatus.DECLINED:
-        return Reply(f"{label(case)} was declined{_when(ctx, case, CaseStatus.DECLINED)}, so it can't be {wanted}. "
-                     "Its submitter can put forward a new case.")
+        return Reply(
+            f"{label(case)} was declined{_when(ctx, case, CaseStatus.DECLINED)}, so it can't be {wanted}. "
+            "Its submitter can put forward a new case."
+        )
     return Reply(f"{label(case)} is {state}, so it can't be {wanted} now.")
 
 
@@ -64,8 +70,9 @@ def _decide(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], wanted: 
     found = find_case(ctx, target)
     case_queries.lock(ctx.session, found)  # two Board members deciding at once: one wins
     if found.submitter_id is not None and found.submitter_id == ctx.caller.person.id:
-        raise Refusal(f"{label(found)} is your own business case, so another member of the Leadership Board "
-                      "must decide on it.")
+        raise Refusal(
+            f"{label(found)} is your own business case, so another member of the Leadership Board must decide on it."
+        )
     if found.status not in allowed:
         raise Refusal(_not_now(ctx, found, wanted))
     return found
@@ -81,21 +88,34 @@ def review(ctx: Context) -> Reply:
     items = []
     for case in waiting:  # oldest first: first come, first assessed
         item = case_item(ctx, case)
-        items.append(Item(item.title, item.text, item.fields, (
-            Action("Details", f"idea {case.id}"),
-            Action(f"Approve {format_pence(case.estimated_cost_pence)}", f"approve {case.id} {format_pence(case.estimated_cost_pence)}", "primary"),
-        )))
+        items.append(
+            Item(
+                item.title,
+                item.text,
+                item.fields,
+                (
+                    Action("Details", f"idea {case.id}"),
+                    Action(
+                        f"Approve {format_pence(case.estimated_cost_pence)}",
+                        f"approve {case.id} {format_pence(case.estimated_cost_pence)}",
+                        "primary",
+                    ),
+                ),
+            )
+        )
     shown = f" The oldest {len(waiting)} are below." if total > len(waiting) else ""
     return Reply(
         f"{total} business case{'s' if total != 1 else ''} waiting, oldest first.{shown} "
         f"The fund's balance is {format_pence(balance)}.",
-        title="Cases to assess", items=tuple(items),
+        title="Cases to assess",
+        items=tuple(items),
         footer="Say `assess CASE` to mark one under assessment, `approve CASE AMOUNT`, or `decline CASE REASON`.",
     )
 
 
-def _advance(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], to: CaseStatus, wanted: str,
-             action: str, told: str) -> Reply:
+def _advance(
+    ctx: Context, target: str, allowed: tuple[CaseStatus, ...], to: CaseStatus, wanted: str, action: str, told: str
+) -> Reply:
     """A step that needs nothing but the Board's say-so: under assessment, in delivery."""
     case = _decide(ctx, target, allowed, wanted)
     step = case_queries.change(ctx.session, case, to, ctx.caller.person, at=ctx.now)
@@ -105,8 +125,15 @@ def _advance(ctx: Context, target: str, allowed: tuple[CaseStatus, ...], to: Cas
 
 
 def assess(ctx: Context, target: str) -> Reply:
-    return _advance(ctx, target, (CaseStatus.SUBMITTED,), CaseStatus.UNDER_ASSESSMENT, "put under assessment",
-                    "case_assessed", "The Leadership Board is assessing {case}.")
+    return _advance(
+        ctx,
+        target,
+        (CaseStatus.SUBMITTED,),
+        CaseStatus.UNDER_ASSESSMENT,
+        "put under assessment",
+        "case_assessed",
+        "The Leadership Board is assessing {case}.",
+    )
 
 
 def approve(ctx: Context, target: str, amount: str) -> Reply:
@@ -118,24 +145,43 @@ def approve(ctx: Context, target: str, amount: str) -> Reply:
     case_queries.lock_fund(ctx.session)
     balance = case_queries.balance(ctx.session)
     if pence > balance:
-        return Reply(f"The fund can't cover that: awarding {format_pence(pence)} to {label(case)} would need "
-                     f"{format_pence(pence - balance)} more than its balance of {format_pence(balance)}. Nothing was changed.",
-                     actions=(Action("The fund", "fund"),))
+        return Reply(
+            f"The fund can't cover that: awarding {format_pence(pence)} to {label(case)} would need "
+            f"{format_pence(pence - balance)} more than its balance of {format_pence(balance)}. Nothing was changed.",
+            actions=(Action("The fund", "fund"),),
+        )
     case.awarded_pence = pence
-    step = case_queries.change(ctx.session, case, CaseStatus.APPROVED, ctx.caller.person,
-                               note=f"awarded {format_pence(pence)}", at=ctx.now)
-    ctx.session.add(FundEntry(kind=FundEntryKind.AWARD, year=case_queries.financial_year(ctx.now.astimezone(ctx.zone).date()),
-                              amount_pence=pence, case_id=case.id, recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    step = case_queries.change(
+        ctx.session, case, CaseStatus.APPROVED, ctx.caller.person, note=f"awarded {format_pence(pence)}", at=ctx.now
+    )
+    ctx.session.add(
+        FundEntry(
+            kind=FundEntryKind.AWARD,
+            year=case_queries.financial_year(ctx.now.astimezone(ctx.zone).date()),
+            amount_pence=pence,
+            case_id=case.id,
+            recorded_by_id=ctx.caller.person.id,
+            at=ctx.now,
+        )
+    )
     record(ctx, "case_approved", f"case:{case.id}", amount=format_pence(pence))
-    notify_submitter(ctx, case, step.id, f"Good news: the Leadership Board approved {label(case)} and awarded "
-                                         f"{format_pence(pence)} from the development fund.")
-    return Reply(f"Approved {label(case)}: {format_pence(pence)} awarded. The fund's balance is now "
-                 f"{format_pence(balance - pence)}. Its submitter is told.")
+    notify_submitter(
+        ctx,
+        case,
+        step.id,
+        f"Good news: the Leadership Board approved {label(case)} and awarded "
+        f"{format_pence(pence)} from the development fund.",
+    )
+    return Reply(
+        f"Approved {label(case)}: {format_pence(pence)} awarded. The fund's balance is now "
+        f"{format_pence(balance - pence)}. Its submitter is told."
+    )
 
 
 def approve_help(ctx: Context, words: str = "") -> Reply:
-    return Reply("To approve a case, give its number and the amount awarded: `approve CASE AMOUNT`, "
-                 "e.g. `approve 3 £20,000`.")
+    return Reply(
+        "To approve a case, give its number and the amount awarded: `approve CASE AMOUNT`, e.g. `approve 3 £20,000`."
+    )
 
 
 def decline(ctx: Context, target: str, reason: str = "") -> Reply:
@@ -153,8 +199,15 @@ def decline(ctx: Context, target: str, reason: str = "") -> Reply:
 
 
 def start_delivery(ctx: Context, target: str) -> Reply:
-    return _advance(ctx, target, (CaseStatus.APPROVED,), CaseStatus.IN_DELIVERY, "put in delivery",
-                    "case_in_delivery", "{case} is now in delivery.")
+    return _advance(
+        ctx,
+        target,
+        (CaseStatus.APPROVED,),
+        CaseStatus.IN_DELIVERY,
+        "put in delivery",
+        "case_in_delivery",
+        "{case} is now in delivery.",
+    )
 
 
 def outcome(ctx: Context, target: str, text: str = "") -> Reply:
@@ -166,15 +219,21 @@ def outcome(ctx: Context, target: str, text: str = "") -> Reply:
     result, learning = parts[0], parts[1] if len(parts) > 1 else ""
     case.outcome = result.strip().rstrip(".;,") or text
     case.shared_learning = learning.strip() or None
-    step = case_queries.change(ctx.session, case, CaseStatus.COMPLETED, ctx.caller.person, note="outcome reported",
-                               at=ctx.now)
-    notify_submitter(ctx, case, step.id, f"{label(case)} is completed; its outcome is reported to the Leadership Group.")
+    step = case_queries.change(
+        ctx.session, case, CaseStatus.COMPLETED, ctx.caller.person, note="outcome reported", at=ctx.now
+    )
+    notify_submitter(
+        ctx, case, step.id, f"{label(case)} is completed; its outcome is reported to the Leadership Group."
+    )
     record(ctx, "case_completed", f"case:{case.id}")
-    return Reply(f"{label(case)} is completed, with its outcome{' and shared learning' if case.shared_learning else ''} "
-                 "recorded for the Leadership Group.")
+    return Reply(
+        f"{label(case)} is completed, with its outcome{' and shared learning' if case.shared_learning else ''} "
+        "recorded for the Leadership Group."
+    )
 
 
 # --- the fund ----------------------------------------------------------------------------------
+
 
 @partner_staff_only
 def fund(ctx: Context) -> Reply:
@@ -183,14 +242,18 @@ def fund(ctx: Context) -> Reply:
     items = tuple(
         Item(
             title=case_queries.year_label(year),
-            fields=(Field("Contributed", format_pence(t.contributed)), Field("Awarded", format_pence(t.awarded)),
-                    Field("Spent", format_pence(t.spent))),
+            fields=(
+                Field("Contributed", format_pence(t.contributed)),
+                Field("Awarded", format_pence(t.awarded)),
+                Field("Spent", format_pence(t.spent)),
+            ),
         )
         for year, t in years.items()
     )
     return Reply(
         f"The development fund's balance is {format_pence(balance)} (contributions less awards).",
-        title="Development fund", items=items,
+        title="Development fund",
+        items=items,
         footer=None if years else "Nothing is recorded in the fund yet.",
         actions=(Action("Funded cases", "ideas funded"),),
     )
@@ -221,12 +284,22 @@ def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str
     fy = _year(ctx, year)
     if fy is None:
         return Reply("Give the financial year as e.g. 2026/27.")
-    ctx.session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=fy, amount_pence=pence, partner_id=found.id,
-                              recorded_by_id=ctx.caller.person.id, at=ctx.now))
+    ctx.session.add(
+        FundEntry(
+            kind=FundEntryKind.CONTRIBUTION,
+            year=fy,
+            amount_pence=pence,
+            partner_id=found.id,
+            recorded_by_id=ctx.caller.person.id,
+            at=ctx.now,
+        )
+    )
     ctx.session.flush()
     record(ctx, "fund_contribution", f"fund:{fy}", partner=found.slug, amount=format_pence(pence))
-    return Reply(f"Recorded {format_pence(pence)} from {found.name} for {case_queries.year_label(fy)}. The fund's "
-                 f"balance is now {format_pence(case_queries.balance(ctx.session))}.")
+    return Reply(
+        f"Recorded {format_pence(pence)} from {found.name} for {case_queries.year_label(fy)}. The fund's "
+        f"balance is now {format_pence(case_queries.balance(ctx.session))}."
+    )
 
 
 @guarded_by(_admins_only)
@@ -241,10 +314,22 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
     case_queries.lock(ctx.session, found)  # two spends at once must not pass the award together
     spent = case_queries.spent_on(ctx.session, found)
     if spent + pence > (found.awarded_pence or 0):
-        return Reply(f"That would take {label(found)}'s spending to {format_pence(spent + pence)}, more than its "
-                     f"award of {format_pence(found.awarded_pence or 0)}. Nothing was recorded.")
-    ctx.session.add(FundEntry(kind=FundEntryKind.SPEND, year=_year(ctx, None), amount_pence=pence, case_id=found.id,
-                              recorded_by_id=ctx.caller.person.id, at=ctx.now))
+        return Reply(
+            f"That would take {label(found)}'s spending to {format_pence(spent + pence)}, more than its "
+            f"award of {format_pence(found.awarded_pence or 0)}. Nothing was recorded."
+        )
+    ctx.session.add(
+        FundEntry(
+            kind=FundEntryKind.SPEND,
+            year=_year(ctx, None),
+            amount_pence=pence,
+            case_id=found.id,
+            recorded_by_id=ctx.caller.person.id,
+            at=ctx.now,
+        )
+    )
     record(ctx, "fund_spend", f"case:{found.id}", amount=format_pence(pence))
-    return Reply(f"Recorded {format_pence(pence)} spent by {label(found)}: {format_pence(spent + pence)} of "
-                 f"{format_pence(found.awarded_pence or 0)} so far.")
+    return Reply(
+        f"Recorded {format_pence(pence)} spent by {label(found)}: {format_pence(spent + pence)} of "
+        f"{format_pence(found.awarded_pence or 0)} so far."
+    )

@@ -1,4 +1,5 @@
 """Recording privileged actions, and `audit` for the Partnership Office."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -12,8 +13,16 @@ from storage import audit as audit_log
 def record(ctx: Context, action: str, subject: str, **details: Any) -> None:
     """Note who did `action` to `subject`, in the same transaction as the action itself."""
     caller = ctx.caller
-    audit_log.append(ctx.session, ctx.now, caller.person.id, caller.email, ctx.request.platform, action, subject,
-                     {k: v for k, v in details.items() if v is not None})
+    audit_log.append(
+        ctx.session,
+        ctx.now,
+        caller.person.id,
+        caller.email,
+        ctx.request.platform,
+        action,
+        subject,
+        {k: v for k, v in details.items() if v is not None},
+    )
 
 
 SUBJECT_KINDS = ("meeting", "series", "event", "case", "group", "person", "announcement", "fund")
@@ -37,11 +46,14 @@ def show(ctx: Context, words: Optional[str] = None) -> Reply:
     return Reply(
         f"The last {len(entries)} privileged actions{' matching “' + quote(words) + '”' if words else ''}, newest first:",
         title="Audit log",
-        items=tuple(Item(
-            title=f"{format_moment(e.at.astimezone(ctx.zone))}: {e.action.replace('_', ' ')} {e.subject}",
-            text=f"by {e.actor_label} ({e.platform})"
-                 + ("; " + ", ".join(f"{k}: {v}" for k, v in e.details.items()) if e.details else ""),
-        ) for e in entries),
+        items=tuple(
+            Item(
+                title=f"{format_moment(e.at.astimezone(ctx.zone))}: {e.action.replace('_', ' ')} {e.subject}",
+                text=f"by {e.actor_label} ({e.platform})"
+                + ("; " + ", ".join(f"{k}: {v}" for k, v in e.details.items()) if e.details else ""),
+            )
+            for e in entries
+        ),
         footer="Filter with e.g. `audit approve`, `audit meeting 13`, `audit case 4`. The log can't be changed "
-               "through the bot.",
+        "through the bot.",
     )

@@ -1,24 +1,31 @@
 """What every handler is given: the database session, the request and who is asking."""
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
-from core.messages import Action, Reply, Request
 from core.caller import Caller as NeutralCaller
+from core.messages import Action, Reply, Request
+from core.settings import Settings
 from storage.models import Partner, Person
 
 # How much of a person's own words a reply quotes back.
 QUOTE_LIMIT = 60
 
 
-Caller = NeutralCaller[Person, Partner]
+@dataclass
+class Caller(NeutralCaller):
+    """The caller as handlers see it: the stored person and partner themselves."""
+
+    person: Person
+    partner: Optional[Partner]
 
 
 @dataclass

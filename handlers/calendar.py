@@ -1,9 +1,9 @@
 """`calendar GROUP`, `calendar meeting 13`, `calendar events`: the dates as a file to import
 (built by calendars/)."""
+
 from __future__ import annotations
 
 import re
-
 
 from calendars import (
     CONTENT_TYPE,
@@ -52,7 +52,8 @@ def calendar(ctx: Context, target: str) -> Reply:
     if words.lower() in ("events", "all events", "of events"):
         return Reply(
             "Here are the Kent Connects events as a calendar file, events.ics.",
-            title="Events calendar", footer=IMPORT_HELP,
+            title="Events calendar",
+            footer=IMPORT_HELP,
             attachment=Attachment("events.ics", CONTENT_TYPE, public_events_feed(ctx.session, ctx.now)),
         )
     if words.lower().startswith("event "):
@@ -60,9 +61,11 @@ def calendar(ctx: Context, target: str) -> Reply:
         filename = f"event-{found_event.id}.ics"
         return Reply(
             f"Here is {found_event.title} (event {found_event.id}) as a calendar file, {filename}.",
-            title=found_event.title, footer=IMPORT_HELP,
-            attachment=Attachment(filename, CONTENT_TYPE,
-                                  calendar_file([event_entry(found_event)], found_event.title, ctx.now)),
+            title=found_event.title,
+            footer=IMPORT_HELP,
+            attachment=Attachment(
+                filename, CONTENT_TYPE, calendar_file([event_entry(found_event)], found_event.title, ctx.now)
+            ),
         )
     return _group_calendar(ctx, find_group(ctx, words))
 

@@ -1,5 +1,6 @@
 """Channels linked to groups (`link channel GROUP`): announcements go there too, and, if asked,
 a weekly "what's on" digest (`channel digest on`)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -10,7 +11,6 @@ from handlers.base import Context, partner_staff_only
 from handlers.groups import find_group
 from storage import channels as channel_queries
 from storage.models import GroupChannel
-
 
 
 def _where(ctx: Context) -> Optional[tuple[str, str]]:
@@ -31,8 +31,10 @@ def _linked(ctx: Context, where: tuple[str, str]) -> list[GroupChannel]:
 def link(ctx: Context, group: str, remove: str = "") -> Reply:
     where = _where(ctx)
     if where is None:
-        return Reply("Say this in the Slack or Teams channel you want to link, e.g. `/kc link channel gis` "
-                     "(in Teams, @mention me in the channel).")
+        return Reply(
+            "Say this in the Slack or Teams channel you want to link, e.g. `/kc link channel gis` "
+            "(in Teams, @mention me in the channel)."
+        )
     found = find_group(ctx, group)
     if not (ctx.caller.is_admin or ctx.caller.is_chair(found)):
         return Reply(f"Only the chairs of {found.name} and the Partnership Office can link channels to it.")
@@ -52,11 +54,19 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
         return Reply(f"I can't post in this channel yet, so I haven't linked it to {found.name}. {access.advice}")
     channel_queries.link(ctx.session, found.id, where[0], ctx.request.workspace, where[1], ctx.caller.person.id)
     record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
-    return Reply(" ".join(filter(None, (
-        access.note,
-        f"This channel is now linked to {found.name}: its announcements will be posted here too. "
-        "Say `channel digest on` for a weekly “what's on” every Monday morning.",
-        access.advice))))
+    return Reply(
+        " ".join(
+            filter(
+                None,
+                (
+                    access.note,
+                    f"This channel is now linked to {found.name}: its announcements will be posted here too. "
+                    "Say `channel digest on` for a weekly “what's on” every Monday morning.",
+                    access.advice,
+                ),
+            )
+        )
+    )
 
 
 @partner_staff_only
@@ -72,4 +82,3 @@ def digest(ctx: Context, state: str) -> Reply:
         channel.digest = on
     names = ", ".join(sorted(g.group.name for g in linked))
     return Reply(f"The weekly digest for {names} is {'on: every Monday morning' if on else 'off'}.")
-

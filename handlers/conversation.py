@@ -5,13 +5,15 @@ At any point: `back`, `skip` (optional fields), `cancel`; when confirming: `yes`
 `edit FIELD`. A message that is not an answer but a command pauses the draft; `continue`
 takes it up again.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
+from core.forms import FORMS, FieldError, Form, Values
 from core.messages import Action, Field, FormRequest, Reply
 from handlers.base import Context
-from core.forms import FORMS, FieldError, Form, Values
 from storage import conversations
 from storage.models import ConversationState, ConversationStep
 
@@ -45,13 +47,23 @@ def start(ctx: Context, form: Form, prefilled: Values) -> Reply:
     if replaced is not None and replaced.form == form.name and not prefilled and _answered(replaced):
         # The same form again with nothing new: carry on with the draft rather than lose it.
         replaced.step = ConversationStep.ASKING
-        return _next(ctx, form, replaced, lead=f"You have an unfinished {form.title.lower()}, so let's carry on "
-                                               "(say `cancel` to drop it and start again).")
+        return _next(
+            ctx,
+            form,
+            replaced,
+            lead=f"You have an unfinished {form.title.lower()}, so let's carry on "
+            "(say `cancel` to drop it and start again).",
+        )
     if replaced is not None and replaced.form in FORMS and _answered(replaced):
         note = f"(I've dropped your unfinished form “{FORMS[replaced.form].title}”.) "
     state = conversations.replace(
-        ctx.session, ctx.caller.person, *_where(ctx),
-        form=form.name, step=ConversationStep.ASKING, field=None, values=dict(prefilled),
+        ctx.session,
+        ctx.caller.person,
+        *_where(ctx),
+        form=form.name,
+        step=ConversationStep.ASKING,
+        field=None,
+        values=dict(prefilled),
     )
     intro = f"{form.title}: I'll ask a few questions; say `cancel` at any time to stop." if several else ""
     return _next(ctx, form, state, lead=(note + intro).strip())
@@ -102,8 +114,9 @@ def pause(state: ConversationState) -> None:
     state.step = ConversationStep.PAUSED
 
 
-def _answer(ctx: Context, form: Form, state: ConversationState, text: str, words: str,
-            is_command: IsCommand) -> Optional[Reply]:
+def _answer(
+    ctx: Context, form: Form, state: ConversationState, text: str, words: str, is_command: IsCommand
+) -> Optional[Reply]:
     current = form.field(state.field) if state.field else None
     if current is None:
         return _next(ctx, form, state)
@@ -191,15 +204,17 @@ def _shown(f, value: Any) -> str:
 def _summary(ctx: Context, form: Form, state: ConversationState, lead: str = "") -> Reply:
     values = state.values or {}
     return Reply(
-        (lead + " " if lead else "") + "Please check, then say `yes` to confirm, `edit FIELD` to change one, or `cancel`.",
+        (lead + " " if lead else "")
+        + "Please check, then say `yes` to confirm, `edit FIELD` to change one, or `cancel`.",
         title=form.title,
         fields=tuple(Field(f.label, _shown(f, values.get(f.name))) for f in form.fields if f.applies(values)),
         actions=(Action("Confirm", "yes", "primary"), Action("Cancel", "cancel", "danger")),
     )
 
 
-def _confirming(ctx: Context, form: Form, state: ConversationState, words: str,
-                is_command: IsCommand) -> Optional[Reply]:
+def _confirming(
+    ctx: Context, form: Form, state: ConversationState, words: str, is_command: IsCommand
+) -> Optional[Reply]:
     if words.startswith("edit ") or words.startswith("change "):
         target = form.find_field(words.split(" ", 1)[1])
         if target is None:

@@ -1,40 +1,46 @@
 """The Partnership Office runs events: `create event`, `edit event`, `cancel event`, `attendees`."""
+
 from __future__ import annotations
 
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from core.forms import FieldError, Form, FormField, Values, register as register_form
 from core.messages import Action, Attachment, Field, Item, Refusal, Reply, field_list
 from handlers import conversation
-from handlers.base import Context, guarded_by, needs_partner
 from handlers.audit import record
+from handlers.base import Context, guarded_by, needs_partner
 from handlers.events import FORMAT_NAMES, MODE_NAMES, find_event, label, notify_promoted, places_text, when
 from handlers.fields import (
+    as_moment,
+    moment_of,
     read_capacity,
     read_future_day,
     read_link,
-    as_moment,
-    moment_of,
     read_moment,
     read_text,
     read_times,
     show_day,
     show_span,
 )
-from core.forms import FieldError, Form, FormField, Values, register as register_form
-from storage import deliveries
-from storage import delivery_keys as keys
-from storage import events as event_queries
+from storage import deliveries, delivery_keys as keys, events as event_queries
 from storage.models import AttendanceMode, DeliveryKind, Event, EventFormat, EventStatus, RegistrationStatus
 from storage.wallclock import exists, to_utc
 
 FORMAT_WORDS = {
-    "in person": EventFormat.IN_PERSON, "in-person": EventFormat.IN_PERSON, "face to face": EventFormat.IN_PERSON,
-    "online": EventFormat.ONLINE, "remote": EventFormat.ONLINE, "virtual": EventFormat.ONLINE,
-    "hybrid": EventFormat.HYBRID, "both": EventFormat.HYBRID, "in person and online": EventFormat.HYBRID,
+    "in person": EventFormat.IN_PERSON,
+    "in-person": EventFormat.IN_PERSON,
+    "face to face": EventFormat.IN_PERSON,
+    "online": EventFormat.ONLINE,
+    "remote": EventFormat.ONLINE,
+    "virtual": EventFormat.ONLINE,
+    "hybrid": EventFormat.HYBRID,
+    "both": EventFormat.HYBRID,
+    "in person and online": EventFormat.HYBRID,
 }
 
 
@@ -80,33 +86,86 @@ def _show_capacity(value: Optional[int]) -> str:
 
 EVENT_FIELDS = (
     FormField("title", "Title", "What is the event called?", read_text, example="Future Workplaces", max_length=150),
-    FormField("theme", "Theme", "What is its theme?", read_text, required=False,
-              example="workstyles, culture change toward hybrid working"),
-    FormField("description", "Description", "Describe it in a few sentences.", read_text, required=False,
-              kind="long_text", max_length=3000),
+    FormField(
+        "theme",
+        "Theme",
+        "What is its theme?",
+        read_text,
+        required=False,
+        example="workstyles, culture change toward hybrid working",
+    ),
+    FormField(
+        "description",
+        "Description",
+        "Describe it in a few sentences.",
+        read_text,
+        required=False,
+        kind="long_text",
+        max_length=3000,
+    ),
     FormField("speakers", "Speakers", "Who is speaking?", read_text, required=False, kind="long_text", max_length=1000),
     FormField("date", "Date", "Which day?", read_future_day, kind="date", example="12 May 2027", show=show_day),
-    FormField("time", "Time", "From what time to what time?", read_times, kind="time", example="09:30-13:00",
-              show=show_span),
-    FormField("format", "Format", "In person, online or hybrid?", _read_format, kind="choice",
-              choices=("in person", "online", "hybrid"), show=lambda v: FORMAT_NAMES[EventFormat(v)]),
+    FormField(
+        "time", "Time", "From what time to what time?", read_times, kind="time", example="09:30-13:00", show=show_span
+    ),
+    FormField(
+        "format",
+        "Format",
+        "In person, online or hybrid?",
+        _read_format,
+        kind="choice",
+        choices=("in person", "online", "hybrid"),
+        show=lambda v: FORMAT_NAMES[EventFormat(v)],
+    ),
     FormField("venue", "Venue", "Where is it held?", read_text, applies=_in_person),
     FormField("link", "Online link", "What is the link to join online?", read_link, kind="url", applies=_online),
-    FormField("capacity_in_person", "Places in person", "How many places in person? (a number, or `unlimited`)",
-              read_capacity, example="40", applies=_in_person, show=_show_capacity, none_text="no limit"),
-    FormField("capacity_online", "Places online", "How many places online? (a number, or `unlimited`)",
-              read_capacity, example="unlimited", applies=_online, show=_show_capacity, none_text="no limit"),
-    FormField("opens", "Registration opens", "When does registration open?", _read_opens, required=False,
-              example="now, or 1 March 2027 09:00", show=_show_moment),
-    FormField("closes", "Registration closes", "When does registration close?", _read_closes, required=False,
-              example="10 May 2027 17:00", show=_show_moment),
+    FormField(
+        "capacity_in_person",
+        "Places in person",
+        "How many places in person? (a number, or `unlimited`)",
+        read_capacity,
+        example="40",
+        applies=_in_person,
+        show=_show_capacity,
+        none_text="no limit",
+    ),
+    FormField(
+        "capacity_online",
+        "Places online",
+        "How many places online? (a number, or `unlimited`)",
+        read_capacity,
+        example="unlimited",
+        applies=_online,
+        show=_show_capacity,
+        none_text="no limit",
+    ),
+    FormField(
+        "opens",
+        "Registration opens",
+        "When does registration open?",
+        _read_opens,
+        required=False,
+        example="now, or 1 March 2027 09:00",
+        show=_show_moment,
+    ),
+    FormField(
+        "closes",
+        "Registration closes",
+        "When does registration close?",
+        _read_closes,
+        required=False,
+        example="10 May 2027 17:00",
+        show=_show_moment,
+    ),
 )
 
 
 def _start_end(values: Values) -> tuple[datetime, datetime]:
     day = date.fromisoformat(values["date"])
-    return (datetime.combine(day, time.fromisoformat(values["time"]["start"])),
-            datetime.combine(day, time.fromisoformat(values["time"]["end"])))
+    return (
+        datetime.combine(day, time.fromisoformat(values["time"]["start"])),
+        datetime.combine(day, time.fromisoformat(values["time"]["end"])),
+    )
 
 
 def _check_event(ctx: Context, values: Values) -> dict[str, str]:
@@ -151,8 +210,9 @@ def _submit_event(ctx: Context, values: Values) -> Reply:
     )
 
 
-EVENT_FORM = register_form(Form("create_event", "Create an event", EVENT_FIELDS, _submit_event,
-                                check=_check_event, allowed=_only_admins))
+EVENT_FORM = register_form(
+    Form("create_event", "Create an event", EVENT_FIELDS, _submit_event, check=_check_event, allowed=_only_admins)
+)
 
 
 @guarded_by(_only_admins)
@@ -162,14 +222,21 @@ def create_event(ctx: Context) -> Reply:
 
 # --- editing one field of a published event ---------------------------------------------------
 
+
 def _values_of(ctx: Context, event: Event) -> Values:
     """The event as the form's answers, so that a field's own reader can check an edit."""
     return {
-        "title": event.title, "theme": event.theme, "description": event.description, "speakers": event.speakers,
+        "title": event.title,
+        "theme": event.theme,
+        "description": event.description,
+        "speakers": event.speakers,
         "date": event.start_local.date().isoformat(),
         "time": {"start": event.start_local.strftime("%H:%M"), "end": event.end_local.strftime("%H:%M")},
-        "format": event.format.value, "venue": event.venue, "link": event.online_url,
-        "capacity_in_person": event.capacity_in_person, "capacity_online": event.capacity_online,
+        "format": event.format.value,
+        "venue": event.venue,
+        "link": event.online_url,
+        "capacity_in_person": event.capacity_in_person,
+        "capacity_online": event.capacity_online,
         "opens": as_moment(event.registration_opens_at, ctx),
         "closes": as_moment(event.registration_closes_at, ctx),
     }
@@ -191,8 +258,10 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
     event_queries.lock(ctx.session, event)  # another admin's edit lands first, not overwritten
     values, errors = _values_of(ctx, event), {}
     if not form_field.applies(values):
-        return Reply(f"{form_field.label} doesn't apply to an event that is {FORMAT_NAMES[event.format]}; "
-                     "change its format first.")
+        return Reply(
+            f"{form_field.label} doesn't apply to an event that is {FORMAT_NAMES[event.format]}; "
+            "change its format first."
+        )
     try:
         values[form_field.name] = form_field.read(value, ctx, values)
     except FieldError as exc:
@@ -209,45 +278,67 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         offered = _in_person(values) if mode is AttendanceMode.IN_PERSON else _online(values)
         registered = taken + event_queries.taken(ctx.session, event, mode, RegistrationStatus.WAITLISTED)
         if not offered and registered:
-            return Reply(f"{registered} {'person is' if registered == 1 else 'people are'} registered "
-                         f"{MODE_NAMES[mode]}, so the event can't stop being {MODE_NAMES[mode]}. Ask them to "
-                         "change first, or cancel the event.")
+            return Reply(
+                f"{registered} {'person is' if registered == 1 else 'people are'} registered "
+                f"{MODE_NAMES[mode]}, so the event can't stop being {MODE_NAMES[mode]}. Ask them to "
+                "change first, or cancel the event."
+            )
     _apply(event, EVENT_FORM.effective(values), event.timezone)
     promoted = [r for mode in AttendanceMode for r in event_queries.fill_places(ctx.session, event, mode)]
     notify_promoted(ctx, event, promoted)
     told = 0
     if form_field.name in NOTIFIED:
         event.sequence += 1
-        told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CHANGED, keys.version(event.sequence), lambda has_place: Reply(
-            f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.display(values[form_field.name])}.",
-            title=f"{event.title}: change",
-            fields=field_list(("When", when(ctx, event)), ("Venue", event.venue),
-                              # The joining link is for people with a place only.
-                              ("Online link", event.online_url if has_place else None)),
-            actions=(Action("Event details", f"event {event.id}"),),
-        ))
+        told = _notify_registrants(
+            ctx,
+            event,
+            DeliveryKind.EVENT_CHANGED,
+            keys.version(event.sequence),
+            lambda has_place: Reply(
+                f"{label(event)} has changed: {form_field.label.lower()} is now {form_field.display(values[form_field.name])}.",
+                title=f"{event.title}: change",
+                fields=field_list(
+                    ("When", when(ctx, event)),
+                    ("Venue", event.venue),
+                    # The joining link is for people with a place only.
+                    ("Online link", event.online_url if has_place else None),
+                ),
+                actions=(Action("Event details", f"event {event.id}"),),
+            ),
+        )
     ctx.session.flush()
     shown = form_field.display(values[form_field.name])
     record(ctx, "event_edited", f"event:{event.id}", field=form_field.label, value=shown)
     extra = f" A notice to its {told} registrant{'s' if told != 1 else ''} is queued." if told else ""
     if promoted:
         extra += f" {len(promoted)} {'person' if len(promoted) == 1 else 'people'} moved up from the waitlist."
-    return Reply(f"{label(event)}: {form_field.label.lower()} is now {shown}.{extra}",
-                 actions=(Action("See it", f"event {event.id}"),))
+    return Reply(
+        f"{label(event)}: {form_field.label.lower()} is now {shown}.{extra}",
+        actions=(Action("See it", f"event {event.id}"),),
+    )
 
 
-def _notify_registrants(ctx: Context, event: Event, kind: DeliveryKind, occurrence: str,
-                        notice: Callable[[bool], Reply]) -> int:
+def _notify_registrants(
+    ctx: Context, event: Event, kind: DeliveryKind, occurrence: str, notice: Callable[[bool], Reply]
+) -> int:
     """Tell everyone registered; `notice(has_place)` words it for people with a place or waiting."""
     regs = event_queries.registrants(ctx.session, event)
     for has_place in (True, False):
         people = [r.person_id for r in regs if (r.status is RegistrationStatus.CONFIRMED) == has_place]
-        deliveries.record(ctx.session, kind, keys.subject(keys.Thing.EVENT, event.id), occurrence, people, notice(has_place).to_data(),
-                          due_at=ctx.now)
+        deliveries.record(
+            ctx.session,
+            kind,
+            keys.subject(keys.Thing.EVENT, event.id),
+            occurrence,
+            people,
+            notice(has_place).to_data(),
+            due_at=ctx.now,
+        )
     return len(regs)
 
 
 # --- cancelling, with confirmation ------------------------------------------------------------
+
 
 def _read_event(text: str, ctx: Context, values: Values) -> dict[str, Any]:
     try:
@@ -266,18 +357,28 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
     event.status = EventStatus.CANCELLED
     event.sequence += 1
     record(ctx, "event_cancelled", f"event:{event.id}")
-    told = _notify_registrants(ctx, event, DeliveryKind.EVENT_CANCELLED, keys.version(event.sequence), lambda has_place: Reply(
-        f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
-        title=f"{event.title}: cancelled",
-    ))
+    told = _notify_registrants(
+        ctx,
+        event,
+        DeliveryKind.EVENT_CANCELLED,
+        keys.version(event.sequence),
+        lambda has_place: Reply(
+            f"{label(event)} on {when(ctx, event)} has been cancelled. We're sorry for the change.",
+            title=f"{event.title}: cancelled",
+        ),
+    )
     return Reply(f"{label(event)} is cancelled. A notice to its {told} registrant{'s' if told != 1 else ''} is queued.")
 
 
-CANCEL_EVENT = register_form(Form(
-    "cancel_event", "Cancel an event",
-    (FormField("event", "Event", "Which event (its number)?", _read_event, show=lambda v: v["label"]),),
-    _submit_cancel, allowed=_only_admins,
-))
+CANCEL_EVENT = register_form(
+    Form(
+        "cancel_event",
+        "Cancel an event",
+        (FormField("event", "Event", "Which event (its number)?", _read_event, show=lambda v: v["label"]),),
+        _submit_cancel,
+        allowed=_only_admins,
+    )
+)
 
 
 @guarded_by(_only_admins)
@@ -291,6 +392,7 @@ def cancel_event(ctx: Context, target: str) -> Reply:
 
 # --- who is coming ------------------------------------------------------------------------------
 
+
 @guarded_by(_only_admins)
 def attendees(ctx: Context, target: str) -> Reply:
     event = find_event(ctx, target, upcoming_only=False)
@@ -303,10 +405,13 @@ def attendees(ctx: Context, target: str) -> Reply:
         f"{len(confirmed)} with a place, {len(waiting)} on the waitlist.",
         title=f"Attendees: {label(event)}",
         fields=(Field("By format", ", ".join(f"{mode} {n}" for mode, n in sorted(by_mode.items())) or "none"),),
-        items=(Item(title="By partner", text="\n".join(f"{name}: {n}" for name, n in sorted(by_partner.items())) or "none"),),
+        items=(
+            Item(
+                title="By partner", text="\n".join(f"{name}: {n}" for name, n in sorted(by_partner.items())) or "none"
+            ),
+        ),
         footer="The full list is attached as a CSV file.",
-        attachment=Attachment(f"event-{event.id}-attendees.csv", "text/csv; charset=utf-8",
-                              _csv(ctx, regs)),
+        attachment=Attachment(f"event-{event.id}-attendees.csv", "text/csv; charset=utf-8", _csv(ctx, regs)),
     )
 
 
@@ -315,10 +420,19 @@ def _csv(ctx: Context, regs) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["name", "email", "partner", "attending", "status", "registered"])
     for r in regs:
-        writer.writerow([_cell(v) for v in (
-            r.person.display_name or "", r.person.email, r.person.partner.name if r.person.partner else "",
-            MODE_NAMES[r.mode], r.status.value, r.queued_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M"),
-        )])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    r.person.display_name or "",
+                    r.person.email,
+                    r.person.partner.name if r.person.partner else "",
+                    MODE_NAMES[r.mode],
+                    r.status.value,
+                    r.queued_at.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M"),
+                )
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the accents right
 
 

@@ -1,4 +1,5 @@
 """Business transformation events: `events`, `event EVENT`, `register`, `unregister`, `my events`."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -8,9 +9,7 @@ from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group, join
 from handlers.names import resolve
 from handlers.when import format_moment, meeting_span
-from storage import deliveries
-from storage import delivery_keys as keys
-from storage import events as event_queries
+from storage import deliveries, delivery_keys as keys, events as event_queries
 from storage.models import (
     AttendanceMode,
     DeliveryKind,
@@ -22,15 +21,22 @@ from storage.models import (
 )
 
 MODE_WORDS = {
-    "in person": AttendanceMode.IN_PERSON, "in-person": AttendanceMode.IN_PERSON,
-    "face to face": AttendanceMode.IN_PERSON, "face-to-face": AttendanceMode.IN_PERSON,
-    "online": AttendanceMode.ONLINE, "remote": AttendanceMode.ONLINE, "remotely": AttendanceMode.ONLINE,
+    "in person": AttendanceMode.IN_PERSON,
+    "in-person": AttendanceMode.IN_PERSON,
+    "face to face": AttendanceMode.IN_PERSON,
+    "face-to-face": AttendanceMode.IN_PERSON,
+    "online": AttendanceMode.ONLINE,
+    "remote": AttendanceMode.ONLINE,
+    "remotely": AttendanceMode.ONLINE,
     "virtually": AttendanceMode.ONLINE,
 }
 LIST_LIMIT = 10
 MODE_NAMES = {AttendanceMode.IN_PERSON: "in person", AttendanceMode.ONLINE: "online"}
-FORMAT_NAMES = {EventFormat.IN_PERSON: "in person", EventFormat.ONLINE: "online",
-                EventFormat.HYBRID: "in person and online"}
+FORMAT_NAMES = {
+    EventFormat.IN_PERSON: "in person",
+    EventFormat.ONLINE: "online",
+    EventFormat.HYBRID: "in person and online",
+}
 
 
 def when(ctx: Context, event: Event) -> str:
@@ -58,7 +64,9 @@ def places_text(ctx: Context, event: Event, tally: Optional[event_queries.Tally]
         if left:
             parts.append(f"{MODE_NAMES[mode]}: {left} of {limit} places left")
         else:
-            parts.append(f"{MODE_NAMES[mode]}: full, {waiting} on the waitlist" if waiting else f"{MODE_NAMES[mode]}: full")
+            parts.append(
+                f"{MODE_NAMES[mode]}: full, {waiting} on the waitlist" if waiting else f"{MODE_NAMES[mode]}: full"
+            )
     return "; ".join(parts)
 
 
@@ -82,8 +90,12 @@ def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Event:
         event = event_queries.get(ctx.session, int(digits))
         if event is not None:
             return event
-        raise Refusal(Reply(f"I can't find event {digits}. Say `events` to see the ones coming up.",
-                            actions=(Action("Events", "events"),)))
+        raise Refusal(
+            Reply(
+                f"I can't find event {digits}. Say `events` to see the ones coming up.",
+                actions=(Action("Events", "events"),),
+            )
+        )
     upcoming = event_queries.upcoming(ctx.session, ctx.now)
     pool = upcoming if upcoming_only else event_queries.all_events(ctx.session)
     lookup = resolve(words, [(e, _titles(e)) for e in pool])
@@ -96,8 +108,12 @@ def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Event:
     hint = ""
     if lookup.suggestions:
         hint = " Did you mean " + " or ".join(label(e) for e in lookup.suggestions) + "?"
-    raise Refusal(Reply(f"I can't find an event called “{quote(words)}”.{hint} Say `events` to see the ones coming up.",
-                        actions=(Action("Events", "events"),)))
+    raise Refusal(
+        Reply(
+            f"I can't find an event called “{quote(words)}”.{hint} Say `events` to see the ones coming up.",
+            actions=(Action("Events", "events"),),
+        )
+    )
 
 
 def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: event_queries.Tally) -> Item:
@@ -108,8 +124,12 @@ def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: 
     return Item(
         title=label(event),
         text=event.theme or "",
-        fields=field_list(("When", when(ctx, event)), ("Format", FORMAT_NAMES[event.format]),
-                          ("Places", places_text(ctx, event, tally)), ("You", mine)),
+        fields=field_list(
+            ("When", when(ctx, event)),
+            ("Format", FORMAT_NAMES[event.format]),
+            ("Places", places_text(ctx, event, tally)),
+            ("You", mine),
+        ),
         actions=actions,
     )
 
@@ -118,8 +138,10 @@ def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: 
 def list_events(ctx: Context) -> Reply:
     shown = event_queries.upcoming(ctx.session, ctx.now, limit=LIST_LIMIT)
     if not shown:
-        return Reply("No events are announced yet. Say `past events` to see earlier ones.",
-                     actions=(Action("Past events", "past events"),))
+        return Reply(
+            "No events are announced yet. Say `past events` to see earlier ones.",
+            actions=(Action("Past events", "past events"),),
+        )
     total = len(shown) if len(shown) < LIST_LIMIT else event_queries.count_upcoming(ctx.session, ctx.now)
     ids = [e.id for e in shown]
     tally = event_queries.tallies(ctx.session, ids)
@@ -148,8 +170,11 @@ def show_event(ctx: Context, target: str) -> Reply:
         window = f"{'closed' if closes <= ctx.now else 'closes'} {format_moment(closes.astimezone(ctx.zone))}"
     actions: tuple[Action, ...] = ()
     if not past and event.status is EventStatus.PUBLISHED:
-        actions = (Action("Unregister", f"unregister {event.id}", "danger"),) if mine else (
-            Action("Register", f"register {event.id}", "primary"),)
+        actions = (
+            (Action("Unregister", f"unregister {event.id}", "danger"),)
+            if mine
+            else (Action("Register", f"register {event.id}", "primary"),)
+        )
         actions += (Action("Add to calendar", f"calendar event {event.id}"),)
     lead = event.description or event.theme or event.title
     if event.status is EventStatus.CANCELLED:
@@ -160,12 +185,16 @@ def show_event(ctx: Context, target: str) -> Reply:
         lead,
         title=label(event),
         fields=field_list(
-            ("Theme", event.theme), ("When", when(ctx, event)), ("Format", FORMAT_NAMES[event.format]),
+            ("Theme", event.theme),
+            ("When", when(ctx, event)),
+            ("Format", FORMAT_NAMES[event.format]),
             ("Venue", event.venue if event_queries.offers(event, AttendanceMode.IN_PERSON) else None),
             # The joining link is for people with a place (and the Partnership Office).
             ("Online link", event.online_url if has_place or ctx.caller.is_admin else None),
-            ("Speakers", event.speakers), ("Places", None if past else places_text(ctx, event)),
-            ("Registration", window), ("You", mine),
+            ("Speakers", event.speakers),
+            ("Places", None if past else places_text(ctx, event)),
+            ("Registration", window),
+            ("You", mine),
         ),
         actions=actions,
     )
@@ -175,8 +204,10 @@ def _closed_for_registration(ctx: Context, event: Event) -> Optional[Reply]:
     if event.status is EventStatus.CANCELLED:
         return Reply(f"{label(event)} has been cancelled, so it takes no registrations.")
     if event.starts_at_utc <= ctx.now:
-        return Reply(f"{label(event)} has already taken place. Say `events` to see the ones coming up.",
-                     actions=(Action("Events", "events"),))
+        return Reply(
+            f"{label(event)} has already taken place. Say `events` to see the ones coming up.",
+            actions=(Action("Events", "events"),),
+        )
     opens, closes = event.registration_opens_at, event.registration_closes_at
     if opens is not None and opens > ctx.now:
         return Reply(f"Registration for {label(event)} opens on {format_moment(opens.astimezone(ctx.zone))}.")
@@ -192,16 +223,25 @@ def _mode(event: Event, words: Optional[str]) -> AttendanceMode:
         mode = MODE_WORDS.get(" ".join(words.lower().split()))
         if mode is None or mode not in offered:
             only = " and ".join(MODE_NAMES[m] for m in offered)
-            raise Refusal(Reply(f"{label(event)} is {only} only.",
-                                actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}") for m in offered)))
+            raise Refusal(
+                Reply(
+                    f"{label(event)} is {only} only.",
+                    actions=tuple(
+                        Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}") for m in offered
+                    ),
+                )
+            )
         return mode
     if len(offered) == 1:
         return offered[0]
-    raise Refusal(Reply(
-        f"{label(event)} is both in person and online. Which would you like?",
-        actions=tuple(Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}", "primary")
-                      for m in offered),
-    ))
+    raise Refusal(
+        Reply(
+            f"{label(event)} is both in person and online. Which would you like?",
+            actions=tuple(
+                Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}", "primary") for m in offered
+            ),
+        )
+    )
 
 
 @partner_staff_only
@@ -212,8 +252,10 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
         return closed
     existing = event_queries.registration(ctx.session, event, ctx.caller.person)
     if mode is None and existing is not None and existing.status is not RegistrationStatus.WITHDRAWN:
-        return Reply(f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
-                     actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")))
+        return Reply(
+            f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
+            actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")),
+        )
     chosen = _mode(event, mode)
     try:
         outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
@@ -226,8 +268,10 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
     if outcome.status is RegistrationStatus.CONFIRMED:
         return Reply(
             f"You have a place at {label(event)}, {MODE_NAMES[reg.mode]}, on {when(ctx, event)}.",
-            fields=field_list(("Venue", event.venue if reg.mode is AttendanceMode.IN_PERSON else None),
-                              ("Online link", event.online_url if reg.mode is AttendanceMode.ONLINE else None)),
+            fields=field_list(
+                ("Venue", event.venue if reg.mode is AttendanceMode.IN_PERSON else None),
+                ("Online link", event.online_url if reg.mode is AttendanceMode.ONLINE else None),
+            ),
             actions=(Action("Add to calendar", f"calendar event {event.id}"),) + actions,
         )
     position = event_queries.waitlist_position(ctx.session, reg)
@@ -247,9 +291,15 @@ def notify_promoted(ctx: Context, event: Event, promoted: list[Registration]) ->
             title="You have a place",
             actions=(Action("Event details", f"event {event.id}"),),
         )
-        deliveries.record(ctx.session, DeliveryKind.EVENT_PROMOTED, keys.subject(keys.Thing.EVENT, event.id),
-                          keys.waitlist_turn(reg.id, reg.queued_at), [reg.person_id],
-                          notice.to_data(), due_at=ctx.now)
+        deliveries.record(
+            ctx.session,
+            DeliveryKind.EVENT_PROMOTED,
+            keys.subject(keys.Thing.EVENT, event.id),
+            keys.waitlist_turn(reg.id, reg.queued_at),
+            [reg.person_id],
+            notice.to_data(),
+            due_at=ctx.now,
+        )
 
 
 @partner_staff_only
@@ -265,22 +315,31 @@ def unregister(ctx: Context, target: str) -> Reply:
     notify_promoted(ctx, event, promoted)
     if was is RegistrationStatus.WAITLISTED:
         return Reply(f"You've left the waitlist for {label(event)}.")
-    return Reply(f"You've given up your place at {label(event)}; thank you for letting someone else have it.",
-                 actions=(Action("Register again", f"register {event.id}"),))
+    return Reply(
+        f"You've given up your place at {label(event)}; thank you for letting someone else have it.",
+        actions=(Action("Register again", f"register {event.id}"),),
+    )
 
 
 @partner_staff_only
 def my_events(ctx: Context) -> Reply:
     regs = event_queries.registrations_of(ctx.session, ctx.caller.person, ctx.now)
     if not regs:
-        return Reply("You're not registered for any event coming up. Say `events` to see them.",
-                     actions=(Action("Events", "events"),))
+        return Reply(
+            "You're not registered for any event coming up. Say `events` to see them.",
+            actions=(Action("Events", "events"),),
+        )
     return Reply(
         f"You're registered for {len(regs)} event{'s' if len(regs) != 1 else ''}:",
         title="Your events",
-        items=tuple(Item(title=label(r.event), fields=field_list(("When", when(ctx, r.event)),
-                                                                ("You", status_text(ctx, r))),
-                         actions=(Action("Details", f"event {r.event.id}"),)) for r in regs),
+        items=tuple(
+            Item(
+                title=label(r.event),
+                fields=field_list(("When", when(ctx, r.event)), ("You", status_text(ctx, r))),
+                actions=(Action("Details", f"event {r.event.id}"),),
+            )
+            for r in regs
+        ),
     )
 
 
@@ -292,8 +351,9 @@ def past_events(ctx: Context) -> Reply:
     return Reply(
         "Earlier business transformation events:",
         title="Past events",
-        items=tuple(Item(title=label(e), text=e.theme or "", fields=field_list(("When", when(ctx, e))))
-                    for e in earlier),
+        items=tuple(
+            Item(title=label(e), text=e.theme or "", fields=field_list(("When", when(ctx, e)))) for e in earlier
+        ),
     )
 
 

@@ -1,12 +1,13 @@
 """Field readers shared by the forms: days, times, links, counts, free text."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-from handlers.base import Context
 from core.forms import FieldError, Values
+from handlers.base import Context
 from handlers.when import DateError, format_day, format_moment, parse_day, parse_moment, parse_time_range
 from storage.wallclock import to_utc
 
@@ -42,8 +43,10 @@ def read_link(text: str, ctx: Optional[Context] = None, values: Optional[Values]
     link = text.strip().strip("<>")
     parsed = urlparse(link)
     if parsed.scheme not in ("http", "https") or "." not in parsed.netloc or " " in link:
-        raise FieldError(f"“{link[:60]}” isn't a web link; it should start with https://, "
-                         "e.g. https://teams.microsoft.com/l/meetup-join/...")
+        raise FieldError(
+            f"“{link[:60]}” isn't a web link; it should start with https://, "
+            "e.g. https://teams.microsoft.com/l/meetup-join/..."
+        )
     return link
 
 
@@ -65,8 +68,10 @@ def read_capacity(text: str, ctx: Context, values: Values) -> Optional[int]:
 
 def as_moment(instant: Optional[datetime], ctx: Context) -> Optional[dict[str, str]]:
     """An instant as a form keeps it: the UTC ISO text, and how to show it."""
-    if instant is None:
-        return None
+    return None if instant is None else _kept(instant, ctx)
+
+
+def _kept(instant: datetime, ctx: Context) -> dict[str, str]:
     return {"utc": instant.isoformat(), "shown": format_moment(instant.astimezone(ctx.zone))}
 
 
@@ -79,12 +84,12 @@ def read_moment(text: str, ctx: Context, default_time: time, default_day: Option
     ('17:00') is on `default_day`; without one it is refused."""
     words = " ".join(text.lower().split())
     if words in ("now", "today", "immediately", "straight away"):
-        return as_moment(ctx.now, ctx)
+        return _kept(ctx.now, ctx)
     try:
         moment = parse_moment(words, today(ctx), default_time, default_day)
     except DateError:
         raise FieldError(f"I couldn't read “{text.strip()[:40]}” as a day and time, e.g. “8 May 2027 17:00”.") from None
-    return as_moment(to_utc(moment.start, ctx.settings.timezone), ctx)
+    return _kept(to_utc(moment.start, ctx.settings.timezone), ctx)
 
 
 def show_day(value: str) -> str:

@@ -1,11 +1,11 @@
 """The partnership's groups: listing them, joining and leaving the open ones."""
+
 from __future__ import annotations
 
 from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.names import Lookup, resolve
-from storage import deliveries
-from storage import groups as group_queries
+from storage import deliveries, groups as group_queries
 from storage.models import Group, MemberRole
 
 
@@ -68,11 +68,16 @@ def join(ctx: Context, group: str) -> Reply:
             "Office. Ask them if you should be a member."
         )
     if ctx.caller.is_member(found):
-        return Reply(f"You're already a member of {found.name}.", actions=(Action("Next meeting", f"next {found.slug} meeting"),))
+        return Reply(
+            f"You're already a member of {found.name}.", actions=(Action("Next meeting", f"next {found.slug} meeting"),)
+        )
     group_queries.add_member(ctx.session, ctx.caller.person, found, MemberRole.MEMBER)
     return Reply(
         f"Welcome to {found.name}! You'll see its meetings under `my meetings`.",
-        actions=(Action("Next meeting", f"next {found.slug} meeting"), Action("Leave", f"leave {found.slug}", "danger")),
+        actions=(
+            Action("Next meeting", f"next {found.slug} meeting"),
+            Action("Leave", f"leave {found.slug}", "danger"),
+        ),
     )
 
 

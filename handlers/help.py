@@ -1,4 +1,5 @@
 """`help`: what the bot can do, for this person's roles."""
+
 from __future__ import annotations
 
 from core.messages import Action, Item, Reply
@@ -34,7 +35,10 @@ BOARD = (
     ("review", "the business cases waiting for assessment"),
     ("assess CASE", "mark a case as under assessment"),
     ("approve CASE AMOUNT / decline CASE REASON", "decide; the submitter is told"),
-    ("in delivery CASE / outcome CASE TEXT", "follow a funded case to its outcome (`learning: ...` for shared learning)"),
+    (
+        "in delivery CASE / outcome CASE TEXT",
+        "follow a funded case to its outcome (`learning: ...` for shared learning)",
+    ),
 )
 ADMINS = (
     ("create event", "a new event; I ask the details step by step"),
@@ -49,12 +53,17 @@ ADMINS = (
 )
 CHAIRS = (
     ("schedule GROUP", "a one-off meeting or a series (quarterly by default); I ask the details step by step"),
-    ("move MEETING to DAY TIME", "e.g. `move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` for the later ones"),
+    (
+        "move MEETING to DAY TIME",
+        "e.g. `move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` for the later ones",
+    ),
     ("cancel meeting MEETING", "e.g. `cancel meeting 13`; add `and the rest of the series` for the later ones"),
     ("announce GROUP TEXT", "to the group's members now, or `announce gis at 9 March 2027 09:00: TEXT` for later"),
     ("announcements / announcement N", "yours, and one's delivery report (sent, waiting, failed, acknowledged)"),
-    ("link channel GROUP / channel digest on", "in a Slack or Teams channel: post the group's announcements there, "
-                                                "and a weekly what's on"),
+    (
+        "link channel GROUP / channel digest on",
+        "in a Slack or Teams channel: post the group's announcements there, and a weekly what's on",
+    ),
 )
 EXAMPLES = (
     "when does the GIS group meet next?",
@@ -67,14 +76,14 @@ def _section(title: str, commands) -> Item:
     return Item(title=title, text="\n".join(f"`{words}`: {what}" for words, what in commands))
 
 
-def help(ctx: Context) -> Reply:  # noqa: A001 - the command's name
+def help(ctx: Context) -> Reply:
     caller = ctx.caller
     items = [_section("Anyone", EVERYONE)]
     if caller.is_partner_staff:
         items.append(_section("Partner staff", PARTNER_STAFF))
         lead = "Hello! I'm the Kent Connects assistant. Here is what you can ask me:"
         footer = "You can also just ask, e.g. " + "; ".join(f"“{e}”" for e in EXAMPLES) + "."
-        actions = (Action("My meetings", "my meetings"), Action("Groups", "groups"))
+        actions: tuple[Action, ...] = (Action("My meetings", "my meetings"), Action("Groups", "groups"))
     else:
         lead = "Hello! I'm the Kent Connects assistant, for staff of the Kent Connects partners."
         footer = no_access_text(caller)

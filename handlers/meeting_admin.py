@@ -1,31 +1,33 @@
 """Chairs and the Partnership Office manage meetings: schedule, move, cancel; members are told."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any, Optional
 
+from core.forms import FieldError, Form, FormField, Values, register
 from core.messages import Action, Refusal, Reply, field_list
 from handlers import conversation
-from handlers.base import Caller, Context, guarded_by, needs_partner, partner_staff_only
 from handlers.audit import record
+from handlers.base import Caller, Context, guarded_by, needs_partner, partner_staff_only
 from handlers.fields import read_future_day, read_link, read_text, read_times, show_day, show_span, today
-from core.forms import FieldError, Form, FormField, Values, register
 from handlers.groups import find_group
 from handlers.meetings import find_meeting, when_text
 from handlers.recurrence import Repeat, parse_repeat
 from handlers.when import DateError, SpanError, format_day, parse_moment
-from storage import deliveries
-from storage import delivery_keys as keys
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from storage import deliveries, delivery_keys as keys, groups as group_queries, meetings as meeting_queries
 from storage.models import DeliveryKind, Group, Meeting, MeetingSeries, MeetingStatus
 from storage.wallclock import exists, to_utc
 
-HOW_TO_MOVE = ("To move a meeting, give its number and the new day and/or time, e.g. "
-               "`move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` to move "
-               "the later ones too.")
-HOW_TO_CANCEL = ("To cancel a meeting, give its number, e.g. `cancel meeting 13`; add `and the rest "
-                 "of the series` to cancel the later ones too. The numbers are shown by `meetings GROUP`.")
+HOW_TO_MOVE = (
+    "To move a meeting, give its number and the new day and/or time, e.g. "
+    "`move 13 to 16 March 2027 10:00-12:00`; add `and the rest of the series` to move "
+    "the later ones too."
+)
+HOW_TO_CANCEL = (
+    "To cancel a meeting, give its number, e.g. `cancel meeting 13`; add `and the rest "
+    "of the series` to cancel the later ones too. The numbers are shown by `meetings GROUP`."
+)
 
 
 def may_manage(caller: Caller, group: Group) -> bool:
@@ -38,8 +40,7 @@ def _not_yours(group: Group) -> str:
 
 def _notify(ctx: Context, group: Group, kind: DeliveryKind, subject: str, occurrence: str, notice: Reply) -> int:
     """Queue the notice for every member of the group but the person making the change."""
-    recipients = [m.person_id for m in group_queries.members(ctx.session, group)
-                  if m.person_id != ctx.caller.person.id]
+    recipients = [m.person_id for m in group_queries.members(ctx.session, group) if m.person_id != ctx.caller.person.id]
     deliveries.record(ctx.session, kind, subject, occurrence, recipients, notice.to_data(), due_at=ctx.now)
     return len(recipients)
 
@@ -51,6 +52,7 @@ def _told(count: int) -> str:
 
 
 # --- scheduling: a form, asked step by step in chat (and, later, as a modal or card) ----------
+
 
 def _read_group(text: str, ctx: Context, values: Values) -> dict[str, str]:
     try:
@@ -73,21 +75,53 @@ def _read_repeat(text: str, ctx: Context, values: Values) -> Optional[dict[str, 
 
 
 SCHEDULE_FIELDS = (
-    FormField("group", "Group", "Which group is the meeting for?", _read_group, example="gis",
-              show=lambda v: v["name"]),
-    FormField("date", "Date", "Which day (the first, if it repeats)?", read_future_day, kind="date",
-              example="9 March 2027", show=show_day),
-    FormField("time", "Time", "From what time to what time?", read_times, kind="time",
-              example="10:00-12:00", show=show_span),
-    FormField("repeat", "Repeats", "Does it repeat? Say `no`, `quarterly`, or e.g. `every 3 months on the second Tuesday, 4 times`.",
-              _read_repeat, required=False, example="quarterly", show=lambda v: v["text"],
-              depends_on=("date", "time")),
-    FormField("place", "Place", "Where is it held?", read_text, required=False,
-              example="Map Room, Sessions House, Maidstone"),
-    FormField("link", "Online link", "What is the online meeting link?", read_link, required=False, kind="url",
-              example="https://teams.microsoft.com/l/meetup-join/..."),
-    FormField("agenda", "Agenda", "What is on the agenda?", read_text, required=False, kind="long_text",
-              max_length=2000, example="updates from partners; project reports"),
+    FormField(
+        "group", "Group", "Which group is the meeting for?", _read_group, example="gis", show=lambda v: v["name"]
+    ),
+    FormField(
+        "date",
+        "Date",
+        "Which day (the first, if it repeats)?",
+        read_future_day,
+        kind="date",
+        example="9 March 2027",
+        show=show_day,
+    ),
+    FormField(
+        "time", "Time", "From what time to what time?", read_times, kind="time", example="10:00-12:00", show=show_span
+    ),
+    FormField(
+        "repeat",
+        "Repeats",
+        "Does it repeat? Say `no`, `quarterly`, or e.g. `every 3 months on the second Tuesday, 4 times`.",
+        _read_repeat,
+        required=False,
+        example="quarterly",
+        show=lambda v: v["text"],
+        depends_on=("date", "time"),
+    ),
+    FormField(
+        "place", "Place", "Where is it held?", read_text, required=False, example="Map Room, Sessions House, Maidstone"
+    ),
+    FormField(
+        "link",
+        "Online link",
+        "What is the online meeting link?",
+        read_link,
+        required=False,
+        kind="url",
+        example="https://teams.microsoft.com/l/meetup-join/...",
+    ),
+    FormField(
+        "agenda",
+        "Agenda",
+        "What is on the agenda?",
+        read_text,
+        required=False,
+        kind="long_text",
+        max_length=2000,
+        example="updates from partners; project reports",
+    ),
 )
 
 
@@ -103,8 +137,10 @@ def _check_schedule(ctx: Context, values: Values) -> dict[str, str]:
     zone = ctx.settings.timezone
     skipped = next((s for s in starts if not exists(s, zone)), None)
     if skipped is not None:
-        return {"time": f"{times['start']} doesn't exist on {format_day(skipped)}: the clocks go forward "
-                        "that night. Please choose another time."}
+        return {
+            "time": f"{times['start']} doesn't exist on {format_day(skipped)}: the clocks go forward "
+            "that night. Please choose another time."
+        }
     if to_utc(start, zone) <= ctx.now:
         return {"date": "That time has already passed; please give a day and time to come."}
     return {}
@@ -115,8 +151,10 @@ def _may_schedule(ctx: Context, values: Optional[Values] = None) -> Optional[Rep
     if refusal:
         return refusal
     if not (ctx.caller.is_admin or ctx.caller.chairs_any):
-        return Reply("Only the chairs of a group and the Partnership Office can schedule its meetings. "
-                     "Ask your group's chair, or see `meetings GROUP`.")
+        return Reply(
+            "Only the chairs of a group and the Partnership Office can schedule its meetings. "
+            "Ask your group's chair, or see `meetings GROUP`."
+        )
     return None
 
 
@@ -132,32 +170,58 @@ def _submit_schedule(ctx: Context, values: Values) -> Reply:
     repeat = values.get("repeat")
     if repeat:
         first = Repeat(repeat["rule"], repeat["text"]).starts(start)[0]
-        series = MeetingSeries(group=group, title=f"{group.name} meeting", first_start_local=first,
-                               duration_minutes=int(duration.total_seconds() // 60), timezone=zone,
-                               rrule=repeat["rule"], status=MeetingStatus.SCHEDULED, **details)
+        series = MeetingSeries(
+            group=group,
+            title=f"{group.name} meeting",
+            first_start_local=first,
+            duration_minutes=int(duration.total_seconds() // 60),
+            timezone=zone,
+            rrule=repeat["rule"],
+            status=MeetingStatus.SCHEDULED,
+            **details,
+        )
         made = meeting_queries.add_series(ctx.session, series, until_local=datetime.max.replace(year=9000))
         subject = keys.subject(keys.Thing.SERIES, series.id)
     else:
-        made = [meeting_queries.add_meeting(ctx.session, group, f"{group.name} meeting", start, start + duration,
-                                            zone, **details)]
+        made = [
+            meeting_queries.add_meeting(
+                ctx.session, group, f"{group.name} meeting", start, start + duration, zone, **details
+            )
+        ]
         subject = keys.subject(keys.Thing.MEETING, made[0].id)
     dates = tuple(f"{when_text(ctx, m)} (meeting {m.id})" for m in made)
     notice = Reply(
         f"{group.name}: {'a new meeting has' if len(made) == 1 else f'{len(made)} new meetings have'} been scheduled.",
         title=f"New {group.name} meeting{'s' if len(made) != 1 else ''}",
-        fields=field_list(("When", "\n".join(dates)), ("Where", details["place"]),
-                          ("Online", details["online_url"]), ("Agenda", details["agenda"])),
+        fields=field_list(
+            ("When", "\n".join(dates)),
+            ("Where", details["place"]),
+            ("Online", details["online_url"]),
+            ("Agenda", details["agenda"]),
+        ),
         actions=(Action("My meetings", "my meetings"),),
     )
     told = _notify(ctx, group, DeliveryKind.MEETING_SCHEDULED, subject, keys.SCHEDULED, notice)
     record(ctx, "meeting_scheduled", subject, group=group.slug, meetings=len(made), first=dates[0])
     lead = f"Scheduled {len(made)} {group.name} meeting{'s' if len(made) != 1 else ''}."
-    return Reply(f"{lead} {_told(told)}", title=notice.title, fields=notice.fields,
-                 actions=(Action("Its meetings", f"meetings {group.slug}"),))
+    return Reply(
+        f"{lead} {_told(told)}",
+        title=notice.title,
+        fields=notice.fields,
+        actions=(Action("Its meetings", f"meetings {group.slug}"),),
+    )
 
 
-SCHEDULE = register(Form("schedule_meeting", "Schedule a meeting", SCHEDULE_FIELDS, _submit_schedule,
-                         check=_check_schedule, allowed=_may_schedule))
+SCHEDULE = register(
+    Form(
+        "schedule_meeting",
+        "Schedule a meeting",
+        SCHEDULE_FIELDS,
+        _submit_schedule,
+        check=_check_schedule,
+        allowed=_may_schedule,
+    )
+)
 
 
 @guarded_by(_may_schedule)
@@ -172,6 +236,7 @@ def schedule(ctx: Context, group: Optional[str] = None) -> Reply:
 
 
 # --- moving and cancelling: by meeting number --------------------------------------------------
+
 
 def _managed_meeting(ctx: Context, number: str) -> Meeting:
     """The meeting with this number, locked and read afresh, if the caller may change it; else
@@ -224,18 +289,30 @@ def move(ctx: Context, meeting: str, when: str, rest: Optional[str] = None) -> R
     for other in later:
         meeting_queries.move(other, other.start_local + shift, other.start_local + shift + duration)
     after = when_text(ctx, found)
-    also = f" The {len(later)} later meeting{'s' if len(later) != 1 else ''} in the series moved the same way." if later else ""
+    also = (
+        f" The {len(later)} later meeting{'s' if len(later) != 1 else ''} in the series moved the same way."
+        if later
+        else ""
+    )
     notice = Reply(
         f"{found.group.name}: the meeting on {before} has moved to {after}.{also}",
         title=f"{found.group.name} meeting moved",
         fields=field_list(("Now", after), ("Where", found.place), ("Online", found.online_url)),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, found.group, DeliveryKind.MEETING_MOVED, keys.subject(keys.Thing.MEETING, found.id),
-                   keys.version(found.sequence), notice)
+    told = _notify(
+        ctx,
+        found.group,
+        DeliveryKind.MEETING_MOVED,
+        keys.subject(keys.Thing.MEETING, found.id),
+        keys.version(found.sequence),
+        notice,
+    )
     record(ctx, "meeting_moved", f"meeting:{found.id}", before=before, after=after, later=len(later) or None)
-    return Reply(f"Moved meeting {found.id} from {before} to {after}.{also} {_told(told)}",
-                 actions=(Action("Its meetings", f"meetings {found.group.slug}"),))
+    return Reply(
+        f"Moved meeting {found.id} from {before} to {after}.{also} {_told(told)}",
+        actions=(Action("Its meetings", f"meetings {found.group.slug}"),),
+    )
 
 
 def move_help(ctx: Context, words: str = "") -> Reply:
@@ -272,20 +349,38 @@ def _submit_cancel(ctx: Context, values: Values) -> Reply:
         fields=field_list(("Cancelled", "\n".join(dates))),
         actions=(Action("My meetings", "my meetings"),),
     )
-    told = _notify(ctx, group, DeliveryKind.MEETING_CANCELLED, keys.subject(keys.Thing.MEETING, found.id),
-                   keys.version(found.sequence), notice)
+    told = _notify(
+        ctx,
+        group,
+        DeliveryKind.MEETING_CANCELLED,
+        keys.subject(keys.Thing.MEETING, found.id),
+        keys.version(found.sequence),
+        notice,
+    )
     record(ctx, "meeting_cancelled", f"meeting:{found.id}", meetings=len(dates))
-    return Reply(f"Cancelled {len(dates)} {group.name} meeting{'s' if len(dates) != 1 else ''}. {_told(told)}",
-                 fields=notice.fields)
+    return Reply(
+        f"Cancelled {len(dates)} {group.name} meeting{'s' if len(dates) != 1 else ''}. {_told(told)}",
+        fields=notice.fields,
+    )
 
 
-CANCEL = register(Form(
-    "cancel_meeting", "Cancel a meeting",
-    (FormField("meeting", "Meeting", "Which meeting (its number)?", _read_meeting, show=lambda v: v["label"]),
-     FormField("scope", "Which", "Only this one, or the rest of the series too?", _read_scope,
-               show=lambda v: "this one and the rest of its series" if v == "rest" else "this one only")),
-    _submit_cancel,
-))
+CANCEL = register(
+    Form(
+        "cancel_meeting",
+        "Cancel a meeting",
+        (
+            FormField("meeting", "Meeting", "Which meeting (its number)?", _read_meeting, show=lambda v: v["label"]),
+            FormField(
+                "scope",
+                "Which",
+                "Only this one, or the rest of the series too?",
+                _read_scope,
+                show=lambda v: "this one and the rest of its series" if v == "rest" else "this one only",
+            ),
+        ),
+        _submit_cancel,
+    )
+)
 
 
 @partner_staff_only

@@ -1,15 +1,16 @@
 """When the groups meet: `meetings [GROUP]`, `next GROUP meeting`, `my meetings`, `meetings in MONTH`."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Optional, Sequence
+from typing import Optional
 
 from core.messages import Action, Item, Refusal, Reply, field_list
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
 from handlers.when import DateError, meeting_span, parse_period
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from storage import groups as group_queries, meetings as meeting_queries
 from storage.models import Group, Meeting
 
 LIST_LIMIT = 10
@@ -17,8 +18,7 @@ LIST_LIMIT = 10
 
 def closed_group(group: Group) -> Reply:
     return Reply(
-        f"The {group.name} is a closed group: its meetings are shown only to its members and "
-        "the Partnership Office.",
+        f"The {group.name} is a closed group: its meetings are shown only to its members and the Partnership Office.",
         actions=(Action("Open groups", "groups"),),
     )
 
@@ -81,17 +81,27 @@ def _visible_group_ids(ctx: Context) -> list[int]:
     return [g.id for g in group_queries.all_groups(ctx.session) if ctx.caller.may_see(g)]
 
 
-def _page(ctx: Context, group_ids: Sequence[int], since: Optional[datetime] = None,
-          until: Optional[datetime] = None) -> tuple[list[Meeting], int]:
+def _page(
+    ctx: Context, group_ids: Sequence[int], since: Optional[datetime] = None, until: Optional[datetime] = None
+) -> tuple[list[Meeting], int]:
     """The first LIST_LIMIT meetings to come, and how many there are in all."""
     since = since or ctx.now
     shown = meeting_queries.upcoming(ctx.session, since, group_ids, limit=LIST_LIMIT, until=until)
-    total = len(shown) if len(shown) < LIST_LIMIT else meeting_queries.count_upcoming(ctx.session, since, group_ids, until)
+    total = (
+        len(shown) if len(shown) < LIST_LIMIT else meeting_queries.count_upcoming(ctx.session, since, group_ids, until)
+    )
     return shown, total
 
 
-def _listing(ctx: Context, page: tuple[list[Meeting], int], lead: str, empty: str, with_group: bool = True,
-             title: Optional[str] = None, more_hint: str = "") -> Reply:
+def _listing(
+    ctx: Context,
+    page: tuple[list[Meeting], int],
+    lead: str,
+    empty: str,
+    with_group: bool = True,
+    title: Optional[str] = None,
+    more_hint: str = "",
+) -> Reply:
     shown, total = page
     if not shown:
         return Reply(empty, title=title, actions=(Action("Groups", "groups"),))
@@ -111,21 +121,33 @@ def _listing(ctx: Context, page: tuple[list[Meeting], int], lead: str, empty: st
 def meetings(ctx: Context, group: Optional[str] = None) -> Reply:
     if not group:
         return _listing(
-            ctx, _page(ctx, _visible_group_ids(ctx)), "{count} coming up across the groups, soonest first:", "No meetings are scheduled yet.",
-            title="Upcoming meetings", more_hint="Say `meetings GROUP` for one group's dates.",
+            ctx,
+            _page(ctx, _visible_group_ids(ctx)),
+            "{count} coming up across the groups, soonest first:",
+            "No meetings are scheduled yet.",
+            title="Upcoming meetings",
+            more_hint="Say `meetings GROUP` for one group's dates.",
         )
     found = find_group(ctx, group)
     if not ctx.caller.may_see(found):
         return closed_group(found)
     page = _page(ctx, [found.id])
     reply = _listing(
-        ctx, page, "{count} coming up, soonest first:",
+        ctx,
+        page,
+        "{count} coming up, soonest first:",
         f"{found.name} has no meetings scheduled yet. Its chairs add them.",
-        with_group=False, title=f"{found.name} meetings",
+        with_group=False,
+        title=f"{found.name} meetings",
     )
     if page[0] and not ctx.caller.is_member(found) and not found.is_restricted:
-        reply = Reply(reply.text, title=reply.title, items=reply.items, footer=reply.footer,
-                      actions=(Action(f"Join {found.name}", f"join {found.slug}", "primary"),))
+        reply = Reply(
+            reply.text,
+            title=reply.title,
+            items=reply.items,
+            footer=reply.footer,
+            actions=(Action(f"Join {found.name}", f"join {found.slug}", "primary"),),
+        )
     return reply
 
 
@@ -139,7 +161,9 @@ def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
             return Reply("There is no meeting coming up in your groups.", actions=(Action("Groups", "groups"),))
         meeting = found_meetings[0]
         scope = "your groups" if mine else "the groups"
-        return meeting_details(ctx, meeting, f"The next meeting in {scope} is {meeting.group.name}'s, on {when_text(ctx, meeting)}.")
+        return meeting_details(
+            ctx, meeting, f"The next meeting in {scope} is {meeting.group.name}'s, on {when_text(ctx, meeting)}."
+        )
     found = find_group(ctx, group)
     if not ctx.caller.may_see(found):
         return closed_group(found)
@@ -148,7 +172,9 @@ def next_meeting(ctx: Context, group: Optional[str] = None) -> Reply:
         return Reply(f"{found.name} has no meeting scheduled yet. Its chairs add them.")
     meeting = found_meetings[0]
     return meeting_details(
-        ctx, meeting, f"{found.name} meets next on {when_text(ctx, meeting)}.",
+        ctx,
+        meeting,
+        f"{found.name} meets next on {when_text(ctx, meeting)}.",
         actions=(Action("All its dates", f"meetings {found.slug}"),),
     )
 
@@ -163,8 +189,12 @@ def my_meetings(ctx: Context) -> Reply:
             actions=(Action("Groups", "groups"),),
         )
     return _listing(
-        ctx, _page(ctx, mine), "{count} coming up in your groups, soonest first:", "None of your groups has a meeting scheduled yet.",
-        title="Your meetings", more_hint="Say `meetings GROUP` for one group's dates.",
+        ctx,
+        _page(ctx, mine),
+        "{count} coming up in your groups, soonest first:",
+        "None of your groups has a meeting scheduled yet.",
+        title="Your meetings",
+        more_hint="Say `meetings GROUP` for one group's dates.",
     )
 
 
@@ -178,6 +208,9 @@ def meetings_in(ctx: Context, period: str) -> Reply:
     if end <= ctx.now:
         return Reply(f"{asked.label} is in the past; I only show meetings still to come.")
     return _listing(
-        ctx, _page(ctx, _visible_group_ids(ctx), since=max(start, ctx.now), until=end), "{count}, soonest first:", f"No meetings are scheduled {asked.phrase}.",
+        ctx,
+        _page(ctx, _visible_group_ids(ctx), since=max(start, ctx.now), until=end),
+        "{count}, soonest first:",
+        f"No meetings are scheduled {asked.phrase}.",
         title=f"Meetings {asked.phrase}",
     )

@@ -1,4 +1,5 @@
 """Sums of money as people write them ("£25,000", "25k", "£1.2m"), kept in whole pence."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,9 @@ from decimal import Decimal, InvalidOperation
 # Larger than any development-fund request; more is almost certainly a slip.
 MAX_PENCE = 10_000_000 * 100
 
-_MONEY = re.compile(r"^(?P<minus>-)?\s*£?\s*(?P<number>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?P<unit>k|m|thousand|million|mn|bn|pounds?|gbp)?$")
+_MONEY = re.compile(
+    r"^(?P<minus>-)?\s*£?\s*(?P<number>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?P<unit>k|m|thousand|million|mn|bn|pounds?|gbp)?$"
+)
 _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000}
 
 
@@ -37,7 +40,9 @@ def parse_pounds(words: str) -> int:
     if pence_int <= 0:
         raise MoneyError("The sum has to be more than £0.")
     if pence_int > MAX_PENCE:
-        raise MoneyError(f"{format_pence(pence_int)} is more than the most a case can ask for, {format_pence(MAX_PENCE)}.")
+        raise MoneyError(
+            f"{format_pence(pence_int)} is more than the most a case can ask for, {format_pence(MAX_PENCE)}."
+        )
     return pence_int
 
 

@@ -1,10 +1,12 @@
 """Finding the thing a person means by a loose name: "infosec", "Digital access", "smart kent"."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Optional, Sequence, TypeVar
+from typing import Generic, Optional, TypeVar
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
@@ -78,6 +80,4 @@ def resolve(query: str, candidates: Sequence[tuple[T, Sequence[str]]]) -> Lookup
     if ranked and ranked[0][1] >= SURE_SCORE and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - 5):
         return Lookup(candidates[ranked[0][0]][0])
     top = ranked[0][1] if ranked else 0
-    return Lookup(
-        suggestions=[candidates[i][0] for i, score in ranked[:3] if score >= max(SUGGEST_SCORE, top - 10)]
-    )
+    return Lookup(suggestions=[candidates[i][0] for i, score in ranked[:3] if score >= max(SUGGEST_SCORE, top - 10)])

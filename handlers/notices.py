@@ -1,10 +1,11 @@
 """Messages the bot started itself, seen from the person's side: `notices` lists what was sent to
 them recently on every platform, and the console shows what waited for them at their next chat."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from core.messages import Action, Item, Reply
 from handlers.base import Context, partner_staff_only, private_only, quote
@@ -43,13 +44,24 @@ def waiting_for(ctx: Context, reachable: Iterable[str]) -> list[Reply]:
             delivery.sent_at = delivery.delivered_via = None
             continue
         sent = format_moment(delivery.due_at.astimezone(ctx.zone))
-        shown.append(Reply(message.text, title=" · ".join(filter(None, (message.title, f"sent {sent}"))),
-                           fields=message.fields, items=message.items, actions=message.actions,
-                           footer=message.footer))
+        shown.append(
+            Reply(
+                message.text,
+                title=" · ".join(filter(None, (message.title, f"sent {sent}"))),
+                fields=message.fields,
+                items=message.items,
+                actions=message.actions,
+                footer=message.footer,
+            )
+        )
     left = deliveries.count_waiting(ctx.session, ctx.caller.person.id, ctx.now) if len(taken) == SHOWN_AT_ONCE else 0
     if left:
-        shown.append(Reply(f"{left} more message{'s' if left != 1 else ''} wait for you: I'll show them with "
-                           "your next message, or say `notices`."))
+        shown.append(
+            Reply(
+                f"{left} more message{'s' if left != 1 else ''} wait for you: I'll show them with "
+                "your next message, or say `notices`."
+            )
+        )
     return shown
 
 
@@ -61,9 +73,11 @@ def notices(ctx: Context) -> Reply:
         return Reply("I haven't sent you anything yet.")
     found, total = deliveries.recent_for(ctx.session, ctx.caller.person.id, ctx.now - RECENT)
     if not found:
-        return Reply("I haven't sent you anything in the last 30 days. Reminders, announcements of your groups "
-                     "and news of your ideas and event places will show here.",
-                     actions=(Action("Reminders", "reminders"), Action("Announcements", "announcements")))
+        return Reply(
+            "I haven't sent you anything in the last 30 days. Reminders, announcements of your groups "
+            "and news of your ideas and event places will show here.",
+            actions=(Action("Reminders", "reminders"), Action("Announcements", "announcements")),
+        )
     items = []
     for delivery in found:
         title, first_words = _summary(delivery)

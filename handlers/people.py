@@ -1,14 +1,13 @@
 """Who is asking: recognising people, and `whoami`."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
 from core.messages import Action, Reply, Request, field_list
+from core.settings import Settings
 from handlers.base import Caller, Context, no_access_text
-from storage import deliveries
-from storage import groups as group_queries
-from storage import people as people_queries
+from storage import deliveries, groups as group_queries, people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind
 
 
@@ -19,22 +18,24 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     can join groups; anyone else is kept in memory only: we hold nothing about people we
     cannot serve.
     """
-    person = people_queries.person_by_identity(
-        session, request.platform, request.user_id, request.workspace
-    )
+    person = people_queries.person_by_identity(session, request.platform, request.user_id, request.workspace)
     email = (request.email or "").strip().lower()
     if person is None and email:
         person = people_queries.person_by_email(session, email)
         if person is None and people_queries.partner_for_email(session, email) is not None:
             person = people_queries.get_or_create_person(session, email, request.display_name)
-        if person is not None and request.platform != "console" and people_queries.link_identity(
-                session, person, request.platform, request.user_id, request.workspace):
+        if (
+            person is not None
+            and request.platform != "console"
+            and people_queries.link_identity(session, person, request.platform, request.user_id, request.workspace)
+        ):
             # Known on a platform at last: what was held for them goes out there now.
             deliveries.release_held(session, person.id, request.now)
     if person is None:
         person = Person(email=email or f"{request.platform}:{request.user_id}", display_name=request.display_name)
-        return Caller(person=person, partner=None, is_admin=email in settings.admins,
-                      in_shared_conversation=request.shared)
+        return Caller(
+            person=person, partner=None, is_admin=email in settings.admins, in_shared_conversation=request.shared
+        )
 
     roles = people_queries.stored_roles(person)
     return Caller(
@@ -49,9 +50,7 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
 
 def whoami(ctx: Context) -> Reply:
     caller = ctx.caller
-    memberships = sorted(
-        group_queries.memberships_of(ctx.session, caller.person), key=lambda m: m.group.name
-    )
+    memberships = sorted(group_queries.memberships_of(ctx.session, caller.person), key=lambda m: m.group.name)
     groups_text = ", ".join(
         f"{m.group.name} (chair)" if m.role is MemberRole.CHAIR else m.group.name for m in memberships
     )

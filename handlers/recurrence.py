@@ -1,4 +1,5 @@
 """'quarterly', 'every 3 months on the second Tuesday, 4 times': words to an RFC 5545 rule."""
+
 from __future__ import annotations
 
 import math
@@ -16,16 +17,22 @@ MAX_OCCURRENCES = 40
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-            "last": -1}
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1}
 ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12, "other": 2}
 NAMED = {
-    "weekly": ("WEEKLY", 1), "every week": ("WEEKLY", 1), "fortnightly": ("WEEKLY", 2),
-    "monthly": ("MONTHLY", 1), "every month": ("MONTHLY", 1),
-    "quarterly": ("MONTHLY", 3), "every quarter": ("MONTHLY", 3),
-    "twice a year": ("MONTHLY", 6), "six monthly": ("MONTHLY", 6),
-    "yearly": ("MONTHLY", 12), "annually": ("MONTHLY", 12), "every year": ("MONTHLY", 12),
+    "weekly": ("WEEKLY", 1),
+    "every week": ("WEEKLY", 1),
+    "fortnightly": ("WEEKLY", 2),
+    "monthly": ("MONTHLY", 1),
+    "every month": ("MONTHLY", 1),
+    "quarterly": ("MONTHLY", 3),
+    "every quarter": ("MONTHLY", 3),
+    "twice a year": ("MONTHLY", 6),
+    "six monthly": ("MONTHLY", 6),
+    "yearly": ("MONTHLY", 12),
+    "annually": ("MONTHLY", 12),
+    "every year": ("MONTHLY", 12),
 }
 NO_REPEAT = {"no", "none", "never", "once", "one-off", "one off", "single", "just once", "doesn't", "does not", "n"}
 

@@ -1,4 +1,5 @@
 """Reminders: automatic ones before meetings and events, personal ones (`remind me ...`), settings."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,7 @@ from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group
 from handlers.meetings import closed_group, when_text
 from handlers.when import DateError, format_moment, parse_moment
-from storage import deliveries
-from storage import delivery_keys as keys
-from storage import meetings as meeting_queries
-from storage import reminders as reminder_settings
+from storage import deliveries, delivery_keys as keys, meetings as meeting_queries, reminders as reminder_settings
 from storage.models import (
     DeliveryKind,
     DeliveryStatus,
@@ -33,6 +31,7 @@ UNIT_NAMES = {"w": "week", "d": "day", "h": "hour", "m": "minute"}
 
 # --- lead times ------------------------------------------------------------------------------
 
+
 def parse_lead(words: str) -> str:
     """'7 days' -> '7d', '2 hours' -> '2h', 'a week' -> '1w'."""
     text = " ".join(words.lower().replace("an ", "1 ").replace("a ", "1 ").split())
@@ -47,8 +46,12 @@ def parse_lead(words: str) -> str:
 
 def lead_delta(lead: str) -> timedelta:
     amount, unit = int(lead[:-1]), lead[-1]
-    return {"w": timedelta(weeks=amount), "d": timedelta(days=amount), "h": timedelta(hours=amount),
-            "m": timedelta(minutes=amount)}[unit]
+    return {
+        "w": timedelta(weeks=amount),
+        "d": timedelta(days=amount),
+        "h": timedelta(hours=amount),
+        "m": timedelta(minutes=amount),
+    }[unit]
 
 
 def lead_text(lead: str) -> str:
@@ -79,7 +82,7 @@ def remind_me(ctx: Context, words: str) -> Reply:
     words = " ".join(words.split())
     before = _BEFORE.match(words.lower())
     if before:
-        return _before_meeting(ctx, before["lead"] or "1 day", words[before.start("group"):before.end("group")])
+        return _before_meeting(ctx, before["lead"] or "1 day", words[before.start("group") : before.end("group")])
     inside = _IN.match(words)
     if inside:
         try:
@@ -107,8 +110,9 @@ def _moment(ctx: Context, words: str) -> datetime:
     return to_utc(moment.start, ctx.settings.timezone)
 
 
-def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[datetime] = None,
-              occurrence: Optional[str] = None) -> Reply:
+def _personal(
+    ctx: Context, due: datetime, what: str, not_after: Optional[datetime] = None, occurrence: Optional[str] = None
+) -> Reply:
     what = what.strip().rstrip(".")
     if len(what) > 500:
         return Reply("Please keep the reminder to 500 characters.")
@@ -120,9 +124,16 @@ def _personal(ctx: Context, due: datetime, what: str, not_after: Optional[dateti
     # The same request twice (a retried message) makes one reminder, not two.
     key = occurrence or keys.personal_occurrence(due, what)
     notice = Reply(f"You asked me to remind you: {what}", title="Reminder")
-    made = deliveries.record(ctx.session, DeliveryKind.PERSONAL_REMINDER,
-                             keys.subject(keys.Thing.PERSON, ctx.caller.person.id), key,
-                             [ctx.caller.person.id], notice.to_data(), due_at=due, not_after=not_after)
+    made = deliveries.record(
+        ctx.session,
+        DeliveryKind.PERSONAL_REMINDER,
+        keys.subject(keys.Thing.PERSON, ctx.caller.person.id),
+        key,
+        [ctx.caller.person.id],
+        notice.to_data(),
+        due_at=due,
+        not_after=not_after,
+    )
     if not made:
         return Reply(f"You already have that reminder, for {shown}.")
     return Reply(f"OK, I'll remind you on {shown}: “{what}”.", actions=(Action("My reminders", "reminders"),))
@@ -141,8 +152,13 @@ def _before_meeting(ctx: Context, lead_words: str, group_words: str) -> Reply:
         return Reply(f"{group.name} has no meeting scheduled yet, so there is nothing to remind you of.")
     meeting = upcoming[0]
     due = due_before(meeting.start_local, meeting.timezone, lead)
-    return _personal(ctx, due, f"{group.name} meets on {when_text(ctx, meeting)}", not_after=meeting.starts_at_utc,
-                     occurrence=keys.personal_meeting_occurrence(meeting.id, lead, meeting.start_local))
+    return _personal(
+        ctx,
+        due,
+        f"{group.name} meets on {when_text(ctx, meeting)}",
+        not_after=meeting.starts_at_utc,
+        occurrence=keys.personal_meeting_occurrence(meeting.id, lead, meeting.start_local),
+    )
 
 
 def _setting(ctx: Context) -> ReminderSetting:
@@ -154,18 +170,29 @@ def reminders(ctx: Context) -> Reply:
     setting = reminder_settings.settings_of(ctx.session, ctx.caller.person.id) if ctx.caller.person.id else None
     enabled = setting.enabled if setting else True
     leads = setting.lead_times if setting else list(DEFAULT_LEADS)
-    mine = deliveries.pending_of_kind(ctx.session, DeliveryKind.PERSONAL_REMINDER, ctx.caller.person.id) \
-        if ctx.caller.person.id else []
-    automatic = ("on: " + " and ".join(lead_text(x) for x in leads) + " before each of your meetings and events"
-                 if enabled else "off")
+    mine = (
+        deliveries.pending_of_kind(ctx.session, DeliveryKind.PERSONAL_REMINDER, ctx.caller.person.id)
+        if ctx.caller.person.id
+        else []
+    )
+    automatic = (
+        "on: " + " and ".join(lead_text(x) for x in leads) + " before each of your meetings and events"
+        if enabled
+        else "off"
+    )
     return Reply(
         f"Automatic reminders are {automatic}.",
         title="Your reminders",
-        items=tuple(Item(title=f"Reminder {d.id}: {format_moment(d.due_at.astimezone(ctx.zone))}",
-                         text=d.payload.get("text", ""),
-                         actions=(Action("Cancel it", f"cancel reminder {d.id}", "danger"),)) for d in mine),
+        items=tuple(
+            Item(
+                title=f"Reminder {d.id}: {format_moment(d.due_at.astimezone(ctx.zone))}",
+                text=d.payload.get("text", ""),
+                actions=(Action("Cancel it", f"cancel reminder {d.id}", "danger"),),
+            )
+            for d in mine
+        ),
         footer="Say `reminders off`, `reminders on`, or `reminders 3 days, 2 hours` to change the lead times; "
-               "`remind me ...` for one of your own.",
+        "`remind me ...` for one of your own.",
     )
 
 
@@ -175,8 +202,11 @@ def reminders_switch(ctx: Context, state: str) -> Reply:
     setting.enabled = state.lower() == "on"
     ctx.session.flush()
     if setting.enabled:
-        return Reply("Automatic reminders are on: " + " and ".join(lead_text(x) for x in setting.lead_times)
-                     + " before each of your meetings and events.")
+        return Reply(
+            "Automatic reminders are on: "
+            + " and ".join(lead_text(x) for x in setting.lead_times)
+            + " before each of your meetings and events."
+        )
     return Reply("Automatic reminders are off. Your own `remind me` reminders still come.")
 
 
@@ -192,15 +222,22 @@ def reminder_leads(ctx: Context, leads: str) -> Reply:
     setting = _setting(ctx)
     setting.enabled, setting.lead_times = True, chosen
     ctx.session.flush()
-    return Reply("Done: I'll remind you " + " and ".join(lead_text(x) for x in chosen)
-                 + " before each of your meetings and events.")
+    return Reply(
+        "Done: I'll remind you "
+        + " and ".join(lead_text(x) for x in chosen)
+        + " before each of your meetings and events."
+    )
 
 
 @partner_staff_only
 def cancel_reminder(ctx: Context, number: str) -> Reply:
     delivery = deliveries.get(ctx.session, int(number)) if number.isdigit() and len(number) < 10 else None
-    if (delivery is None or delivery.recipient_id != ctx.caller.person.id or delivery.kind is not DeliveryKind.PERSONAL_REMINDER
-            or delivery.status is not DeliveryStatus.PENDING):
+    if (
+        delivery is None
+        or delivery.recipient_id != ctx.caller.person.id
+        or delivery.kind is not DeliveryKind.PERSONAL_REMINDER
+        or delivery.status is not DeliveryStatus.PENDING
+    ):
         return Reply(f"You have no reminder {quote(number)} waiting. Say `reminders` to see yours.")
     delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, "cancelled by the person"
     return Reply("Cancelled that reminder.")

@@ -1,4 +1,5 @@
 """Roles managed in chat by the Partnership Office: chairs, the Leadership Board, admins."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,7 @@ from core.messages import Refusal, Reply
 from handlers.audit import record
 from handlers.base import Context, guarded_by
 from handlers.groups import find_group
-from storage import groups as group_queries
-from storage import people as people_queries
+from storage import groups as group_queries, people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -68,8 +68,11 @@ def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
         record(ctx, f"{kind.value}_added", f"person:{person.id}", person=person.email)
         return Reply(f"{person.email} is now {ROLE_NAMES[kind]}.")
     if not held:
-        extra = " (their admin rights come from BOT_ADMINS, which only the deployment can change)" \
-            if kind is PersonRoleKind.ADMIN and person.email in ctx.settings.admins else ""
+        extra = (
+            " (their admin rights come from BOT_ADMINS, which only the deployment can change)"
+            if kind is PersonRoleKind.ADMIN and person.email in ctx.settings.admins
+            else ""
+        )
         return Reply(f"{person.email} isn't {ROLE_NAMES[kind]} in the bot's records{extra}.")
     if kind is PersonRoleKind.ADMIN and person.id == ctx.caller.person.id and person.email not in ctx.settings.admins:
         return Reply("You can't remove your own admin role; ask another admin.")
@@ -79,6 +82,3 @@ def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
     ctx.session.flush()
     record(ctx, f"{kind.value}_removed", f"person:{person.id}", person=person.email)
     return Reply(f"{person.email} is no longer {ROLE_NAMES[kind]}.")
-
-
-

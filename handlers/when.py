@@ -1,4 +1,5 @@
 """Dates and times as people read and write them, in the partnership's wall-clock zone."""
+
 from __future__ import annotations
 
 import calendar
@@ -70,7 +71,9 @@ class Period:
 
 _YEAR = r"(?:\s+(?P<year>\d{4}))?"
 _MONTH_RE = re.compile(r"^(?P<month>[a-z]+)" + _YEAR + "$")
-_DAY_RE = re.compile(r"^(?:(?P<weekday>[a-z]+)\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>[a-z]+)" + _YEAR + "$")
+_DAY_RE = re.compile(
+    r"^(?:(?P<weekday>[a-z]+)\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>[a-z]+)" + _YEAR + "$"
+)
 _DAY_MONTH_FIRST_RE = re.compile(r"^(?P<month>[a-z]+)\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?" + _YEAR + "$")
 _NUMERIC_RE = re.compile(r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})(?:[/.-](?P<year>\d{2,4}))?$")
 _ISO_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
@@ -115,9 +118,10 @@ def parse_period(words: str, today: date) -> Period:
         if not match:
             continue
         month_text = match["month"]
-        month = int(month_text) if month_text.isdigit() else MONTHS.get(month_text)
-        if month is None:
+        named = int(month_text) if month_text.isdigit() else MONTHS.get(month_text)
+        if named is None:
             raise DateError(f"I don't know the month “{month_text}”.")
+        month = named
         if not 1 <= month <= 12:
             raise DateError(f"There is no month {month}: dates are day/month/year.")
         day_number = int(match["day"])
@@ -159,7 +163,9 @@ def _check_weekday(word: Optional[str], day: date) -> None:
     if named is None:
         raise DateError(f"“{word}” isn't a day of the week.")
     if named != day.weekday():
-        raise DateError(f"{day.day} {day:%B %Y} is a {calendar.day_name[day.weekday()]}, not a {calendar.day_name[named]}.")
+        raise DateError(
+            f"{day.day} {day:%B %Y} is a {calendar.day_name[day.weekday()]}, not a {calendar.day_name[named]}."
+        )
 
 
 def _month_period(year: int, month: int) -> Period:
@@ -188,7 +194,8 @@ _TIME_RANGE_RE = re.compile(
     r"^(?:from\s+|at\s+)?" + _CLOCK.format("s") + r"\s*(?:-|–|—|to|until|till)\s*" + _CLOCK.format("e") + "$"
 )
 _TIME_FOR_RE = re.compile(
-    r"^(?:from\s+|at\s+)?" + _CLOCK.format("s")
+    r"^(?:from\s+|at\s+)?"
+    + _CLOCK.format("s")
     + r"\s+for\s+(?P<amount>\d+(?:\.\d+)?|an?|one|two|three)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?)$"
 )
 _TIME_RE = re.compile(r"^(?:at\s+)?" + _CLOCK.format("s") + "$")
@@ -270,8 +277,9 @@ _OCLOCK = re.compile(r"o'clock", re.IGNORECASE)
 _LEADING_AT = re.compile(r"^at\s+(?=at\s)", re.IGNORECASE)
 
 
-def parse_moment(words: str, today: date, default_time: time, default_day: Optional[date] = None,
-                 span: bool = False) -> LocalMoment:
+def parse_moment(
+    words: str, today: date, default_time: time, default_day: Optional[date] = None, span: bool = False
+) -> LocalMoment:
     """A day and a time as people write them, in local wall time: '9 March 2027 09:00', 'tomorrow
     at 9', 'on 3 March at 10:00', 'friday 2pm', "9 o'clock". A day alone ('9 March') is at
     `default_time`, a time alone ('at 14:00') on `default_day` (refused when there is none). With
@@ -314,7 +322,7 @@ def parse_moment(words: str, today: date, default_time: time, default_day: Optio
         # "DAY at TIME" says which words are which: the answer is what is wrong with them.
         if at > 0:
             parse_day(_day_words(tokens[:at]), today)
-        _times(" ".join(tokens[at + 1:]), default_time, span)
+        _times(" ".join(tokens[at + 1 :]), default_time, span)
     raise time_error or day_error or DateError("Which day, and what time? e.g. “9 March 2027 10:00”.")
 
 

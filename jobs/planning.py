@@ -1,5 +1,6 @@
 """One planning round, run by every worker (and by the console): what must be sent soon is
 recorded as deliveries, each with its unique key, so that any number of rounds at once make it once."""
+
 from __future__ import annotations
 
 from datetime import datetime

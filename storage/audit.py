@@ -1,4 +1,5 @@
 """The audit log of privileged actions: appended to, read by admins, never edited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,17 +11,37 @@ from sqlalchemy.orm import Session
 from storage.models import AuditEntry
 
 
-def append(session: Session, at: datetime, actor_id: Optional[int], actor_label: str, platform: str,
-           action: str, subject: str, details: Optional[dict[str, Any]] = None) -> AuditEntry:
-    entry = AuditEntry(at=at, actor_id=actor_id, actor_label=actor_label[:320], platform=platform,
-                       action=action, subject=subject[:200], details=details or {})
+def append(
+    session: Session,
+    at: datetime,
+    actor_id: Optional[int],
+    actor_label: str,
+    platform: str,
+    action: str,
+    subject: str,
+    details: Optional[dict[str, Any]] = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at,
+        actor_id=actor_id,
+        actor_label=actor_label[:320],
+        platform=platform,
+        action=action,
+        subject=subject[:200],
+        details=details or {},
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
-def recent(session: Session, action: Optional[str] = None, actor_id: Optional[int] = None,
-           subject: Optional[str] = None, limit: int = 30) -> list[AuditEntry]:
+def recent(
+    session: Session,
+    action: Optional[str] = None,
+    actor_id: Optional[int] = None,
+    subject: Optional[str] = None,
+    limit: int = 30,
+) -> list[AuditEntry]:
     """Newest first. `action` matches a whole word of the action name ("approve" finds
     case_approved); `subject` is exact ("meeting:13") or a kind of subject ("meeting")."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
@@ -30,8 +51,11 @@ def recent(session: Session, action: Optional[str] = None, actor_id: Optional[in
     if actor_id is not None:
         query = query.where(AuditEntry.actor_id == actor_id)
     if subject:
-        query = query.where(AuditEntry.subject == subject if ":" in subject
-                            else AuditEntry.subject.startswith(subject + ":", autoescape=True))
+        query = query.where(
+            AuditEntry.subject == subject
+            if ":" in subject
+            else AuditEntry.subject.startswith(subject + ":", autoescape=True)
+        )
     return list(session.execute(query).scalars())
 
 

@@ -1,10 +1,12 @@
 """Business cases, their history, and the development fund's ledger."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Optional
+from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -23,14 +25,20 @@ def year_label(year: int) -> str:
 
 def get(session: Session, case_id: int) -> Optional[BusinessCase]:
     return session.execute(
-        select(BusinessCase).where(BusinessCase.id == case_id)
+        select(BusinessCase)
+        .where(BusinessCase.id == case_id)
         .options(selectinload(BusinessCase.history).selectinload(CaseChange.actor))
     ).scalar_one_or_none()
 
 
-def find(session: Session, statuses: Optional[Iterable[CaseStatus]] = None, submitter: Optional[Person] = None,
-         sponsor_group_id: Optional[int] = None, limit: Optional[int] = None,
-         oldest_first: bool = False) -> list[BusinessCase]:
+def find(
+    session: Session,
+    statuses: Optional[Iterable[CaseStatus]] = None,
+    submitter: Optional[Person] = None,
+    sponsor_group_id: Optional[int] = None,
+    limit: Optional[int] = None,
+    oldest_first: bool = False,
+) -> list[BusinessCase]:
     order = BusinessCase.id if oldest_first else BusinessCase.id.desc()
     query = select(BusinessCase).order_by(order).options(selectinload(BusinessCase.sponsor_group))
     if limit is not None:
@@ -45,8 +53,9 @@ def find(session: Session, statuses: Optional[Iterable[CaseStatus]] = None, subm
 
 
 def count(session: Session, statuses: Iterable[CaseStatus]) -> int:
-    return session.execute(select(func.count()).select_from(BusinessCase)
-                           .where(BusinessCase.status.in_(list(statuses)))).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(BusinessCase).where(BusinessCase.status.in_(list(statuses)))
+    ).scalar_one()
 
 
 def lock(session: Session, case: BusinessCase) -> None:
@@ -55,11 +64,23 @@ def lock(session: Session, case: BusinessCase) -> None:
     session.refresh(case)
 
 
-def change(session: Session, case: BusinessCase, to: CaseStatus, actor: Optional[Person],
-           note: Optional[str] = None, at: Optional[datetime] = None) -> CaseChange:
+def change(
+    session: Session,
+    case: BusinessCase,
+    to: CaseStatus,
+    actor: Optional[Person],
+    note: Optional[str] = None,
+    at: Optional[datetime] = None,
+) -> CaseChange:
     """Move the case to a new status and record who did it and why."""
-    step = CaseChange(case=case, actor_id=actor.id if actor else None, from_status=case.status,
-                      to_status=to, note=note, at=at or utcnow())
+    step = CaseChange(
+        case=case,
+        actor_id=actor.id if actor else None,
+        from_status=case.status,
+        to_status=to,
+        note=note,
+        at=at or utcnow(),
+    )
     case.status = to
     session.add(step)
     session.flush()
@@ -110,7 +131,10 @@ def totals_by_year(session: Session) -> dict[int, YearTotals]:
 
 
 def spent_on(session: Session, case: BusinessCase) -> int:
-    return int(session.execute(
-        select(func.coalesce(func.sum(FundEntry.amount_pence), 0))
-        .where(FundEntry.case_id == case.id, FundEntry.kind == FundEntryKind.SPEND)
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(FundEntry.amount_pence), 0)).where(
+                FundEntry.case_id == case.id, FundEntry.kind == FundEntryKind.SPEND
+            )
+        ).scalar_one()
+    )

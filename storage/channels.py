@@ -1,4 +1,5 @@
 """Queries about the Slack and Teams channels linked to groups (storage.models.GroupChannel)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -11,25 +12,36 @@ from storage.models import GroupChannel
 
 def linked_to(session: Session, platform: str, channel: str) -> list[GroupChannel]:
     """The groups a channel is linked to (one link each)."""
-    return list(session.execute(select(GroupChannel).where(
-        GroupChannel.platform == platform, GroupChannel.channel == channel).order_by(GroupChannel.id)).scalars())
+    return list(
+        session.execute(
+            select(GroupChannel)
+            .where(GroupChannel.platform == platform, GroupChannel.channel == channel)
+            .order_by(GroupChannel.id)
+        ).scalars()
+    )
 
 
 def of_group(session: Session, group_id: int) -> list[GroupChannel]:
-    return list(session.execute(select(GroupChannel).where(GroupChannel.group_id == group_id)
-                                .order_by(GroupChannel.id)).scalars())
+    return list(
+        session.execute(
+            select(GroupChannel).where(GroupChannel.group_id == group_id).order_by(GroupChannel.id)
+        ).scalars()
+    )
 
 
 def with_digest(session: Session) -> list[GroupChannel]:
     """The channels that asked for the weekly "what's on"."""
-    return list(session.execute(select(GroupChannel).where(GroupChannel.digest.is_(True))
-                                .order_by(GroupChannel.id)).scalars())
+    return list(
+        session.execute(select(GroupChannel).where(GroupChannel.digest.is_(True)).order_by(GroupChannel.id)).scalars()
+    )
 
 
-def link(session: Session, group_id: int, platform: str, workspace: str, channel: str,
-         linked_by_id: Optional[int]) -> GroupChannel:
-    linked = GroupChannel(group_id=group_id, platform=platform, workspace=workspace, channel=channel,
-                          linked_by_id=linked_by_id)
+def link(
+    session: Session, group_id: int, platform: str, workspace: str, channel: str, linked_by_id: Optional[int]
+) -> GroupChannel:
+    linked = GroupChannel(
+        group_id=group_id, platform=platform, workspace=workspace, channel=channel, linked_by_id=linked_by_id
+    )
     session.add(linked)
     session.flush()
     return linked

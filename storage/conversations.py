@@ -1,4 +1,5 @@
 """The step-by-step form a person is filling in, per platform and conversation."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -1,9 +1,10 @@
 """Engine, sessions and migrations for any SQLAlchemy URL (SQLite by default, PostgreSQL in production)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -19,7 +20,7 @@ def normalise_url(url: str) -> str:
     """Accept the spellings hosting platforms give (postgres://) and pick the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -90,6 +91,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     # the "begin" listener's BEGIN IMMEDIATE.
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
+        assert raw is not None  # a connection just checked out of the pool has its DBAPI connection
         raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():

@@ -1,8 +1,10 @@
 """Recording the messages the bot starts itself: one Delivery row per recipient, sent later."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -62,9 +64,11 @@ def record(
         return 0
     # Parameters for an executemany (batched by SQLAlchemy's insertmanyvalues): one VALUES clause
     # with a row per recipient took seconds to compile for a group of thousands.
-    statement = insert_for(session, Delivery).on_conflict_do_nothing(
-        index_elements=["kind", "subject", "occurrence", "recipient_id", "channel"]
-    ).returning(Delivery.id)
+    statement = (
+        insert_for(session, Delivery)
+        .on_conflict_do_nothing(index_elements=["kind", "subject", "occurrence", "recipient_id", "channel"])
+        .returning(Delivery.id)
+    )
     return len(session.execute(statement, rows).all())
 
 
@@ -74,21 +78,30 @@ def get(session: Session, delivery_id: int) -> Optional[Delivery]:
 
 def pending_of_kind(session: Session, kind: DeliveryKind, recipient_id: int) -> list[Delivery]:
     """What waits to go to the person, of this kind, soonest first."""
-    return list(session.execute(
-        select(Delivery).where(Delivery.kind == kind, Delivery.recipient_id == recipient_id,
-                               Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.due_at)).scalars())
-
-
-def for_subject(session: Session, subject: str) -> list[Delivery]:
     return list(
         session.execute(
-            select(Delivery).where(Delivery.subject == subject).order_by(Delivery.id)
+            select(Delivery)
+            .where(
+                Delivery.kind == kind, Delivery.recipient_id == recipient_id, Delivery.status == DeliveryStatus.PENDING
+            )
+            .order_by(Delivery.due_at)
         ).scalars()
     )
 
 
-def claim(session: Session, owner: str, now: datetime, limit: int, lease: timedelta,
-          cutoffs: dict[DeliveryKind, timedelta], default_cutoff: timedelta) -> tuple[list[Delivery], int]:
+def for_subject(session: Session, subject: str) -> list[Delivery]:
+    return list(session.execute(select(Delivery).where(Delivery.subject == subject).order_by(Delivery.id)).scalars())
+
+
+def claim(
+    session: Session,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    cutoffs: dict[DeliveryKind, timedelta],
+    default_cutoff: timedelta,
+) -> tuple[list[Delivery], int]:
     """Take up to `limit` due deliveries (or ones whose sender's lease ran out) for `owner`.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets replicas claim side by side without waiting for
@@ -100,10 +113,12 @@ def claim(session: Session, owner: str, now: datetime, limit: int, lease: timede
     """
     query = (
         select(Delivery)
-        .where(or_(
-            and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
-            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now),
-        ))
+        .where(
+            or_(
+                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
+                and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now),
+            )
+        )
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
     )
@@ -134,44 +149,76 @@ def _leased(delivery_id: int, owner: str):
 
 def mark_sent(session: Session, delivery_id: int, owner: str, now: datetime, via: Optional[str] = None) -> bool:
     """Done, if `owner` still holds the lease; False means another dispatcher took it over."""
-    result = session.execute(_leased(delivery_id, owner).values(
-        status=DeliveryStatus.SENT, sent_at=now, lease_owner=None, lease_expires_at=None, last_error=None,
-        delivered_via=via,
-    ).returning(Delivery.id))
+    result = session.execute(
+        _leased(delivery_id, owner)
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+            delivered_via=via,
+        )
+        .returning(Delivery.id)
+    )
     return result.first() is not None
 
 
 def mark_held(session: Session, delivery_id: int, owner: str, reason: str) -> bool:
     """No configured platform reaches the person: kept for the console, with the reason."""
-    result = session.execute(_leased(delivery_id, owner).values(
-        status=DeliveryStatus.HELD, last_error=reason[:2000], lease_owner=None, lease_expires_at=None,
-    ).returning(Delivery.id))
+    result = session.execute(
+        _leased(delivery_id, owner)
+        .values(
+            status=DeliveryStatus.HELD,
+            last_error=reason[:2000],
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .returning(Delivery.id)
+    )
     return result.first() is not None
 
 
 def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
-    result = session.execute(_leased(delivery_id, owner).values(
-        status=DeliveryStatus.FAILED, last_error=error[:2000], lease_owner=None, lease_expires_at=None,
-    ).returning(Delivery.id))
+    result = session.execute(
+        _leased(delivery_id, owner)
+        .values(
+            status=DeliveryStatus.FAILED,
+            last_error=error[:2000],
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .returning(Delivery.id)
+    )
     return result.first() is not None
 
 
-def retry_later(session: Session, delivery_id: int, owner: str, due_at: datetime, error: str,
-                count_attempt: bool) -> bool:
+def retry_later(
+    session: Session, delivery_id: int, owner: str, due_at: datetime, error: str, count_attempt: bool
+) -> bool:
     """Back to pending for another try at `due_at`; a rate limit does not use up an attempt."""
-    values: dict[str, Any] = dict(status=DeliveryStatus.PENDING, due_at=due_at, last_error=error[:2000],
-                                  lease_owner=None, lease_expires_at=None)
+    values: dict[str, Any] = dict(
+        status=DeliveryStatus.PENDING, due_at=due_at, last_error=error[:2000], lease_owner=None, lease_expires_at=None
+    )
     if count_attempt:
         values["attempts"] = Delivery.attempts + 1
     result = session.execute(_leased(delivery_id, owner).values(**values).returning(Delivery.id))
     return result.first() is not None
 
 
-def withdraw(session: Session, kind: DeliveryKind, subject: str, reason: str,
-             keep_occurrences: Iterable[str] = (), recipient_id: Optional[int] = None) -> int:
+def withdraw(
+    session: Session,
+    kind: DeliveryKind,
+    subject: str,
+    reason: str,
+    keep_occurrences: Iterable[str] = (),
+    recipient_id: Optional[int] = None,
+) -> int:
     """Skip pending deliveries of a kind about a subject (a reminder of a moved meeting)."""
     query = update(Delivery).where(
-        Delivery.kind == kind, Delivery.subject == subject, Delivery.status == DeliveryStatus.PENDING,
+        Delivery.kind == kind,
+        Delivery.subject == subject,
+        Delivery.status == DeliveryStatus.PENDING,
     )
     keep = list(keep_occurrences)
     if keep:
@@ -184,23 +231,45 @@ def withdraw(session: Session, kind: DeliveryKind, subject: str, reason: str,
 
 def counts(session: Session, kind: DeliveryKind, subject: str) -> dict[DeliveryStatus, int]:
     rows = session.execute(
-        select(Delivery.status, func.count()).where(Delivery.kind == kind, Delivery.subject == subject)
+        select(Delivery.status, func.count())
+        .where(Delivery.kind == kind, Delivery.subject == subject)
         .group_by(Delivery.status)
     ).all()
     return {status: n for status, n in rows}
 
 
-def revive(session: Session, kind: DeliveryKind, subject: str, occurrence: str, recipient_ids: Iterable[int],
-           payload: dict[str, Any], due_at: datetime, not_after: Optional[datetime], reason_prefix: str) -> int:
+def revive(
+    session: Session,
+    kind: DeliveryKind,
+    subject: str,
+    occurrence: str,
+    recipient_ids: Iterable[int],
+    payload: dict[str, Any],
+    due_at: datetime,
+    not_after: Optional[datetime],
+    reason_prefix: str,
+) -> int:
     """Make withdrawn deliveries pending again (a meeting moved back, reminders turned on again):
     their unique key would otherwise keep a new row from being made."""
     result = session.execute(
-        update(Delivery).where(
-            Delivery.kind == kind, Delivery.subject == subject, Delivery.occurrence == occurrence,
-            Delivery.recipient_id.in_(list(recipient_ids)), Delivery.status == DeliveryStatus.SKIPPED,
+        update(Delivery)
+        .where(
+            Delivery.kind == kind,
+            Delivery.subject == subject,
+            Delivery.occurrence == occurrence,
+            Delivery.recipient_id.in_(list(recipient_ids)),
+            Delivery.status == DeliveryStatus.SKIPPED,
             Delivery.last_error.startswith(reason_prefix),
-        ).values(status=DeliveryStatus.PENDING, due_at=due_at, not_after=not_after, payload=payload,
-                 last_error=None, attempts=0).returning(Delivery.id)
+        )
+        .values(
+            status=DeliveryStatus.PENDING,
+            due_at=due_at,
+            not_after=not_after,
+            payload=payload,
+            last_error=None,
+            attempts=0,
+        )
+        .returning(Delivery.id)
     )
     return len(result.all())
 
@@ -210,8 +279,12 @@ def skip_if_pending(session: Session, ids: list[int], reason: str) -> int:
     is on its way, and its outcome must not be overwritten."""
     if not ids:
         return 0
-    result = session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
-                             .values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, last_error=reason)
+        .returning(Delivery.id)
+    )
     return len(result.all())
 
 
@@ -228,8 +301,16 @@ class Keyed(NamedTuple):
     last_error: Optional[str]
 
 
-_KEYED = (Delivery.id, Delivery.kind, Delivery.subject, Delivery.occurrence, Delivery.recipient_id, Delivery.channel,
-          Delivery.status, Delivery.last_error)
+_KEYED = (
+    Delivery.id,
+    Delivery.kind,
+    Delivery.subject,
+    Delivery.occurrence,
+    Delivery.recipient_id,
+    Delivery.channel,
+    Delivery.status,
+    Delivery.last_error,
+)
 
 
 def keyed_about(session: Session, kinds: Iterable[DeliveryKind], subjects: Iterable[str]) -> list[Keyed]:
@@ -237,23 +318,40 @@ def keyed_about(session: Session, kinds: Iterable[DeliveryKind], subjects: Itera
     kinds, subjects = list(kinds), list(subjects)
     if not kinds or not subjects:
         return []
-    return [Keyed(*row) for row in session.execute(
-        select(*_KEYED).where(Delivery.kind.in_(kinds), Delivery.subject.in_(subjects)).order_by(Delivery.id))]
+    return [
+        Keyed(*row)
+        for row in session.execute(
+            select(*_KEYED).where(Delivery.kind.in_(kinds), Delivery.subject.in_(subjects)).order_by(Delivery.id)
+        )
+    ]
 
 
 def keyed_with_occurrences(session: Session, kind: DeliveryKind, occurrences: Iterable[str]) -> list[Keyed]:
     occurrences = list(occurrences)
     if not occurrences:
         return []
-    return [Keyed(*row) for row in session.execute(
-        select(*_KEYED).where(Delivery.kind == kind, Delivery.occurrence.in_(occurrences)).order_by(Delivery.id))]
+    return [
+        Keyed(*row)
+        for row in session.execute(
+            select(*_KEYED).where(Delivery.kind == kind, Delivery.occurrence.in_(occurrences)).order_by(Delivery.id)
+        )
+    ]
 
 
 def pending_following_meetings(session: Session) -> list[Keyed]:
     """Personal reminders waiting to go that follow a meeting (`remind me 2 hours before the GIS meeting`)."""
-    return [Keyed(*row) for row in session.execute(
-        select(*_KEYED).where(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, Delivery.status == DeliveryStatus.PENDING,
-                              keys.follows_a_meeting_sql(Delivery.occurrence)).order_by(Delivery.id))]
+    return [
+        Keyed(*row)
+        for row in session.execute(
+            select(*_KEYED)
+            .where(
+                Delivery.kind == DeliveryKind.PERSONAL_REMINDER,
+                Delivery.status == DeliveryStatus.PENDING,
+                keys.follows_a_meeting_sql(Delivery.occurrence),
+            )
+            .order_by(Delivery.id)
+        )
+    ]
 
 
 class ReminderOf(NamedTuple):
@@ -273,19 +371,29 @@ def pending_reminders_except(session: Session, meetings: Iterable[str], events: 
     meetings, events = list(meetings), list(events)
     rows = session.execute(
         select(Delivery.id, Delivery.subject, Delivery.occurrence)
-        .where(Delivery.status == DeliveryStatus.PENDING, or_(
-            and_(Delivery.kind == DeliveryKind.MEETING_REMINDER, Delivery.subject.not_in(meetings)),
-            and_(Delivery.kind == DeliveryKind.EVENT_REMINDER, Delivery.subject.not_in(events))))
-        .order_by(Delivery.id)).all()
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(
+                and_(Delivery.kind == DeliveryKind.MEETING_REMINDER, Delivery.subject.not_in(meetings)),
+                and_(Delivery.kind == DeliveryKind.EVENT_REMINDER, Delivery.subject.not_in(events)),
+            ),
+        )
+        .order_by(Delivery.id)
+    ).all()
     about = {delivery_id: keys.parse_subject(subject) for delivery_id, subject, _ in rows}
-    wanted = {(model, thing): {s.id for s in about.values() if s is not None and s.thing is thing}
-              for model, thing in ((Meeting, keys.Thing.MEETING), (Event, keys.Thing.EVENT))}
+    wanted = {
+        (model, thing): {s.id for s in about.values() if s is not None and s.thing is thing}
+        for model, thing in ((Meeting, keys.Thing.MEETING), (Event, keys.Thing.EVENT))
+    }
     found: dict[tuple[keys.Thing, int], tuple[datetime, bool]] = {}
     for (model, thing), ids in wanted.items():
         if ids:
-            found.update(((thing, i), (start, status in (MeetingStatus.CANCELLED, EventStatus.CANCELLED)))
-                         for i, start, status in session.execute(
-                             select(model.id, model.start_local, model.status).where(model.id.in_(ids))))
+            found.update(
+                ((thing, i), (start, status in (MeetingStatus.CANCELLED, EventStatus.CANCELLED)))
+                for i, start, status in session.execute(
+                    select(model.id, model.start_local, model.status).where(model.id.in_(ids))
+                )
+            )
     result = []
     for delivery_id, _, occurrence in rows:
         subject = about[delivery_id]
@@ -303,20 +411,35 @@ def rewrite(session: Session, changes: list[dict[str, Any]]) -> None:
 def withdraw_about_group(session: Session, recipient_id: int, group_id: int, reason: str) -> int:
     """Someone left a group: what is still waiting to tell them about it (its announcements,
     its meetings' reminders and notices) is not sent."""
-    about = select(keys.subject_sql(keys.Thing.MEETING, Meeting.id)).where(Meeting.group_id == group_id).union_all(
-        select(keys.subject_sql(keys.Thing.SERIES, MeetingSeries.id)).where(MeetingSeries.group_id == group_id),
-        select(keys.subject_sql(keys.Thing.ANNOUNCEMENT, Announcement.id)).where(Announcement.group_id == group_id))
-    follows = select(Meeting.id).where(Meeting.group_id == group_id,
-                                       keys.follows_meeting_sql(Delivery.occurrence, Meeting.id)).exists()
-    result = session.execute(update(Delivery).where(
-        Delivery.recipient_id == recipient_id, Delivery.status == DeliveryStatus.PENDING,
-        or_(Delivery.subject.in_(about), and_(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, follows)),
-    ).values(status=DeliveryStatus.SKIPPED, last_error=reason).returning(Delivery.id))
+    about = (
+        select(keys.subject_sql(keys.Thing.MEETING, Meeting.id))
+        .where(Meeting.group_id == group_id)
+        .union_all(
+            select(keys.subject_sql(keys.Thing.SERIES, MeetingSeries.id)).where(MeetingSeries.group_id == group_id),
+            select(keys.subject_sql(keys.Thing.ANNOUNCEMENT, Announcement.id)).where(Announcement.group_id == group_id),
+        )
+    )
+    follows = (
+        select(Meeting.id)
+        .where(Meeting.group_id == group_id, keys.follows_meeting_sql(Delivery.occurrence, Meeting.id))
+        .exists()
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.recipient_id == recipient_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(Delivery.subject.in_(about), and_(Delivery.kind == DeliveryKind.PERSONAL_REMINDER, follows)),
+        )
+        .values(status=DeliveryStatus.SKIPPED, last_error=reason)
+        .returning(Delivery.id)
+    )
     return len(result.all())
 
 
-def take_held(session: Session, recipient_id: int, now: datetime, reachable: Iterable[str],
-              limit: int = 10) -> list[Delivery]:
+def take_held(
+    session: Session, recipient_id: int, now: datetime, reachable: Iterable[str], limit: int = 10
+) -> list[Delivery]:
     """The person's messages that wait for the console, oldest first, marked delivered there.
 
     Held ones (no configured platform reached them), and pending due ones when the person has
@@ -325,60 +448,118 @@ def take_held(session: Session, recipient_id: int, now: datetime, reachable: Ite
     a dispatcher claims at the same moment goes one way only.
     """
     reachable = list(reachable)
-    on_platform = select(PlatformIdentity.id).where(PlatformIdentity.person_id == recipient_id,
-                                                     PlatformIdentity.platform.in_(reachable)).exists()
-    waiting = [DeliveryStatus.HELD] + ([DeliveryStatus.PENDING] if not session.execute(select(on_platform)).scalar()
-                                       else [])
-    mine = and_(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
-                Delivery.status.in_(waiting))
-    session.execute(update(Delivery).where(mine, Delivery.not_after.is_not(None), Delivery.not_after <= now)
-                    .values(status=DeliveryStatus.SKIPPED, last_error="its moment has passed"))
-    ids = list(session.execute(select(Delivery.id).where(mine).order_by(Delivery.due_at, Delivery.id)
-                               .limit(limit)).scalars())
+    on_platform = (
+        select(PlatformIdentity.id)
+        .where(PlatformIdentity.person_id == recipient_id, PlatformIdentity.platform.in_(reachable))
+        .exists()
+    )
+    waiting = [DeliveryStatus.HELD] + (
+        [DeliveryStatus.PENDING] if not session.execute(select(on_platform)).scalar() else []
+    )
+    mine = and_(
+        Delivery.recipient_id == recipient_id,
+        Delivery.channel == keys.DIRECT,
+        Delivery.due_at <= now,
+        Delivery.status.in_(waiting),
+    )
+    session.execute(
+        update(Delivery)
+        .where(mine, Delivery.not_after.is_not(None), Delivery.not_after <= now)
+        .values(status=DeliveryStatus.SKIPPED, last_error="its moment has passed")
+    )
+    ids = list(
+        session.execute(select(Delivery.id).where(mine).order_by(Delivery.due_at, Delivery.id).limit(limit)).scalars()
+    )
     if not ids:
         return []
-    taken = set(session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(waiting))
-        .values(status=DeliveryStatus.SENT, sent_at=now, delivered_via="console", last_error=None,
-                lease_owner=None, lease_expires_at=None)
-        .returning(Delivery.id)).scalars())
-    return [d for d in session.execute(select(Delivery).where(Delivery.id.in_(taken))
-                                       .order_by(Delivery.due_at, Delivery.id)).scalars()]
+    taken = set(
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status.in_(waiting))
+            .values(
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+                delivered_via="console",
+                last_error=None,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .returning(Delivery.id)
+        ).scalars()
+    )
+    return [
+        d
+        for d in session.execute(
+            select(Delivery).where(Delivery.id.in_(taken)).order_by(Delivery.due_at, Delivery.id)
+        ).scalars()
+    ]
 
 
 def may_be_waiting(session: Session, email: str, now: datetime) -> bool:
     """One cheap query before the console's full look (most of the time nothing waits)."""
-    return session.execute(
-        select(Delivery.id).join(Person, Person.id == Delivery.recipient_id)
-        .where(Person.email == email.strip().lower(), Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
-               Delivery.status.in_((DeliveryStatus.HELD, DeliveryStatus.PENDING))).limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(Delivery.id)
+            .join(Person, Person.id == Delivery.recipient_id)
+            .where(
+                Person.email == email.strip().lower(),
+                Delivery.channel == keys.DIRECT,
+                Delivery.due_at <= now,
+                Delivery.status.in_((DeliveryStatus.HELD, DeliveryStatus.PENDING)),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def count_waiting(session: Session, recipient_id: int, now: datetime) -> int:
-    return session.execute(select(func.count()).select_from(Delivery).where(
-        Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT, Delivery.due_at <= now,
-        Delivery.status == DeliveryStatus.HELD)).scalar_one()
+    return session.execute(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.recipient_id == recipient_id,
+            Delivery.channel == keys.DIRECT,
+            Delivery.due_at <= now,
+            Delivery.status == DeliveryStatus.HELD,
+        )
+    ).scalar_one()
 
 
 def release_held(session: Session, recipient_id: int, now: datetime) -> int:
     """The person is now known on a platform: what was held for them goes out there after all
     (the dispatcher's cut-offs still skip what has become too late)."""
     result = session.execute(
-        update(Delivery).where(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT,
-                               Delivery.status == DeliveryStatus.HELD,
-                               or_(Delivery.not_after.is_(None), Delivery.not_after > now))
-        .values(status=DeliveryStatus.PENDING, last_error=None).returning(Delivery.id))
+        update(Delivery)
+        .where(
+            Delivery.recipient_id == recipient_id,
+            Delivery.channel == keys.DIRECT,
+            Delivery.status == DeliveryStatus.HELD,
+            or_(Delivery.not_after.is_(None), Delivery.not_after > now),
+        )
+        .values(status=DeliveryStatus.PENDING, last_error=None)
+        .returning(Delivery.id)
+    )
     return len(result.all())
 
 
 def recent_for(session: Session, recipient_id: int, since: datetime, limit: int = 15) -> tuple[list[Delivery], int]:
     """What was sent to the person since `since`, or is held for them, newest first; and how many in all."""
-    where = and_(Delivery.recipient_id == recipient_id, Delivery.channel == keys.DIRECT,
-                 or_(and_(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since),
-                     and_(Delivery.status == DeliveryStatus.HELD, Delivery.due_at >= since)))
-    found = list(session.execute(select(Delivery).where(where)
-                                 .order_by(func.coalesce(Delivery.sent_at, Delivery.due_at).desc(), Delivery.id.desc())
-                                 .limit(limit)).scalars())
+    where = and_(
+        Delivery.recipient_id == recipient_id,
+        Delivery.channel == keys.DIRECT,
+        or_(
+            and_(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since),
+            and_(Delivery.status == DeliveryStatus.HELD, Delivery.due_at >= since),
+        ),
+    )
+    found = list(
+        session.execute(
+            select(Delivery)
+            .where(where)
+            .order_by(func.coalesce(Delivery.sent_at, Delivery.due_at).desc(), Delivery.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
     total = session.execute(select(func.count()).select_from(Delivery).where(where)).scalar_one()
     return found, total

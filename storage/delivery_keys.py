@@ -16,6 +16,7 @@ A parse gives None for text the builder would not have made (callers decide what
 that parse(build(x)) == x and build(parse(text)) == text. The *_sql functions build the same
 strings in SQL, for set queries that join deliveries to what they are about.
 """
+
 from __future__ import annotations
 
 import enum
@@ -73,6 +74,7 @@ def subject_sql(thing: Thing, id_column: SQLColumnExpression[int]) -> ColumnElem
 
 
 # --- occurrences ----------------------------------------------------------------------------------
+
 
 def _checked_lead(lead: str) -> str:
     if not re.fullmatch(_LEAD, lead, re.ASCII):
@@ -147,8 +149,9 @@ def follows_a_meeting_sql(occurrence_column: SQLColumnExpression[str]) -> Column
     return occurrence_column.startswith(_PERSONAL_MEETING)
 
 
-def follows_meeting_sql(occurrence_column: SQLColumnExpression[str],
-                        meeting_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+def follows_meeting_sql(
+    occurrence_column: SQLColumnExpression[str], meeting_id: SQLColumnExpression[int]
+) -> ColumnElement[bool]:
     """Whether a personal reminder's occurrence follows that meeting, in SQL."""
     return occurrence_column.startswith(literal(_PERSONAL_MEETING, String) + cast(meeting_id, String) + ":")
 

@@ -3,6 +3,7 @@
 Everything here is made up and says so; dates are relative to the day of loading, so the
 demo never goes stale. The real partners and groups come from storage/data/kent_connects.yaml.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -12,10 +13,9 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import groups as group_queries
-from storage.meetings import add_series
-from storage import events as event_queries
+from storage import events as event_queries, groups as group_queries
 from storage.cases import financial_year
+from storage.meetings import add_series
 from storage.models import (
     BusinessCase,
     CaseStatus,
@@ -33,51 +33,133 @@ from storage.seed import PARTNERS_FILE, SeedSummary, load_data, load_file
 DEMO_USER = "demo@kent.gov.uk"
 
 DEMO_PEOPLE = [
-    {"email": DEMO_USER, "name": "Demo User (KCC)",
-     "groups": {"gis": "member", "information-security": "member", "smart-kent-and-medway": "chair"}},
+    {
+        "email": DEMO_USER,
+        "name": "Demo User (KCC)",
+        "groups": {"gis": "member", "information-security": "member", "smart-kent-and-medway": "chair"},
+    },
     {"email": "pmo.demo@kent.gov.uk", "name": "Demo PMO Officer", "roles": ["admin"]},
-    {"email": "board.demo@kent.police.uk", "name": "Demo Board Member (Kent Police)", "roles": ["board"],
-     "groups": {"leadership": "chair"}},
-    {"email": "leadership.demo@medway.gov.uk", "name": "Demo Leadership Member (Medway)", "roles": ["board"],
-     "groups": {"leadership": "member"}},
-    {"email": "gis.chair.demo@maidstone.gov.uk", "name": "Demo GIS Chair (Maidstone)",
-     "groups": {"gis": "chair"}},
-    {"email": "infosec.chair.demo@kent.fire-uk.org", "name": "Demo Information Security Chair (KFRS)",
-     "groups": {"information-security": "chair"}},
-    {"email": "a11y.chair.demo@kent.ac.uk", "name": "Demo Digital Accessibility Chair (University of Kent)",
-     "groups": {"digital-accessibility": "chair"}},
-    {"email": "member.demo@swale.gov.uk", "name": "Demo Member (Swale)",
-     "groups": {"gis": "member", "smart-kent-and-medway": "member", "digital-accessibility": "member"}},
-    {"email": "member.demo@uca.ac.uk", "name": "Demo Member (UCA)",
-     "groups": {"information-security": "member", "smart-kent-and-medway": "member"}},
+    {
+        "email": "board.demo@kent.police.uk",
+        "name": "Demo Board Member (Kent Police)",
+        "roles": ["board"],
+        "groups": {"leadership": "chair"},
+    },
+    {
+        "email": "leadership.demo@medway.gov.uk",
+        "name": "Demo Leadership Member (Medway)",
+        "roles": ["board"],
+        "groups": {"leadership": "member"},
+    },
+    {"email": "gis.chair.demo@maidstone.gov.uk", "name": "Demo GIS Chair (Maidstone)", "groups": {"gis": "chair"}},
+    {
+        "email": "infosec.chair.demo@kent.fire-uk.org",
+        "name": "Demo Information Security Chair (KFRS)",
+        "groups": {"information-security": "chair"},
+    },
+    {
+        "email": "a11y.chair.demo@kent.ac.uk",
+        "name": "Demo Digital Accessibility Chair (University of Kent)",
+        "groups": {"digital-accessibility": "chair"},
+    },
+    {
+        "email": "member.demo@swale.gov.uk",
+        "name": "Demo Member (Swale)",
+        "groups": {"gis": "member", "smart-kent-and-medway": "member", "digital-accessibility": "member"},
+    },
+    {
+        "email": "member.demo@uca.ac.uk",
+        "name": "Demo Member (UCA)",
+        "groups": {"information-security": "member", "smart-kent-and-medway": "member"},
+    },
 ]
 
 # (group slug, RFC 5545 rule, start, minutes, place, online link, months after loading to begin)
 DEMO_SERIES = [
-    ("leadership", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TH", time(14, 0), 120,
-     "Orchard Room, Demo House, Maidstone (demo venue)", None, 1),
-    ("information-security", "FREQ=MONTHLY;INTERVAL=3;BYDAY=1WE", time(10, 0), 120,
-     None, "https://meet.example.org/demo-infosec", 1),
-    ("digital-accessibility", "FREQ=MONTHLY;INTERVAL=3;BYDAY=3TU", time(13, 30), 90,
-     "Hop Room, Demo Hub, Canterbury (demo venue)", "https://meet.example.org/demo-accessibility", 2),
-    ("gis", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU", time(10, 0), 120,
-     "Map Room, Demo Centre, Chatham (demo venue)", "https://meet.example.org/demo-gis", 1),
-    ("smart-kent-and-medway", "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR", time(10, 0), 90,
-     "Estuary Room, Demo Works, Ashford (demo venue)", None, 3),
+    (
+        "leadership",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TH",
+        time(14, 0),
+        120,
+        "Orchard Room, Demo House, Maidstone (demo venue)",
+        None,
+        1,
+    ),
+    (
+        "information-security",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=1WE",
+        time(10, 0),
+        120,
+        None,
+        "https://meet.example.org/demo-infosec",
+        1,
+    ),
+    (
+        "digital-accessibility",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=3TU",
+        time(13, 30),
+        90,
+        "Hop Room, Demo Hub, Canterbury (demo venue)",
+        "https://meet.example.org/demo-accessibility",
+        2,
+    ),
+    (
+        "gis",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU",
+        time(10, 0),
+        120,
+        "Map Room, Demo Centre, Chatham (demo venue)",
+        "https://meet.example.org/demo-gis",
+        1,
+    ),
+    (
+        "smart-kent-and-medway",
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR",
+        time(10, 0),
+        90,
+        "Estuary Room, Demo Works, Ashford (demo venue)",
+        None,
+        3,
+    ),
 ]
 OCCURRENCES = 4  # a year of quarterly meetings
 
 # Real themes (the next announced, and past ones); dates, venues, speakers and links invented.
 # (title, theme, days after loading, start, end, format, in-person places, online places)
 DEMO_EVENTS = [
-    ("Future Workplaces", "Workstyles, culture change toward hybrid working, and an update on the "
-     "Partnership Shared Workspaces programme", 42, time(9, 30), time(13, 0), EventFormat.HYBRID, 40, 150),
-    ("Data Sharing in an Emergency", "Data sharing in an emergency", -120, time(10, 0), time(12, 30),
-     EventFormat.ONLINE, 0, None),
+    (
+        "Future Workplaces",
+        "Workstyles, culture change toward hybrid working, and an update on the "
+        "Partnership Shared Workspaces programme",
+        42,
+        time(9, 30),
+        time(13, 0),
+        EventFormat.HYBRID,
+        40,
+        150,
+    ),
+    (
+        "Data Sharing in an Emergency",
+        "Data sharing in an emergency",
+        -120,
+        time(10, 0),
+        time(12, 30),
+        EventFormat.ONLINE,
+        0,
+        None,
+    ),
     ("Digital Accessibility", "Digital accessibility", -300, time(9, 30), time(12, 30), EventFormat.HYBRID, 60, None),
     ("Cyber Security", "Cyber security", -480, time(9, 30), time(13, 0), EventFormat.IN_PERSON, 80, 0),
-    ("Smart Cities and Counties", "Smart cities and counties", -660, time(9, 30), time(13, 0),
-     EventFormat.IN_PERSON, 80, 0),
+    (
+        "Smart Cities and Counties",
+        "Smart cities and counties",
+        -660,
+        time(9, 30),
+        time(13, 0),
+        EventFormat.IN_PERSON,
+        80,
+        0,
+    ),
 ]
 
 
@@ -115,15 +197,25 @@ def load_demo(session: Session, today: date, zone: str) -> SeedSummary:
     return summary
 
 
-def _add_event(session: Session, day: date, title: str, theme: str, start: time, end: time,
-               kind: EventFormat, in_person: Optional[int], online: Optional[int], zone: str) -> None:
+def _add_event(
+    session: Session,
+    day: date,
+    title: str,
+    theme: str,
+    start: time,
+    end: time,
+    kind: EventFormat,
+    in_person: Optional[int],
+    online: Optional[int],
+    zone: str,
+) -> None:
     has_room = kind in (EventFormat.IN_PERSON, EventFormat.HYBRID)
     has_link = kind in (EventFormat.ONLINE, EventFormat.HYBRID)
     event = Event(
         title=title,
         theme=theme,
         description="A Kent Connects business transformation event for senior managers across the "
-                    "partnership, free for every partner. (Demo event: the date, venue and speakers are invented.)",
+        "partnership, free for every partner. (Demo event: the date, venue and speakers are invented.)",
         speakers="Demo speakers from the public, private and voluntary sectors and a think tank.",
         format=kind,
         venue="Weald Hall, Demo Conference Centre, Maidstone (demo venue)" if has_room else None,
@@ -138,9 +230,9 @@ def _add_event(session: Session, day: date, title: str, theme: str, start: time,
 
 
 def _has_series(session: Session, group_id: int) -> bool:
-    return session.execute(
-        select(MeetingSeries.id).where(MeetingSeries.group_id == group_id).limit(1)
-    ).first() is not None
+    return (
+        session.execute(select(MeetingSeries.id).where(MeetingSeries.group_id == group_id).limit(1)).first() is not None
+    )
 
 
 def _add_months(day: date, months: int) -> date:
@@ -155,22 +247,35 @@ def _add_fund_demo(session: Session, today: date) -> None:
     """Invented contributions for this financial year, and one funded, completed demo case."""
     year = financial_year(today)
     for partner in session.execute(select(Partner)).scalars():
-        session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=year, amount_pence=DEMO_CONTRIBUTION_PENCE,
-                              partner_id=partner.id, note="demo figure"))
+        session.add(
+            FundEntry(
+                kind=FundEntryKind.CONTRIBUTION,
+                year=year,
+                amount_pence=DEMO_CONTRIBUTION_PENCE,
+                partner_id=partner.id,
+                note="demo figure",
+            )
+        )
     gis = group_queries.group_by_slug(session, "gis")
     case = BusinessCase(
         title="County-wide GovRoam roll-out",
         problem="Staff visiting other partners' sites cannot get onto the network.",
         proposal="Roll out GovRoam roaming network access across partner sites. (Demo case with invented figures, "
-                 "after a project the fund really supported.)",
-        benefiting_partners=["all"], benefiting_groups=[], sponsor_group=gis,
-        estimated_cost_pence=20_000 * 100, timescale="6 months", contact="pmo.demo@kent.gov.uk",
-        status=CaseStatus.COMPLETED, awarded_pence=18_000 * 100,
+        "after a project the fund really supported.)",
+        benefiting_partners=["all"],
+        benefiting_groups=[],
+        sponsor_group=gis,
+        estimated_cost_pence=20_000 * 100,
+        timescale="6 months",
+        contact="pmo.demo@kent.gov.uk",
+        status=CaseStatus.COMPLETED,
+        awarded_pence=18_000 * 100,
         outcome="GovRoam is available at partner sites across Kent.",
         shared_learning="Agree the network changes with every partner's IT team early.",
     )
     session.add(case)
     session.flush()
-    session.add(FundEntry(kind=FundEntryKind.AWARD, year=year, amount_pence=18_000 * 100, case_id=case.id,
-                          note="demo figure"))
+    session.add(
+        FundEntry(kind=FundEntryKind.AWARD, year=year, amount_pence=18_000 * 100, case_id=case.id, note="demo figure")
+    )
     session.flush()

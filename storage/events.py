@@ -1,9 +1,11 @@
 """Events and registrations: places allocated atomically, a waitlist in order."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Optional
+from typing import Optional
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -47,16 +49,20 @@ def get(session: Session, event_id: int) -> Optional[Event]:
 
 
 def upcoming(session: Session, now: datetime, limit: Optional[int] = None) -> list[Event]:
-    query = (select(Event).where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
-             .order_by(Event.starts_at_utc, Event.id))
+    query = (
+        select(Event)
+        .where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
+        .order_by(Event.starts_at_utc, Event.id)
+    )
     if limit is not None:
         query = query.limit(limit)
     return list(session.execute(query).scalars())
 
 
 def count_upcoming(session: Session, now: datetime) -> int:
-    return session.execute(select(func.count()).select_from(Event).where(
-        Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(Event).where(Event.starts_at_utc >= now, Event.status == EventStatus.PUBLISHED)
+    ).scalar_one()
 
 
 Tally = dict[tuple[int, AttendanceMode, RegistrationStatus], int]
@@ -66,8 +72,8 @@ def tallies(session: Session, event_ids: list[int]) -> Tally:
     """Registrations by event, mode and status, for a page of events in one query."""
     rows = session.execute(
         select(Registration.event_id, Registration.mode, Registration.status, func.count())
-        .where(Registration.event_id.in_(event_ids)).group_by(Registration.event_id, Registration.mode,
-                                                               Registration.status)
+        .where(Registration.event_id.in_(event_ids))
+        .group_by(Registration.event_id, Registration.mode, Registration.status)
     ).all()
     return {(event_id, mode, status): n for event_id, mode, status, n in rows}
 
@@ -75,22 +81,34 @@ def tallies(session: Session, event_ids: list[int]) -> Tally:
 def registrations_by_event(session: Session, event_ids: list[int], person: Person) -> dict[int, Registration]:
     if person.id is None or not event_ids:
         return {}
-    return {r.event_id: r for r in session.execute(
-        select(Registration).where(Registration.event_id.in_(event_ids), Registration.person_id == person.id)
-    ).scalars()}
+    return {
+        r.event_id: r
+        for r in session.execute(
+            select(Registration).where(Registration.event_id.in_(event_ids), Registration.person_id == person.id)
+        ).scalars()
+    }
 
 
 def past(session: Session, now: datetime, limit: int = 20) -> list[Event]:
-    return list(session.execute(
-        select(Event).where(Event.starts_at_utc < now, Event.status == EventStatus.PUBLISHED)
-        .order_by(Event.starts_at_utc.desc(), Event.id.desc()).limit(limit)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Event)
+            .where(Event.starts_at_utc < now, Event.status == EventStatus.PUBLISHED)
+            .order_by(Event.starts_at_utc.desc(), Event.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def starting_between(session: Session, start: datetime, end: datetime) -> list[Event]:
     """Events starting at or after `start` and before `end`, cancelled ones too, soonest first."""
-    return list(session.execute(select(Event).where(Event.starts_at_utc >= start, Event.starts_at_utc < end)
-                                .order_by(Event.starts_at_utc, Event.id)).scalars())
+    return list(
+        session.execute(
+            select(Event)
+            .where(Event.starts_at_utc >= start, Event.starts_at_utc < end)
+            .order_by(Event.starts_at_utc, Event.id)
+        ).scalars()
+    )
 
 
 def with_a_place(session: Session, event_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -99,8 +117,10 @@ def with_a_place(session: Session, event_ids: Iterable[int]) -> dict[int, list[i
     found: dict[int, list[int]] = {event_id: [] for event_id in ids}
     if ids:
         for event_id, person_id in session.execute(
-                select(Registration.event_id, Registration.person_id).where(
-                    Registration.event_id.in_(ids), Registration.status == RegistrationStatus.CONFIRMED)):
+            select(Registration.event_id, Registration.person_id).where(
+                Registration.event_id.in_(ids), Registration.status == RegistrationStatus.CONFIRMED
+            )
+        ):
             found[event_id].append(person_id)
     return found
 
@@ -109,12 +129,13 @@ def all_events(session: Session) -> list[Event]:
     return list(session.execute(select(Event).order_by(Event.starts_at_utc)).scalars())
 
 
-def taken(session: Session, event: Event, mode: AttendanceMode,
-          status: RegistrationStatus = RegistrationStatus.CONFIRMED) -> int:
+def taken(
+    session: Session, event: Event, mode: AttendanceMode, status: RegistrationStatus = RegistrationStatus.CONFIRMED
+) -> int:
     return session.execute(
-        select(func.count()).select_from(Registration).where(
-            Registration.event_id == event.id, Registration.mode == mode, Registration.status == status
-        )
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == event.id, Registration.mode == mode, Registration.status == status)
     ).scalar_one()
 
 
@@ -137,22 +158,32 @@ def registration(session: Session, event: Event, person: Person) -> Optional[Reg
 def registrations_of(session: Session, person: Person, since: datetime) -> list[Registration]:
     if person.id is None:
         return []
-    return list(session.execute(
-        select(Registration).join(Event)
-        .where(Registration.person_id == person.id, Registration.status != RegistrationStatus.WITHDRAWN,
-               Event.starts_at_utc >= since, Event.status == EventStatus.PUBLISHED)
-        .options(selectinload(Registration.event)).order_by(Event.starts_at_utc)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Registration)
+            .join(Event)
+            .where(
+                Registration.person_id == person.id,
+                Registration.status != RegistrationStatus.WITHDRAWN,
+                Event.starts_at_utc >= since,
+                Event.status == EventStatus.PUBLISHED,
+            )
+            .options(selectinload(Registration.event))
+            .order_by(Event.starts_at_utc)
+        ).scalars()
+    )
 
 
 def registrants(session: Session, event: Event) -> list[Registration]:
     """Everyone with a place or in the queue, with their person and partner loaded."""
-    return list(session.execute(
-        select(Registration)
-        .where(Registration.event_id == event.id, Registration.status != RegistrationStatus.WITHDRAWN)
-        .options(selectinload(Registration.person).selectinload(Person.partner))
-        .order_by(Registration.queued_at, Registration.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status != RegistrationStatus.WITHDRAWN)
+            .options(selectinload(Registration.person).selectinload(Person.partner))
+            .order_by(Registration.queued_at, Registration.id)
+        ).scalars()
+    )
 
 
 def lock(session: Session, event: Event) -> None:
@@ -170,12 +201,16 @@ def lock(session: Session, event: Event) -> None:
 def waitlist_position(session: Session, reg: Registration) -> int:
     """1 for the first in the queue for the registration's mode."""
     ahead = session.execute(
-        select(func.count()).select_from(Registration).where(
+        select(func.count())
+        .select_from(Registration)
+        .where(
             Registration.event_id == reg.event_id,
             Registration.mode == reg.mode,
             Registration.status == RegistrationStatus.WAITLISTED,
-            or_(Registration.queued_at < reg.queued_at,
-                and_(Registration.queued_at == reg.queued_at, Registration.id < reg.id)),
+            or_(
+                Registration.queued_at < reg.queued_at,
+                and_(Registration.queued_at == reg.queued_at, Registration.id < reg.id),
+            ),
         )
     ).scalar_one()
     return ahead + 1
@@ -232,8 +267,11 @@ def fill_places(session: Session, event: Event, mode: AttendanceMode) -> list[Re
     left = places_left(session, event, mode)
     query = (
         select(Registration)
-        .where(Registration.event_id == event.id, Registration.mode == mode,
-               Registration.status == RegistrationStatus.WAITLISTED)
+        .where(
+            Registration.event_id == event.id,
+            Registration.mode == mode,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
         .order_by(Registration.queued_at, Registration.id)
     )
     if left is not None:

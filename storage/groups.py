@@ -1,7 +1,9 @@
 """Queries about groups and their memberships."""
+
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +14,7 @@ from storage.models import Group, MemberRole, Membership, Person
 
 def all_groups(session: Session) -> list[Group]:
     """Every group with its aliases, open groups first, then by name."""
-    groups = session.execute(
-        select(Group).options(selectinload(Group.aliases)).order_by(Group.name)
-    ).scalars()
+    groups = session.execute(select(Group).options(selectinload(Group.aliases)).order_by(Group.name)).scalars()
     return sorted(groups, key=lambda g: (g.is_restricted, g.name))
 
 
@@ -35,16 +35,12 @@ def memberships_of(session: Session, person: Person) -> list[Membership]:
         return []
     return list(
         session.execute(
-            select(Membership)
-            .where(Membership.person_id == person.id)
-            .options(selectinload(Membership.group))
+            select(Membership).where(Membership.person_id == person.id).options(selectinload(Membership.group))
         ).scalars()
     )
 
 
-def add_member(
-    session: Session, person: Person, group: Group, role: MemberRole = MemberRole.MEMBER
-) -> bool:
+def add_member(session: Session, person: Person, group: Group, role: MemberRole = MemberRole.MEMBER) -> bool:
     """Add the person to the group; False if they were already in it. Safe under races."""
     if membership(session, person, group) is not None:
         return False
@@ -79,7 +75,8 @@ def member_ids(session: Session, group_ids: Iterable[int]) -> dict[int, list[int
     found: dict[int, list[int]] = {group_id: [] for group_id in ids}
     if ids:
         for group_id, person_id in session.execute(
-                select(Membership.group_id, Membership.person_id).where(Membership.group_id.in_(ids))):
+            select(Membership.group_id, Membership.person_id).where(Membership.group_id.in_(ids))
+        ):
             found[group_id].append(person_id)
     return found
 
@@ -87,8 +84,6 @@ def member_ids(session: Session, group_ids: Iterable[int]) -> dict[int, list[int
 def members(session: Session, group: Group) -> list[Membership]:
     return list(
         session.execute(
-            select(Membership)
-            .where(Membership.group_id == group.id)
-            .options(selectinload(Membership.person))
+            select(Membership).where(Membership.group_id == group.id).options(selectinload(Membership.person))
         ).scalars()
     )

@@ -1,4 +1,5 @@
 """Remembering platform deliveries already handled, so that a retried one does nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

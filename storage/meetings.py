@@ -1,8 +1,10 @@
 """Meetings and recurring series: local wall time + zone + RFC 5545 rule, expanded to rows."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable, Optional
+from typing import Optional
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
@@ -65,8 +67,15 @@ def add_series(session: Session, series: MeetingSeries, until_local: datetime) -
 
 
 def count_upcoming(session: Session, now: datetime, group_ids: Iterable[int], until: Optional[datetime] = None) -> int:
-    query = select(func.count()).select_from(Meeting).where(
-        Meeting.starts_at_utc >= now, Meeting.group_id.in_(list(group_ids)), Meeting.status == MeetingStatus.SCHEDULED)
+    query = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.starts_at_utc >= now,
+            Meeting.group_id.in_(list(group_ids)),
+            Meeting.status == MeetingStatus.SCHEDULED,
+        )
+    )
     if until is not None:
         query = query.where(Meeting.starts_at_utc < until)
     return session.execute(query).scalar_one()
@@ -100,9 +109,7 @@ def upcoming(
 
 def group_meetings(session: Session, group: Group) -> list[Meeting]:
     return list(
-        session.execute(
-            select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at_utc)
-        ).scalars()
+        session.execute(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at_utc)).scalars()
     )
 
 
@@ -111,8 +118,12 @@ def by_ids(session: Session, meeting_ids: Iterable[int]) -> dict[int, Meeting]:
     ids = list(meeting_ids)
     if not ids:
         return {}
-    return {m.id: m for m in session.execute(
-        select(Meeting).where(Meeting.id.in_(ids)).options(selectinload(Meeting.group))).scalars()}
+    return {
+        m.id: m
+        for m in session.execute(
+            select(Meeting).where(Meeting.id.in_(ids)).options(selectinload(Meeting.group))
+        ).scalars()
+    }
 
 
 def get(session: Session, meeting_id: int) -> Optional[Meeting]:
@@ -121,10 +132,20 @@ def get(session: Session, meeting_id: int) -> Optional[Meeting]:
     ).scalar_one_or_none()
 
 
-def add_meeting(session: Session, group: Group, title: str, start_local: datetime, end_local: datetime,
-                zone: str, place: Optional[str], online_url: Optional[str], agenda: Optional[str]) -> Meeting:
-    meeting = Meeting(group=group, title=title, place=place, online_url=online_url, agenda=agenda,
-                      status=MeetingStatus.SCHEDULED)
+def add_meeting(
+    session: Session,
+    group: Group,
+    title: str,
+    start_local: datetime,
+    end_local: datetime,
+    zone: str,
+    place: Optional[str],
+    online_url: Optional[str],
+    agenda: Optional[str],
+) -> Meeting:
+    meeting = Meeting(
+        group=group, title=title, place=place, online_url=online_url, agenda=agenda, status=MeetingStatus.SCHEDULED
+    )
     set_times(meeting, start_local, end_local, zone)
     session.add(meeting)
     session.flush()

@@ -1,7 +1,9 @@
 """Queries about partners and people: who someone is, which partner, which roles."""
+
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,9 +31,7 @@ def partner_for_email(session: Session, email: str) -> Optional[Partner]:
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     if not candidates:
         return None
-    rows = session.execute(
-        select(PartnerDomain).where(PartnerDomain.domain.in_(candidates))
-    ).scalars().all()
+    rows = session.execute(select(PartnerDomain).where(PartnerDomain.domain.in_(candidates))).scalars().all()
     if not rows:
         return None
     best = max(rows, key=lambda d: len(d.domain))
@@ -40,21 +40,15 @@ def partner_for_email(session: Session, email: str) -> Optional[Partner]:
 
 def list_partners(session: Session) -> list[Partner]:
     return list(
-        session.execute(
-            select(Partner).options(selectinload(Partner.domains)).order_by(Partner.name)
-        ).scalars()
+        session.execute(select(Partner).options(selectinload(Partner.domains)).order_by(Partner.name)).scalars()
     )
 
 
 def person_by_email(session: Session, email: str) -> Optional[Person]:
-    return session.execute(
-        select(Person).where(Person.email == email.strip().lower())
-    ).scalar_one_or_none()
+    return session.execute(select(Person).where(Person.email == email.strip().lower())).scalar_one_or_none()
 
 
-def person_by_identity(
-    session: Session, platform: str, external_id: str, workspace: str = ""
-) -> Optional[Person]:
+def person_by_identity(session: Session, platform: str, external_id: str, workspace: str = "") -> Optional[Person]:
     return session.execute(
         select(Person)
         .join(PlatformIdentity)
@@ -66,9 +60,7 @@ def person_by_identity(
     ).scalar_one_or_none()
 
 
-def get_or_create_person(
-    session: Session, email: str, display_name: Optional[str] = None
-) -> Person:
+def get_or_create_person(session: Session, email: str, display_name: Optional[str] = None) -> Person:
     """The person with this e-mail, created (with their partner) if new. Safe under races."""
     email = email.strip().lower()
     person = person_by_email(session, email)
@@ -76,9 +68,7 @@ def get_or_create_person(
         if display_name and not person.display_name:
             person.display_name = display_name
         return person
-    person = Person(
-        email=email, display_name=display_name, partner=partner_for_email(session, email)
-    )
+    person = Person(email=email, display_name=display_name, partner=partner_for_email(session, email))
     try:
         with session.begin_nested():
             session.add(person)
@@ -89,18 +79,14 @@ def get_or_create_person(
     return person
 
 
-def link_identity(
-    session: Session, person: Person, platform: str, external_id: str, workspace: str = ""
-) -> bool:
+def link_identity(session: Session, person: Person, platform: str, external_id: str, workspace: str = "") -> bool:
     """Record the person's account on a platform; False if it was known already."""
     if person_by_identity(session, platform, external_id, workspace) is not None:
         return False
     try:
         with session.begin_nested():
             session.add(
-                PlatformIdentity(
-                    person=person, platform=platform, external_id=external_id, workspace=workspace
-                )
+                PlatformIdentity(person=person, platform=platform, external_id=external_id, workspace=workspace)
             )
     except IntegrityError:
         return False  # linked concurrently by another request: the row we wanted exists

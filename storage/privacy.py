@@ -1,4 +1,5 @@
 """UK GDPR: everything the bot holds about one person (`my data`), and erasing it (`forget me`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ class Held:
 
 
 def _rows(session: Session, model: Any, column: Any, person_id: int) -> list[Any]:
-    return list(session.execute(select(model).where(column == person_id)
-                                .order_by(*model.__table__.primary_key.columns)).scalars())
+    return list(
+        session.execute(
+            select(model).where(column == person_id).order_by(*model.__table__.primary_key.columns)
+        ).scalars()
+    )
 
 
 def held_about(session: Session, person_id: int) -> Held:
@@ -64,9 +68,13 @@ def held_about(session: Session, person_id: int) -> Held:
 
 def places_of(session: Session, person_id: int) -> list[Registration]:
     """The person's confirmed places at events."""
-    return list(session.execute(select(Registration).where(
-        Registration.person_id == person_id, Registration.status == RegistrationStatus.CONFIRMED)
-        .order_by(Registration.id)).scalars())
+    return list(
+        session.execute(
+            select(Registration)
+            .where(Registration.person_id == person_id, Registration.status == RegistrationStatus.CONFIRMED)
+            .order_by(Registration.id)
+        ).scalars()
+    )
 
 
 def erase(session: Session, person_id: int, former: str) -> None:
@@ -77,18 +85,27 @@ def erase(session: Session, person_id: int, former: str) -> None:
     What waited to be sent to them is marked skipped before it goes. The session is expunged
     before the person's row is deleted, so that no object in it still refers to the deleted rows.
     """
-    session.execute(update(BusinessCase).where(BusinessCase.submitter_id == person_id).values(
-        submitter_id=None, contact=former))
+    session.execute(
+        update(BusinessCase).where(BusinessCase.submitter_id == person_id).values(submitter_id=None, contact=former)
+    )
     session.execute(update(CaseChange).where(CaseChange.actor_id == person_id).values(actor_id=None))
     session.execute(update(FundEntry).where(FundEntry.recorded_by_id == person_id).values(recorded_by_id=None))
     session.execute(update(Announcement).where(Announcement.author_id == person_id).values(author_id=None))
-    session.execute(update(Delivery).where(Delivery.recipient_id == person_id,
-                                           Delivery.status == DeliveryStatus.PENDING)
-                    .values(status=DeliveryStatus.SKIPPED, last_error="recipient erased"))
-    for model, column in ((Delivery, Delivery.recipient_id), (AnnouncementAck, AnnouncementAck.person_id),
-                          (Registration, Registration.person_id), (Membership, Membership.person_id),
-                          (ReminderSetting, ReminderSetting.person_id), (ConversationState, ConversationState.person_id),
-                          (ConversationRef, ConversationRef.person_id), (PlatformIdentity, PlatformIdentity.person_id)):
+    session.execute(
+        update(Delivery)
+        .where(Delivery.recipient_id == person_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, last_error="recipient erased")
+    )
+    for model, column in (
+        (Delivery, Delivery.recipient_id),
+        (AnnouncementAck, AnnouncementAck.person_id),
+        (Registration, Registration.person_id),
+        (Membership, Membership.person_id),
+        (ReminderSetting, ReminderSetting.person_id),
+        (ConversationState, ConversationState.person_id),
+        (ConversationRef, ConversationRef.person_id),
+        (PlatformIdentity, PlatformIdentity.person_id),
+    ):
         session.execute(delete(model).where(column == person_id))
     session.expunge_all()
     session.execute(delete(Person).where(Person.id == person_id))

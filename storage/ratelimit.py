@@ -1,4 +1,5 @@
 """Token buckets in the database, so that every dispatcher replica shares one rate limit."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +12,9 @@ from storage.models import RateBucket
 
 
 def _bucket(session: Session, key: str, burst: float, now: datetime) -> RateBucket:
-    session.execute(insert_for(session, RateBucket).values(key=key, tokens=burst, updated_at=now).on_conflict_do_nothing())
+    session.execute(
+        insert_for(session, RateBucket).values(key=key, tokens=burst, updated_at=now).on_conflict_do_nothing()
+    )
     # The row lock makes replicas take tokens from one key one at a time (SQLite: serial anyway).
     return session.execute(select(RateBucket).where(RateBucket.key == key).with_for_update()).scalar_one()
 

@@ -1,4 +1,5 @@
 """Stored conversation references, for messages the bot starts itself (Teams)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,12 +12,28 @@ from storage.db import insert_for
 from storage.models import ConversationRef
 
 
-def save(session: Session, platform: str, key: str, reference: dict[str, Any], service_url: str,
-         tenant_id: str, person_id: Optional[int], now: datetime) -> None:
+def save(
+    session: Session,
+    platform: str,
+    key: str,
+    reference: dict[str, Any],
+    service_url: str,
+    tenant_id: str,
+    person_id: Optional[int],
+    now: datetime,
+) -> None:
     """Insert or refresh a reference (safe when two requests race); a person who writes again
     is no longer taken as having blocked the bot."""
-    row = dict(platform=platform, key=key, reference=reference, service_url=service_url, tenant_id=tenant_id or "",
-               person_id=person_id, updated_at=now, blocked_at=None)
+    row = dict(
+        platform=platform,
+        key=key,
+        reference=reference,
+        service_url=service_url,
+        tenant_id=tenant_id or "",
+        person_id=person_id,
+        updated_at=now,
+        blocked_at=None,
+    )
     statement = insert_for(session, ConversationRef).values(**row)
     update = {k: statement.excluded[k] for k in ("reference", "service_url", "tenant_id", "updated_at", "blocked_at")}
     if person_id is not None:
@@ -33,8 +50,10 @@ def find(session: Session, platform: str, key: str) -> Optional[ConversationRef]
 def any_in_tenant(session: Session, platform: str, tenant_id: str) -> Optional[ConversationRef]:
     """A reference in the same tenant: its service URL can start a new 1:1 chat there."""
     return session.execute(
-        select(ConversationRef).where(ConversationRef.platform == platform, ConversationRef.tenant_id == tenant_id)
-        .order_by(ConversationRef.updated_at.desc()).limit(1)
+        select(ConversationRef)
+        .where(ConversationRef.platform == platform, ConversationRef.tenant_id == tenant_id)
+        .order_by(ConversationRef.updated_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 

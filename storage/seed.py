@@ -1,4 +1,5 @@
 """Loading partners, groups, people and roles from a YAML file (idempotent: updates, never deletes)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage import groups as group_queries
-from storage import people as people_queries
+from storage import groups as group_queries, people as people_queries
 from storage.models import (
     Group,
     GroupAccess,

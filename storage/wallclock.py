@@ -1,4 +1,5 @@
 """Local wall time in a named zone <-> UTC instants, across the clock changes."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -5,22 +5,24 @@ Each run works in a schema of its own, dropped at the end. Without a server the 
 tests are skipped with the reason, except under CI (`CI=true` or `KC_REQUIRE_POSTGRES=1`),
 where a missing server is a failure.
 """
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Iterator, Optional
+from typing import Optional
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.settings import Settings
-from core.messages import Reply, Request
 from bot.router import Router
+from core.messages import Reply, Request
+from core.settings import Settings
 from storage import db
 from storage.demo import DEMO_USER, load_demo
 
@@ -81,8 +83,10 @@ def fresh_database(kind: str, tmp_dir) -> Iterator[Database]:
         url, reason = _open_postgres()
         if reason:
             if _postgres_required():
-                pytest.fail(f"{reason}; CI must run the PostgreSQL tests (start it with "
-                            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)")
+                pytest.fail(
+                    f"{reason}; CI must run the PostgreSQL tests (start it with "
+                    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+                )
             pytest.skip(f"{reason}; set KC_TEST_DATABASE_URL to run the PostgreSQL tests")
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -154,11 +158,13 @@ class Chat:
         self.user = DEMO_USER
         self.now = NOW
 
-    def reply(self, text: str, user: Optional[str] = None, now: Optional[datetime] = None,
-              platform: str = "console") -> Reply:
+    def reply(
+        self, text: str, user: Optional[str] = None, now: Optional[datetime] = None, platform: str = "console"
+    ) -> Reply:
         email = user or self.user
-        return self.router.handle(Request(text=text, platform=platform, user_id=email, email=email,
-                                          now=now or self.now))
+        return self.router.handle(
+            Request(text=text, platform=platform, user_id=email, email=email, now=now or self.now)
+        )
 
     def __call__(self, text: str, user: Optional[str] = None, now: Optional[datetime] = None) -> str:
         return self.reply(text, user, now).plain_text()

@@ -1,4 +1,5 @@
 """Running `python -m bot serve` as a real process for the Slack and Teams end-to-end tests."""
+
 from __future__ import annotations
 
 import subprocess
@@ -11,8 +12,9 @@ from typing import IO
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_serve(port: int, env: dict[str, str], log: IO[str], log_path: Path, worker: bool = False,
-                module: str = "bot") -> subprocess.Popen:
+def start_serve(
+    port: int, env: dict[str, str], log: IO[str], log_path: Path, worker: bool = False, module: str = "bot"
+) -> subprocess.Popen:
     """Start `python -m <module> serve` on `port` and return once /healthz answers 200 (or raise with its log)."""
     # `module` is another entry point with bot's command line (tests/teams/launcher.py).
     command = [sys.executable, "-m", module, "serve", "--port", str(port)] + ([] if worker else ["--no-worker"])

@@ -9,6 +9,7 @@ The demo's quarterly meetings (storage/demo.py) then fall on:
   Leadership (closed)   Thu 10 Dec 2026, 11 Mar, 10 Jun, 9 Sep 2027, 14:00-16:00, Orchard Room
 demo@kent.gov.uk is in GIS and Information Security and chairs Smart Kent and Medway.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,12 +21,12 @@ from sqlalchemy import func, select
 
 import bot.router as router_module
 import storage.groups as group_queries
-from core.settings import Settings
-from core.messages import Reply
 from bot.router import Route, Router
-from tests.conftest import ADMIN, ZONE, Chat
+from core.messages import Reply
+from core.settings import Settings
 from storage.models import Membership, Person
 from storage.people import person_by_email
+from tests.conftest import ADMIN, ZONE, Chat
 
 DEMO = "demo@kent.gov.uk"
 MEDWAY = "someone@medway.gov.uk"
@@ -34,13 +35,25 @@ BOARD = "board.demo@kent.police.uk"
 PMO = "pmo.demo@kent.gov.uk"  # admin by a stored role, not by BOT_ADMINS
 
 GENERIC_ERROR = "something went wrong"
-GROUP_NAMES = ("Leadership Group", "Information Security", "Digital Accessibility", "GIS",
-               "Smart Kent and Medway Projects")
+GROUP_NAMES = (
+    "Leadership Group",
+    "Information Security",
+    "Digital Accessibility",
+    "GIS",
+    "Smart Kent and Medway Projects",
+)
 
 # Anything that would give away when or where the Leadership Group meets.
 LEADERSHIP_SECRETS = (
-    "Orchard Room", "Demo House", "Leadership Group quarterly meeting", "14:00–16:00",
-    "10 December 2026", "11 March 2027", "10 June 2027", "9 September 2027", "Leadership Group:",
+    "Orchard Room",
+    "Demo House",
+    "Leadership Group quarterly meeting",
+    "14:00–16:00",
+    "10 December 2026",
+    "11 March 2027",
+    "10 June 2027",
+    "9 September 2027",
+    "Leadership Group:",
 )
 
 
@@ -71,6 +84,7 @@ def group_line(groups_text: str, name: str) -> str:
 
 # --- help ------------------------------------------------------------------------------------
 
+
 def test_help_for_partner_staff(chat):
     text = chat("help")
     assert "Partner staff" in text
@@ -93,8 +107,9 @@ def test_help_mentions_chairs_only_to_chairs_and_admins(chat):
     assert "Chairs and the Partnership Office" not in chat("help", user=MEDWAY)
 
 
-@pytest.mark.parametrize("user", [DEMO, MEDWAY, OUTSIDER, BOARD, ADMIN, PMO, "nobody", "x@localhost",
-                                  "UPPER.Case@Kent.Gov.UK"])
+@pytest.mark.parametrize(
+    "user", [DEMO, MEDWAY, OUTSIDER, BOARD, ADMIN, PMO, "nobody", "x@localhost", "UPPER.Case@Kent.Gov.UK"]
+)
 def test_help_never_crashes(chat, user):
     text = chat("help", user=user)
     assert "Kent Connects Bot" in text and "`help`" in text
@@ -111,6 +126,7 @@ def test_a_lone_question_mark_asks_for_help(chat):
 
 
 # --- whoami ------------------------------------------------------------------------------------
+
 
 def test_whoami_partner_groups_and_chairs(chat):
     text = chat("whoami")
@@ -144,6 +160,7 @@ def test_whoami_outsider(chat):
 
 # --- groups --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("words", ["groups", "what groups are there?", "list groups", "Which groups can I join?"])
 def test_groups_lists_all_five_with_leadership_closed(chat, words):
     text = chat(words)
@@ -163,11 +180,14 @@ def test_groups_shows_my_part(chat):
 
 
 def test_groups_for_board_chair_of_the_closed_group(chat):
-    assert group_line(chat("groups", user=BOARD), "Leadership Group") == \
-        "• Leadership Group (closed: members only; you chair it)"
+    assert (
+        group_line(chat("groups", user=BOARD), "Leadership Group")
+        == "• Leadership Group (closed: members only; you chair it)"
+    )
 
 
 # --- join and leave -----------------------------------------------------------------------------
+
 
 def test_join_then_leave_an_open_group(chat, session):
     assert "not in any group" in chat("my meetings", user=MEDWAY)
@@ -182,9 +202,12 @@ def test_join_then_leave_an_open_group(chat, session):
 
     again = chat("join GIS", user=MEDWAY)
     assert "already a member of GIS" in again
-    assert session.execute(
-        select(func.count()).select_from(Membership).join(Person).where(Person.email == MEDWAY)
-    ).scalar_one() == 1
+    assert (
+        session.execute(
+            select(func.count()).select_from(Membership).join(Person).where(Person.email == MEDWAY)
+        ).scalar_one()
+        == 1
+    )
 
     assert chat("leave gis", user=MEDWAY).startswith("You've left GIS.")
     assert not is_member(session, MEDWAY, "gis")
@@ -217,8 +240,16 @@ def test_a_chair_cannot_simply_leave(chat, session):
     assert "Smart Kent and Medway Projects (chair)" in chat("whoami")
 
 
-@pytest.mark.parametrize("words", ["join leadership", "join the leadership group", "Join LG",
-                                   "add me to leadership", "sign me up for the leadership group"])
+@pytest.mark.parametrize(
+    "words",
+    [
+        "join leadership",
+        "join the leadership group",
+        "Join LG",
+        "add me to leadership",
+        "sign me up for the leadership group",
+    ],
+)
 @pytest.mark.parametrize("user", [DEMO, MEDWAY])
 def test_joining_the_leadership_group_is_refused(chat, session, words, user):
     text = chat(words, user=user)
@@ -259,6 +290,7 @@ def test_after_joining_the_join_button_goes(chat):
 
 
 # --- meetings ---------------------------------------------------------------------------------
+
 
 def test_meetings_lists_the_open_groups_soonest_first(chat):
     text = chat("meetings")
@@ -305,14 +337,18 @@ def test_next_meeting_moves_on_once_a_meeting_has_started(chat):
 def test_next_meeting_without_a_group_is_in_my_groups(chat):
     assert "The next meeting in your groups is Information Security's" in chat("next meeting")
     assert "The next meeting in your groups is Digital Accessibility's" in chat(
-        "next meeting", user="a11y.chair.demo@kent.ac.uk")
+        "next meeting", user="a11y.chair.demo@kent.ac.uk"
+    )
 
 
 def test_my_meetings(chat):
     text = chat("my meetings")
     assert "12 meetings coming up in your groups" in text
-    for shown in ("Information Security: Wednesday 2 December 2026", "GIS: Tuesday 8 December 2026",
-                  "Smart Kent and Medway Projects: Friday 26 February 2027"):
+    for shown in (
+        "Information Security: Wednesday 2 December 2026",
+        "GIS: Tuesday 8 December 2026",
+        "Smart Kent and Medway Projects: Friday 26 February 2027",
+    ):
         assert shown in text
     assert "Digital Accessibility" not in text
     assert_no_leadership_details(text)
@@ -331,8 +367,10 @@ def test_meetings_on_a_day(chat):
     assert "GIS: Tuesday 9 March 2027" in text and "Information Security" not in text
 
 
-@pytest.mark.parametrize("words", ["meetings on 9/3/2027", "meetings on 2027-03-09", "meetings on March 9th",
-                                   "what meetings are on 9 march?"])
+@pytest.mark.parametrize(
+    "words",
+    ["meetings on 9/3/2027", "meetings on 2027-03-09", "meetings on March 9th", "what meetings are on 9 march?"],
+)
 def test_meetings_on_a_day_in_other_spellings(chat, words):
     assert "GIS: Tuesday 9 March 2027, 10:00–12:00 GMT" in chat(words)
 
@@ -348,13 +386,16 @@ def test_meetings_in_a_past_month(chat):
 
 # --- natural questions and loose group names ---------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "words, expected",
     [
         ("when does the GIS group meet next?", "GIS meets next on Tuesday 8 December 2026, 10:00–12:00 GMT"),
         ("WHEN DOES THE GIS GROUP MEET NEXT?", "GIS meets next on Tuesday 8 December 2026, 10:00–12:00 GMT"),
-        ("When is the next infosec meeting?",
-         "Information Security meets next on Wednesday 2 December 2026, 10:00–12:00 GMT"),
+        (
+            "When is the next infosec meeting?",
+            "Information Security meets next on Wednesday 2 December 2026, 10:00–12:00 GMT",
+        ),
         ("/kc next gis meeting", "GIS meets next on Tuesday 8 December 2026"),
         ("where does the gis group meet?", "Where: Map Room"),
         ("which meetings are in March?", "Meetings in March 2027"),
@@ -379,8 +420,10 @@ def test_natural_questions(chat, words, expected):
         ("meetings gis", "GIS meetings"),
         ("meetings Gis", "GIS meetings"),
         ("meetings gIS", "GIS meetings"),
-        ("next meeting of the smart kent and medway group", "Smart Kent and Medway Projects meets next on "
-                                                            "Friday 26 February 2027"),
+        (
+            "next meeting of the smart kent and medway group",
+            "Smart Kent and Medway Projects meets next on Friday 26 February 2027",
+        ),
         ("next informaton security meeting", "Information Security meets next"),
     ],
 )
@@ -434,9 +477,14 @@ def test_general_listings_leave_out_leadership_meetings(chat, user, words):
 
 
 @pytest.mark.parametrize("user", [DEMO, MEDWAY])
-@pytest.mark.parametrize("words, day", [("meetings on 10 December", "Thursday 10 December 2026"),
-                                        ("meetings on 11/3/2027", "Thursday 11 March 2027"),
-                                        ("what meetings are on 10 june?", "Thursday 10 June 2027")])
+@pytest.mark.parametrize(
+    "words, day",
+    [
+        ("meetings on 10 December", "Thursday 10 December 2026"),
+        ("meetings on 11/3/2027", "Thursday 11 March 2027"),
+        ("what meetings are on 10 june?", "Thursday 10 June 2027"),
+    ],
+)
 def test_the_days_the_leadership_group_meets_look_empty_to_others(chat, user, words, day):
     text = chat(words, user=user)
     assert f"No meetings are scheduled on {day}." in text
@@ -478,16 +526,29 @@ def test_bot_admins_setting_is_what_makes_the_admin(sessions, database):
 
 # --- people outside the partnership ------------------------------------------------------------
 
-@pytest.mark.parametrize("outsider", [OUTSIDER, "someone@notkent.gov.uk", "someone@kent.gov.uk.example.com",
-                                      "someone@gov.uk"])
+
+@pytest.mark.parametrize(
+    "outsider", [OUTSIDER, "someone@notkent.gov.uk", "someone@kent.gov.uk.example.com", "someone@gov.uk"]
+)
 def test_outsiders_read_help_and_groups_only_and_are_not_stored(chat, session, outsider):
     people, memberships = people_count(session), memberships_count(session)
 
     assert "Kent Connects has 5 groups" in chat("groups", user=outsider)
     assert "Kent Connects Bot" in chat("help", user=outsider)
-    for words in ("join gis", "sign me up for the gis group", "leave gis", "meetings", "meetings gis",
-                  "next gis meeting", "when does the GIS group meet next?", "my meetings", "meetings in March",
-                  "meetings on 8 December", "meetings leadership", "next meeting"):
+    for words in (
+        "join gis",
+        "sign me up for the gis group",
+        "leave gis",
+        "meetings",
+        "meetings gis",
+        "next gis meeting",
+        "when does the GIS group meet next?",
+        "my meetings",
+        "meetings in March",
+        "meetings on 8 December",
+        "meetings leadership",
+        "next meeting",
+    ):
         text = chat(words, user=outsider)
         assert f"can't match {outsider} to a Kent Connects partner" in text, words
         assert "Partnership Office" in text
@@ -524,6 +585,7 @@ def test_a_person_is_stored_once(chat, session):
 
 # --- times and zones ---------------------------------------------------------------------------
 
+
 def test_summer_meetings_say_bst_and_winter_ones_gmt_at_the_same_local_time(chat):
     june = chat("meetings in June")
     assert "GIS: Tuesday 8 June 2027, 10:00–12:00 BST" in june
@@ -541,6 +603,7 @@ def test_times_follow_the_bots_zone_setting(sessions, database):
 
 
 # --- awkward input ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "words, expected",
@@ -641,6 +704,7 @@ def test_greetings(chat):
 
 
 # --- the router never raises -----------------------------------------------------------------------
+
 
 def test_a_failing_handler_gets_an_apology_and_nothing_is_written(chat, session, monkeypatch, caplog):
     people, memberships = people_count(session), memberships_count(session)

@@ -3,6 +3,7 @@
 A refused command must say so politely and change nothing; an allowed one must do its work.
 (Business-case decisions have their own table in tests/handlers/test_business_cases.py.)
 """
+
 import pytest
 from sqlalchemy import func, select
 
@@ -35,8 +36,9 @@ TABLES = (Meeting, Announcement, Event, AuditEntry, Membership, PersonRole, Regi
 def snapshot(session):
     session.expire_all()
     counts = {t.__tablename__: session.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
-    counts["cancelled"] = session.execute(select(func.count()).select_from(Meeting)
-                                          .where(Meeting.status == MeetingStatus.CANCELLED)).scalar_one()
+    counts["cancelled"] = session.execute(
+        select(func.count()).select_from(Meeting).where(Meeting.status == MeetingStatus.CANCELLED)
+    ).scalar_one()
     counts["moved"] = session.execute(select(func.coalesce(func.sum(Meeting.sequence), 0))).scalar_one()
     return counts
 
@@ -86,11 +88,17 @@ def test_who_may_do_what(chat, session, command, allowed, marker, who):
 
 def test_closed_group_dates_never_reach_non_members(chat, session):
     leadership = group_by_slug(session, "leadership")
-    dates = [m.start_local.strftime("%-d %B %Y") for m in
-             meeting_queries.upcoming(session, NOW, [leadership.id])]
+    dates = [m.start_local.strftime("%-d %B %Y") for m in meeting_queries.upcoming(session, NOW, [leadership.id])]
     assert dates
     for who in (STAFF, SMART_CHAIR, GIS_CHAIR):
-        for words in ("meetings leadership", "next leadership meeting", "meetings", "meetings in March",
-                      "calendar leadership", "my meetings", f"calendar meeting {meeting_queries.upcoming(session, NOW, [leadership.id])[0].id}"):
+        for words in (
+            "meetings leadership",
+            "next leadership meeting",
+            "meetings",
+            "meetings in March",
+            "calendar leadership",
+            "my meetings",
+            f"calendar meeting {meeting_queries.upcoming(session, NOW, [leadership.id])[0].id}",
+        ):
             text = chat(words, user=who)
             assert not any(d in text for d in dates), (who, words)

@@ -8,6 +8,7 @@ a Board member approves both ideas. `serve` answers but sends none of the messag
 itself; the worker, started afterwards, delivers the announcement, the meeting reminder and the
 Board's decision to each member on their own platform, each exactly once, and prints nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,7 +90,9 @@ def test_serve_without_worker_plus_a_worker_deliver_every_message_once_on_each_p
         uca = teams.person(ON_TEAMS)
         for user in (swale, chair, board):
             assert slack.dm(user, "whoami", "D" + user[1:]).status == 200
-            _wait(lambda: slack_api.matching("chat.postMessage", channel="D" + user[1:]), 20, "the answer in Slack")
+            _wait(
+                lambda dm="D" + user[1:]: slack_api.matching("chat.postMessage", channel=dm), 20, "the answer in Slack"
+            )
         response, uca_chat = teams.say(uca, "whoami")
         assert response.status == 201, response.body
         conversation = uca_chat["conversation"]["id"]
@@ -103,23 +106,41 @@ def test_serve_without_worker_plus_a_worker_deliver_every_message_once_on_each_p
         assert "Done: I'll remind you" in teams_harness.card_text(teams.reply_cards(said)[-1][1])
 
         # The chair schedules a meeting (the Slack modal's submission) and announces.
-        scheduled = slack.submit_view(chair, {
-            "group": "smart kent", "date": start.strftime("%d %B %Y"),
-            "time": f"{start:%H:%M}-{start + timedelta(minutes=20):%H:%M}", "repeat": "no",
-            "place": "Estuary Room, Demo Works, Ashford", "link": "", "agenda": ""},
-            form="schedule_meeting", prefilled={})
+        scheduled = slack.submit_view(
+            chair,
+            {
+                "group": "smart kent",
+                "date": start.strftime("%d %B %Y"),
+                "time": f"{start:%H:%M}-{start + timedelta(minutes=20):%H:%M}",
+                "repeat": "no",
+                "place": "Estuary Room, Demo Works, Ashford",
+                "link": "",
+                "agenda": "",
+            },
+            form="schedule_meeting",
+            prefilled={},
+        )
         assert scheduled.status == 200 and scheduled.body in ("", "{}"), scheduled.body
         announced = slack.command(f"announce smart-kent-and-medway {ANNOUNCEMENT}", chair).json["text"]
         assert "goes to its 2 other members now" in announced, announced
 
         # Each member submits an idea; the Board approves both.
         assert slack.submit_view(swale, dict(teams_harness.CASE, title="Desk booking (Slack)")).status == 200
-        response = teams.post(teams.activity(uca, "", conversation=conversation,
-                                             value=teams_harness.form_value(dict(teams_harness.CASE,
-                                                                                 title="Sensor map (Teams)"))))
+        response = teams.post(
+            teams.activity(
+                uca,
+                "",
+                conversation=conversation,
+                value=teams_harness.form_value(dict(teams_harness.CASE, title="Sensor map (Teams)")),
+            )
+        )
         assert response.status == 201
-        cases = dict(slack.rows("SELECT title, id FROM business_case WHERE title IN (?, ?)",
-                                ("Desk booking (Slack)", "Sensor map (Teams)")))
+        cases = dict(
+            slack.rows(
+                "SELECT title, id FROM business_case WHERE title IN (?, ?)",
+                ("Desk booking (Slack)", "Sensor map (Teams)"),
+            )
+        )
         assert len(cases) == 2
         for title, number in cases.items():
             answer = slack.command(f"approve {number} £100", board).json["text"]
@@ -136,19 +157,38 @@ def test_serve_without_worker_plus_a_worker_deliver_every_message_once_on_each_p
 
         # The Procfile's worker, a process of its own with the same settings.
         log = open(tmp_path / "worker.log", "w")
-        worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=slack.env, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=log, text=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            env=slack.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
 
         def delivered(kind: str, email: str):
-            return slack.rows("SELECT d.status, d.delivered_via FROM delivery d JOIN person p ON p.id = d.recipient_id "
-                              "WHERE d.kind = ? AND p.email = ? AND d.channel = 'direct'", (kind, email))
+            return slack.rows(
+                "SELECT d.status, d.delivered_via FROM delivery d JOIN person p ON p.id = d.recipient_id "
+                "WHERE d.kind = ? AND p.email = ? AND d.channel = 'direct'",
+                (kind, email),
+            )
 
-        expected = {("announcement", ON_SLACK): "slack", ("announcement", ON_TEAMS): "teams",
-                    ("meeting_reminder", ON_SLACK): "slack", ("meeting_reminder", ON_TEAMS): "teams",
-                    ("case_update", ON_SLACK): "slack", ("case_update", ON_TEAMS): "teams"}
+        expected = {
+            ("announcement", ON_SLACK): "slack",
+            ("announcement", ON_TEAMS): "teams",
+            ("meeting_reminder", ON_SLACK): "slack",
+            ("meeting_reminder", ON_TEAMS): "teams",
+            ("case_update", ON_SLACK): "slack",
+            ("case_update", ON_TEAMS): "teams",
+        }
         for (kind, email), via in expected.items():
-            rows = _wait(lambda: [r for r in delivered(kind, email) if r[0] not in ("pending", "sending")], 60,
-                         f"{kind} to {email}")
+            rows = _wait(
+                lambda kind=kind, email=email: [
+                    r for r in delivered(kind, email) if r[0] not in ("pending", "sending")
+                ],
+                60,
+                f"{kind} to {email}",
+            )
             assert rows == [("sent", via)], (kind, email, rows)
 
         time.sleep(2)  # anything sent twice would have gone by now

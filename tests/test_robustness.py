@@ -1,4 +1,5 @@
 """Arbitrary words from every kind of person: always a reply, never a crash, never over a platform's limits."""
+
 import json
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
@@ -7,16 +8,61 @@ from bot import blockkit, cards
 from bot.router import normalise
 from tests.conftest import ADMIN
 
-PEOPLE = ["demo@kent.gov.uk", "board.demo@kent.police.uk", "someone@medway.gov.uk", "someone@gmail.com", ADMIN,
-          "gis.chair.demo@maidstone.gov.uk"]
+PEOPLE = [
+    "demo@kent.gov.uk",
+    "board.demo@kent.police.uk",
+    "someone@medway.gov.uk",
+    "someone@gmail.com",
+    ADMIN,
+    "gis.chair.demo@maidstone.gov.uk",
+]
 APOLOGY = "something went wrong on my side"
 
 # Text shaped like commands, so the fuzzing reaches the handlers, not only "I don't understand".
-VERBS = ["join", "leave", "meetings", "next", "meetings in", "meetings on", "sign me up for", "when does the",
-         "which meetings are in", "/kc", "help", "groups", "whoami", "events", "event", "register", "unregister",
-         "idea", "ideas", "review", "approve", "decline", "outcome", "fund", "fund add", "remind me",
-         "reminders", "announce", "announcement", "ack", "schedule", "move", "cancel meeting", "cancel event",
-         "edit event 1", "attendees", "calendar", "my data", "audit", "chair", "board add", "assess"]
+VERBS = [
+    "join",
+    "leave",
+    "meetings",
+    "next",
+    "meetings in",
+    "meetings on",
+    "sign me up for",
+    "when does the",
+    "which meetings are in",
+    "/kc",
+    "help",
+    "groups",
+    "whoami",
+    "events",
+    "event",
+    "register",
+    "unregister",
+    "idea",
+    "ideas",
+    "review",
+    "approve",
+    "decline",
+    "outcome",
+    "fund",
+    "fund add",
+    "remind me",
+    "reminders",
+    "announce",
+    "announcement",
+    "ack",
+    "schedule",
+    "move",
+    "cancel meeting",
+    "cancel event",
+    "edit event 1",
+    "attendees",
+    "calendar",
+    "my data",
+    "audit",
+    "chair",
+    "board add",
+    "assess",
+]
 command_like = st.builds(lambda verb, rest: f"{verb} {rest}", st.sampled_from(VERBS), st.text(max_size=80))
 
 

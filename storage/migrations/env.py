@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection it is handed (`storage.db.upgrade`) or on a URL."""
+
 from alembic import context
 from sqlalchemy import pool
 
@@ -26,7 +27,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("No database URL: run the migrations with `python -m bot db upgrade`.")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)
 

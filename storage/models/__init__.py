@@ -1,5 +1,6 @@
 """The partnership's data. The schema changes only through the Alembic migrations in
 `storage/migrations`; every model is importable from here."""
+
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from storage.models.cases import BusinessCase, CaseChange, CaseStatus, FundEntry, FundEntryKind
 from storage.models.events import AttendanceMode, Event, EventFormat, EventStatus, Registration, RegistrationStatus
@@ -35,4 +36,49 @@ from storage.models.people import (
     SubscriptionTier,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "Announcement",
+    "AnnouncementAck",
+    "AnnouncementStatus",
+    "AttendanceMode",
+    "AuditEntry",
+    "Base",
+    "BusinessCase",
+    "CaseChange",
+    "CaseStatus",
+    "ConversationRef",
+    "ConversationState",
+    "ConversationStep",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryStatus",
+    "Event",
+    "EventFormat",
+    "EventStatus",
+    "FundEntry",
+    "FundEntryKind",
+    "Group",
+    "GroupAccess",
+    "GroupAlias",
+    "GroupChannel",
+    "InboundSeen",
+    "Meeting",
+    "MeetingSeries",
+    "MeetingStatus",
+    "MemberRole",
+    "Membership",
+    "NAMING_CONVENTION",
+    "Partner",
+    "PartnerDomain",
+    "Person",
+    "PersonRole",
+    "PersonRoleKind",
+    "PlatformIdentity",
+    "RateBucket",
+    "Registration",
+    "RegistrationStatus",
+    "ReminderSetting",
+    "SubscriptionTier",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,4 +1,5 @@
 """The declarative base, the instant type, and helpers every model module shares."""
+
 from __future__ import annotations
 
 import enum
@@ -32,8 +33,7 @@ class Base(DeclarativeBase):
 def has_surrogate_id(table: Table) -> bool:
     """Whether the table's whole primary key is an integer `id` of its own (not a foreign key)."""
     key = list(table.primary_key.columns)
-    return (len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer)
-            and not key[0].foreign_keys)
+    return len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer) and not key[0].foreign_keys
 
 
 class UTCDateTime(TypeDecorator):

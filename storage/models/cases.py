@@ -1,4 +1,5 @@
 """Business cases, their history, and the development fund's ledger."""
+
 from __future__ import annotations
 
 import enum
@@ -26,6 +27,7 @@ class CaseStatus(enum.Enum):
     DECLINED = "declined"
     IN_DELIVERY = "in_delivery"
     COMPLETED = "completed"
+
 
 class FundEntryKind(enum.Enum):
     CONTRIBUTION = "contribution"  # from a partner's subscription
@@ -63,9 +65,10 @@ class BusinessCase(Base):
     sponsor_group: Mapped[Optional[Group]] = relationship()
     submitter: Mapped[Optional[Person]] = relationship(foreign_keys=[submitter_id])
     submitter_partner: Mapped[Optional[Partner]] = relationship()
-    history: Mapped[list["CaseChange"]] = relationship(
+    history: Mapped[list[CaseChange]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseChange.id"
     )
+
 
 class CaseChange(Base):
     """One step of a business case's life: who moved it from what to what, when, and why."""
@@ -82,6 +85,7 @@ class CaseChange(Base):
 
     case: Mapped[BusinessCase] = relationship(back_populates="history")
     actor: Mapped[Optional[Person]] = relationship()
+
 
 class FundEntry(Base):
     """Money into or out of the development fund, in whole pence, by financial year."""

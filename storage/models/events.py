@@ -1,4 +1,5 @@
 """Business transformation events and registrations."""
+
 from __future__ import annotations
 
 import enum
@@ -26,13 +27,16 @@ class EventFormat(enum.Enum):
     ONLINE = "online"
     HYBRID = "hybrid"
 
+
 class EventStatus(enum.Enum):
     PUBLISHED = "published"
     CANCELLED = "cancelled"
 
+
 class AttendanceMode(enum.Enum):
     IN_PERSON = "in_person"
     ONLINE = "online"
+
 
 class RegistrationStatus(enum.Enum):
     CONFIRMED = "confirmed"  # has a place
@@ -70,7 +74,8 @@ class Event(Base):
     )
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
-    registrations: Mapped[list["Registration"]] = relationship(back_populates="event")
+    registrations: Mapped[list[Registration]] = relationship(back_populates="event")
+
 
 class Registration(Base):
     """A person's place (or place in the queue) at an event; one row per person and event."""

@@ -1,4 +1,5 @@
 """Meetings and recurring series."""
+
 from __future__ import annotations
 
 import enum
@@ -45,6 +46,7 @@ class MeetingSeries(Base):
 
     group: Mapped[Group] = relationship()
 
+
 class Meeting(Base):
     """One meeting: a one-off, or one occurrence of a series (materialised so it can move)."""
 
@@ -53,9 +55,7 @@ class Meeting(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
-    series_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("meeting_series.id", ondelete="CASCADE")
-    )
+    series_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting_series.id", ondelete="CASCADE"))
     # For an occurrence of a series: its original local start (iCalendar's RECURRENCE-ID),
     # which stays the same when the occurrence is moved.
     occurrence_local: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))

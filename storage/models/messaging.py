@@ -1,4 +1,5 @@
 """What the bot sends and keeps about conversations: deliveries, reminders, announcements, forms in progress."""
+
 from __future__ import annotations
 
 import enum
@@ -27,6 +28,7 @@ class ConversationStep(enum.Enum):
     CONFIRMING = "confirming"  # all answered; waiting for yes, edit or cancel
     PAUSED = "paused"  # the person went on to other things; `continue` resumes
 
+
 class DeliveryKind(enum.Enum):
     """What a delivery is about; the dispatcher's cut-offs go by it. The values are what the rows store."""
 
@@ -46,6 +48,7 @@ class DeliveryKind(enum.Enum):
     # A one-off message under no rule of its own (the tests' and benchmarks' stand-in): default cut-off.
     NOTICE = "notice"
 
+
 class DeliveryStatus(enum.Enum):
     PENDING = "pending"
     SENDING = "sending"
@@ -55,6 +58,7 @@ class DeliveryStatus(enum.Enum):
     # No configured platform reaches the person (no Slack or Teams account known): kept, and
     # shown when they next chat in the console, or sent once they are known on a platform.
     HELD = "held"
+
 
 class AnnouncementStatus(enum.Enum):
     SCHEDULED = "scheduled"  # its deliveries wait for their time
@@ -77,6 +81,7 @@ class ConversationState(Base):
     field: Mapped[Optional[str]] = mapped_column(String(60))
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
 
 class Delivery(Base):
     """One message the bot starts itself, to one recipient: a notice, a reminder, an announcement.
@@ -113,6 +118,7 @@ class Delivery(Base):
 
     recipient: Mapped[Person] = relationship()
 
+
 class ReminderSetting(Base):
     """A person's automatic reminders: on or off, and how long before (default 7 days and 1 day)."""
 
@@ -123,6 +129,7 @@ class ReminderSetting(Base):
     # Lead times such as "7d", "1d", "2h", "30m".
     lead_times: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["7d", "1d"])
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
 
 class Announcement(Base):
     """A chair's message to a group's members, now or at a set time."""
@@ -140,6 +147,7 @@ class Announcement(Base):
     group: Mapped[Group] = relationship()
     author: Mapped[Optional[Person]] = relationship()
 
+
 class AnnouncementAck(Base):
     __tablename__ = "announcement_ack"
     __table_args__ = (UniqueConstraint("announcement_id", "person_id"),)
@@ -148,6 +156,7 @@ class AnnouncementAck(Base):
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
 
 class RateBucket(Base):
     """A token bucket shared by every dispatcher replica: one per workspace, tenant or channel."""
@@ -160,6 +169,7 @@ class RateBucket(Base):
     # Set from a 429's Retry-After: nothing goes to this key before it.
     blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
+
 class InboundSeen(Base):
     """A platform delivery already handled: Slack retries events, so each is acted on once."""
 
@@ -170,6 +180,7 @@ class InboundSeen(Base):
     platform: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(200))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
 
 class ConversationRef(Base):
     """Where the bot can write to someone unprompted (Teams): a stored conversation reference.
@@ -191,6 +202,7 @@ class ConversationRef(Base):
     # Set when the platform says the person blocked the bot: no more tries.
     blocked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
 
 class AuditEntry(Base):
     """A privileged action: who, what, when, from where. Written by the bot, never edited by it."""

@@ -1,4 +1,5 @@
 """Partners, people, their platform identities and roles, groups and memberships."""
+
 from __future__ import annotations
 
 import enum
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.roles import GroupAccess, MemberRole, PersonRoleKind
 from storage.models.base import Base, UTCDateTime, enum_column, utcnow
-
 
 __all__ = ["GroupAccess", "MemberRole", "PersonRoleKind"]  # defined in core.roles, used by the models here
 
@@ -38,9 +38,10 @@ class Partner(Base):
         enum_column(SubscriptionTier, "subscription_tier")
     )
 
-    domains: Mapped[list["PartnerDomain"]] = relationship(
+    domains: Mapped[list[PartnerDomain]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="PartnerDomain.domain"
     )
+
 
 class PartnerDomain(Base):
     __tablename__ = "partner_domain"
@@ -50,6 +51,7 @@ class PartnerDomain(Base):
     domain: Mapped[str] = mapped_column(String(200), unique=True)
 
     partner: Mapped[Partner] = relationship(back_populates="domains")
+
 
 class Person(Base):
     __tablename__ = "person"
@@ -61,15 +63,10 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Optional[Partner]] = relationship()
-    identities: Mapped[list["PlatformIdentity"]] = relationship(
-        back_populates="person", cascade="all, delete-orphan"
-    )
-    memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="person", cascade="all, delete-orphan"
-    )
-    roles: Mapped[list["PersonRole"]] = relationship(
-        back_populates="person", cascade="all, delete-orphan"
-    )
+    identities: Mapped[list[PlatformIdentity]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")
+
 
 class PlatformIdentity(Base):
     """Who a person is on one platform: a Slack user in a workspace, a Teams user in a tenant."""
@@ -86,6 +83,7 @@ class PlatformIdentity(Base):
 
     person: Mapped[Person] = relationship(back_populates="identities")
 
+
 class PersonRole(Base):
     __tablename__ = "person_role"
     __table_args__ = (UniqueConstraint("person_id", "role"),)
@@ -97,6 +95,7 @@ class PersonRole(Base):
 
     person: Mapped[Person] = relationship(back_populates="roles")
 
+
 class Group(Base):
     __tablename__ = "kc_group"  # "group" is an SQL keyword
 
@@ -106,16 +105,15 @@ class Group(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     access: Mapped[GroupAccess] = mapped_column(enum_column(GroupAccess, "group_access"))
 
-    aliases: Mapped[list["GroupAlias"]] = relationship(
+    aliases: Mapped[list[GroupAlias]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupAlias.alias"
     )
-    memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="group", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
 
     @property
     def is_restricted(self) -> bool:
         return self.access is GroupAccess.RESTRICTED
+
 
 class GroupAlias(Base):
     __tablename__ = "group_alias"
@@ -125,6 +123,7 @@ class GroupAlias(Base):
     alias: Mapped[str] = mapped_column(String(100), unique=True)
 
     group: Mapped[Group] = relationship(back_populates="aliases")
+
 
 class Membership(Base):
     __tablename__ = "membership"

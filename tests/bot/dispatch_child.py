@@ -9,6 +9,7 @@ even if this process is killed. Keeps dispatching until no delivery is pending o
 waits out other dispatchers' leases), or until the deadline. With --ready/--go it writes the
 ready file once connected and waits for the go file, so that racing processes start together.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from bot.dispatcher import Dispatcher, Policy  # noqa: E402
-from core.messages import Reply  # noqa: E402
-from bot.senders import Recipient, SendResult  # noqa: E402
-from storage import db  # noqa: E402
-from storage.models import Delivery, DeliveryStatus  # noqa: E402
+from bot.dispatcher import Dispatcher, Policy
+from bot.senders import Recipient, SendResult
+from core.messages import Reply
+from storage import db
+from storage.models import Delivery, DeliveryStatus
 
 
 class RecordingSender:
@@ -52,8 +53,11 @@ class RecordingSender:
 
 def unfinished(sessions) -> int:
     with sessions() as session:
-        return session.execute(select(func.count()).select_from(Delivery).where(
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))).scalar_one()
+        return session.execute(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
+        ).scalar_one()
 
 
 def main() -> int:
@@ -71,8 +75,9 @@ def main() -> int:
     engine = db.make_engine(args.url)
     sessions = db.make_session_factory(engine)
     sender = RecordingSender(args.out, args.delay)
-    dispatcher = Dispatcher(sessions, [sender], Policy(batch=args.batch, lease=timedelta(seconds=args.lease)),
-                            owner=f"child-{os.getpid()}")
+    dispatcher = Dispatcher(
+        sessions, [sender], Policy(batch=args.batch, lease=timedelta(seconds=args.lease)), owner=f"child-{os.getpid()}"
+    )
     unfinished(sessions)  # connect before saying ready
     started = time.monotonic()
     if args.ready is not None:

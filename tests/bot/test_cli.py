@@ -5,6 +5,7 @@ current folder, and loads the demo relative to today's date, so the expected dat
 computed here from the demo's rule for GIS: quarterly on the second Tuesday, 10:00-12:00
 London time, starting in the month after the day of loading.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,14 +25,18 @@ import yaml
 from bot.console import NOTICE_MARK
 from storage.demo import DEMO_PEOPLE
 from storage.seed import PARTNERS_FILE
-
 from tests.conftest import _drop_schema, _open_postgres, _postgres_required
 
 REPO = Path(__file__).parents[2]
 LONDON = ZoneInfo("Europe/London")
 ISSUE_EXAMPLE = "groups\nnext gis meeting\nmeetings leadership\n"
-GROUP_NAMES = ("Leadership Group", "Information Security", "Digital Accessibility", "GIS",
-               "Smart Kent and Medway Projects")
+GROUP_NAMES = (
+    "Leadership Group",
+    "Information Security",
+    "Digital Accessibility",
+    "GIS",
+    "Smart Kent and Medway Projects",
+)
 NEXT_GIS = re.compile(
     r"GIS meets next on (?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) (?P<day>\d{1,2}) "
     r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|December) "
@@ -40,13 +45,20 @@ NEXT_GIS = re.compile(
 
 
 def run_bot(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("DATABASE_URL", "BOT_TIMEZONE", "BOT_ADMINS", "PORT")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BOT_TIMEZONE", "BOT_ADMINS", "PORT")
+    }
     environment["PYTHONPATH"] = str(REPO)
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=cwd, input=stdin, capture_output=True, text=True, encoding="utf-8", env=environment, timeout=120,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        timeout=120,
     )
 
 
@@ -98,6 +110,7 @@ def check_issue_example(result: subprocess.CompletedProcess, before: date) -> No
 
 
 # --- console -------------------------------------------------------------------------------------
+
 
 def test_issue_example_on_the_default_sqlite_file(tmp_path):
     today = london_today()
@@ -182,6 +195,7 @@ def test_console_user_must_be_an_email_address(tmp_path):
 
 # --- db upgrade and seed ----------------------------------------------------------------------------
 
+
 def test_db_upgrade(tmp_path):
     result = run_bot("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -244,6 +258,7 @@ def test_seed_needs_a_file_or_demo(tmp_path):
 
 # --- configuration and commands still to come ------------------------------------------------------
 
+
 @pytest.mark.parametrize("args", [("console",), ("db", "upgrade")])
 def test_an_unknown_time_zone_is_a_configuration_error(tmp_path, args):
     result = run_bot(*args, cwd=tmp_path, stdin="whoami\n", env={"BOT_TIMEZONE": "Mars/Olympus"})
@@ -282,21 +297,30 @@ def test_worker_without_platforms_holds_notices_for_the_console_and_stops_cleanl
     environment["PYTHONPATH"] = str(REPO)
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID", "BOT_EMULATOR"):
         environment.pop(name, None)
-    worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=tmp_path, env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = datetime.now() + timedelta(seconds=60)
         while datetime.now() < deadline:
             with sqlite3.connect(tmp_path / "kentconnects.db") as db:
-                found = db.execute("select status, last_error, delivered_via from delivery "
-                                   "where kind = 'case_submitted'").fetchall()
+                found = db.execute(
+                    "select status, last_error, delivered_via from delivery where kind = 'case_submitted'"
+                ).fetchall()
             if found and all(status != "pending" for status, _, _ in found):
                 break
             import time as _time
+
             _time.sleep(0.5)
         assert found and {status for status, _, _ in found} == {"held"}, found
-        assert all(error.startswith("neither Slack nor Teams is configured here") and via is None
-                   for _, error, via in found)
+        assert all(
+            error.startswith("neither Slack nor Teams is configured here") and via is None for _, error, via in found
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
@@ -313,15 +337,18 @@ def test_worker_without_platforms_holds_notices_for_the_console_and_stops_cleanl
     again = run_bot("console", "--user", "board.demo@kent.police.uk", cwd=tmp_path, stdin="whoami\n")
     assert NOTICE_MARK not in again.stdout  # shown once
     with sqlite3.connect(tmp_path / "kentconnects.db") as db:
-        rows = db.execute("select p.email, d.status, d.delivered_via from delivery d join person p "
-                          "on p.id = d.recipient_id where d.kind = 'case_submitted' order by p.email").fetchall()
+        rows = db.execute(
+            "select p.email, d.status, d.delivered_via from delivery d join person p "
+            "on p.id = d.recipient_id where d.kind = 'case_submitted' order by p.email"
+        ).fetchall()
     # The other Board member has not chatted since: theirs still waits for them.
     assert rows == [("board.demo@kent.police.uk", "sent", "console"), ("leadership.demo@medway.gov.uk", "held", None)]
 
 
 def test_an_unreachable_database_is_reported_without_its_password(tmp_path):
-    result = run_bot("db", "upgrade", cwd=tmp_path,
-                     env={"DATABASE_URL": "postgresql://kc:sup3rsecret@127.0.0.1:1/nothing"})
+    result = run_bot(
+        "db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": "postgresql://kc:sup3rsecret@127.0.0.1:1/nothing"}
+    )
     assert result.returncode == 1
     assert "did not answer" in result.stderr
     assert "sup3rsecret" not in result.stderr and "sup3rsecret" not in result.stdout
@@ -329,6 +356,7 @@ def test_an_unreachable_database_is_reported_without_its_password(tmp_path):
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
+
 
 def test_issue_example_on_postgresql(tmp_path):
     url, reason = _open_postgres()

@@ -7,6 +7,7 @@ still held. Most tests run on both databases through the shared `session`/`sessi
 processes, of a SIGKILL, of a downtime and of a platform answering 429 run on PostgreSQL in a
 schema of their own (conftest.fresh_database), skipped with the reason when no server answers.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,19 +21,19 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from sqlalchemy import func, insert, select
 
 from bot.dispatcher import Dispatcher, Policy
-from core.messages import Reply
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
-from storage import db, ratelimit
-from storage import deliveries as delivery_queries
+from core.messages import Reply
+from storage import db, deliveries as delivery_queries, ratelimit
 from storage.models import Delivery, DeliveryStatus, Person, PlatformIdentity
 from tests.conftest import fresh_database
 
@@ -42,6 +43,7 @@ CHILD = Path(__file__).with_name("dispatch_child.py")
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 class Clock:
     """A fake clock for the dispatcher: it moves only when the test says so."""
@@ -67,8 +69,7 @@ class RecordingSender:
     was handed over before; it may return a SendResult or raise.
     """
 
-    def __init__(self, script: Optional[Script] = None, limit: Optional[RateLimit] = None,
-                 platform: str = "console"):
+    def __init__(self, script: Optional[Script] = None, limit: Optional[RateLimit] = None, platform: str = "console"):
         self.platform = platform
         self.by_email = platform == "console"  # reaches anyone by e-mail, as a test stand-in
         self.calls: list[tuple[str, str, str]] = []  # (email, address, text), every attempt
@@ -95,17 +96,35 @@ def make_people(session, count: int, prefix: str = "dispatch") -> list[Person]:
     return people
 
 
-def add(session, people: list[Person], kind: str = "notice", due: datetime = T0, subject: str = "test:1",
-        occurrence: str = "1", not_after: Optional[datetime] = None, payload=None, channel: str = "direct") -> list[int]:
+def add(
+    session,
+    people: list[Person],
+    kind: str = "notice",
+    due: datetime = T0,
+    subject: str = "test:1",
+    occurrence: str = "1",
+    not_after: Optional[datetime] = None,
+    payload=None,
+    channel: str = "direct",
+) -> list[int]:
     """One delivery per person; each message text names its recipient, so that sends can be told apart."""
     ids = []
     for person in people:
         data = payload if payload is not None else Reply(f"{kind} {subject}/{occurrence} to {person.email}").to_data()
-        delivery_queries.record(session, kind, subject, occurrence, [person.id], data, due_at=due,
-                                not_after=not_after, channel=channel)
-        ids.append(session.execute(select(Delivery.id).where(
-            Delivery.kind == kind, Delivery.subject == subject, Delivery.occurrence == occurrence,
-            Delivery.recipient_id == person.id, Delivery.channel == channel)).scalar_one())
+        delivery_queries.record(
+            session, kind, subject, occurrence, [person.id], data, due_at=due, not_after=not_after, channel=channel
+        )
+        ids.append(
+            session.execute(
+                select(Delivery.id).where(
+                    Delivery.kind == kind,
+                    Delivery.subject == subject,
+                    Delivery.occurrence == occurrence,
+                    Delivery.recipient_id == person.id,
+                    Delivery.channel == channel,
+                )
+            ).scalar_one()
+        )
     session.flush()
     return ids
 
@@ -126,8 +145,6 @@ def dispatcher(sessions, *senders, clock: Optional[Clock] = None, owner: Optiona
     return Dispatcher(sessions, list(senders), Policy(**policy), owner=owner, clock=clock or Clock())
 
 
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request, tmp_path):
     """A fresh, migrated database of each kind, for tests that commit."""
@@ -144,15 +161,30 @@ def bulk(database, count: int, people: int = 300, kind: str = "notice", due: Opt
     due = due or datetime.now(UTC) - timedelta(minutes=1)
     now = datetime.now(UTC)
     with database.engine.begin() as connection:
-        connection.execute(insert(Person), [{"email": f"bulk{i}@example.test", "display_name": f"Bulk {i}",
-                                             "created_at": now} for i in range(people)])
+        connection.execute(
+            insert(Person),
+            [{"email": f"bulk{i}@example.test", "display_name": f"Bulk {i}", "created_at": now} for i in range(people)],
+        )
         person_ids = connection.execute(select(Person.id).order_by(Person.id)).scalars().all()
         texts = [f"delivery-token {k}" for k in range(count)]
-        connection.execute(insert(Delivery), [
-            {"kind": kind, "subject": f"bulk:{k}", "occurrence": "1", "recipient_id": person_ids[k % len(person_ids)],
-             "channel": "direct", "payload": Reply(texts[k]).to_data(), "due_at": due,
-             "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
-            for k in range(count)])
+        connection.execute(
+            insert(Delivery),
+            [
+                {
+                    "kind": kind,
+                    "subject": f"bulk:{k}",
+                    "occurrence": "1",
+                    "recipient_id": person_ids[k % len(person_ids)],
+                    "channel": "direct",
+                    "payload": Reply(texts[k]).to_data(),
+                    "due_at": due,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for k in range(count)
+            ],
+        )
     return set(texts)
 
 
@@ -164,8 +196,14 @@ def read(sessions, ids: Optional[list[int]] = None) -> list[Delivery]:
 
 def db_counts(database) -> Counter:
     with database.engine.connect() as connection:
-        return Counter({status: n for status, n in connection.execute(
-            select(Delivery.status, func.count()).group_by(Delivery.status)).all()})
+        return Counter(
+            {
+                status: n
+                for status, n in connection.execute(
+                    select(Delivery.status, func.count()).group_by(Delivery.status)
+                ).all()
+            }
+        )
 
 
 def lines(path: Path) -> list[str]:
@@ -173,8 +211,11 @@ def lines(path: Path) -> list[str]:
 
 
 def child(database, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(CHILD), "--url", database.url, "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), "--url", database.url, "--out", str(out), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -185,6 +226,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 # --- sending, retrying, failing: both databases --------------------------------------------
+
 
 def test_due_deliveries_are_sent_once_and_marked_sent(session, sessions):
     people = make_people(session, 3)
@@ -209,8 +251,11 @@ def test_max_attempts_leads_to_failed_with_the_last_error(session, sessions):
     [other] = make_people(session, 1, prefix="fine")
     [failing] = add(session, [person], subject="failing")
     [fine] = add(session, [other], subject="fine")
-    sender = RecordingSender(lambda r, m, n: SendResult(Outcome.RETRY, f"HTTP 503 (try {n + 1})")
-                             if r.email == person.email else SendResult.sent())
+    sender = RecordingSender(
+        lambda r, m, n: (
+            SendResult(Outcome.RETRY, f"HTTP 503 (try {n + 1})") if r.email == person.email else SendResult.sent()
+        )
+    )
     clock = Clock()
     d = dispatcher(sessions, sender, clock=clock, max_attempts=3, backoff_base=10)
     d.run_until_idle()
@@ -235,8 +280,14 @@ def test_the_back_off_grows_with_each_failure(session, sessions):
     [person] = make_people(session, 1)
     [one] = add(session, [person])
     clock = Clock()
-    d = dispatcher(sessions, RecordingSender(lambda r, m, n: SendResult(Outcome.RETRY, "busy")), clock=clock,
-                   max_attempts=10, backoff_base=10, backoff_max=35)
+    d = dispatcher(
+        sessions,
+        RecordingSender(lambda r, m, n: SendResult(Outcome.RETRY, "busy")),
+        clock=clock,
+        max_attempts=10,
+        backoff_base=10,
+        backoff_max=35,
+    )
     waits = []
     for _ in range(4):
         d.run_until_idle()
@@ -244,7 +295,7 @@ def test_the_back_off_grows_with_each_failure(session, sessions):
         waits.append((row.due_at - clock.now).total_seconds())
         clock.now = row.due_at
     # 10, 20, 40 -> capped at 35, 35; each +-20% jitter.
-    for wait, base in zip(waits, (10, 20, 35, 35)):
+    for wait, base in zip(waits, (10, 20, 35, 35), strict=True):
         assert 0.8 * base <= wait <= 1.2 * base, waits
 
 
@@ -252,8 +303,11 @@ def test_a_permanent_error_fails_at_once(session, sessions):
     people = make_people(session, 2)
     ids = add(session, people)
     blocked = people[0].email
-    sender = RecordingSender(lambda r, m, n: SendResult(Outcome.PERMANENT, "user blocked the bot")
-                             if r.email == blocked else SendResult.sent())
+    sender = RecordingSender(
+        lambda r, m, n: (
+            SendResult(Outcome.PERMANENT, "user blocked the bot") if r.email == blocked else SendResult.sent()
+        )
+    )
     clock = Clock()
     d = dispatcher(sessions, sender, clock=clock, max_attempts=8)
     d.run_until_idle()
@@ -288,13 +342,17 @@ def test_a_sender_that_raises_is_retried(session, sessions):
     assert len(sender.calls) == 4
 
 
-@pytest.mark.parametrize("payload", [
-    {"title": "no text"},
-    {"text": "fields of the wrong shape", "fields": [{"label": "only a label"}]},
-    {"text": "an item without a title", "items": [{"text": "x"}]},
-    ["not", "an", "object"],
-    "just a string",
-], ids=["no-text", "bad-field", "bad-item", "list", "string"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"title": "no text"},
+        {"text": "fields of the wrong shape", "fields": [{"label": "only a label"}]},
+        {"text": "an item without a title", "items": [{"text": "x"}]},
+        ["not", "an", "object"],
+        "just a string",
+    ],
+    ids=["no-text", "bad-field", "bad-item", "list", "string"],
+)
 def test_an_unreadable_payload_fails_permanently_without_blocking_the_others(session, sessions, payload):
     people = make_people(session, 4)
     [bad] = add(session, people[:1], subject="bad", payload=payload, due=T0 - timedelta(minutes=1))  # first in line
@@ -358,8 +416,9 @@ def test_a_dispatcher_that_lost_its_lease_does_not_overwrite_the_new_owners_resu
 def test_not_after_in_the_past_is_skipped_with_the_reason(session, sessions):
     people = make_people(session, 3)
     passed = add(session, people[:2], subject="passed", due=T0 - timedelta(minutes=10), not_after=T0)
-    coming = add(session, people[2:], subject="coming", due=T0 - timedelta(minutes=10),
-                 not_after=T0 + timedelta(minutes=1))
+    coming = add(
+        session, people[2:], subject="coming", due=T0 - timedelta(minutes=10), not_after=T0 + timedelta(minutes=1)
+    )
     sender = RecordingSender()
     dispatcher(sessions, sender).run_until_idle()
     for row in rows(session, passed):
@@ -443,6 +502,7 @@ def test_a_sent_delivery_records_the_platform_that_took_it(session, sessions):
 
 # --- the shared token bucket ---------------------------------------------------------------
 
+
 def test_take_spends_the_burst_then_says_how_long_to_wait(session):
     take = lambda at: ratelimit.take(session, "slack:T1", rate=1.0, burst=2.0, now=at)  # noqa: E731
     assert take(T0) == 0 and take(T0) == 0
@@ -460,7 +520,7 @@ def test_a_block_makes_every_user_of_the_key_wait(sessions):
         assert ratelimit.take(s, "teams:tenant", 10.0, 10.0, T0) == 0
         ratelimit.block(s, "teams:tenant", T0 + timedelta(seconds=30), T0)
         ratelimit.block(s, "teams:tenant", T0 + timedelta(seconds=5), T0)  # a shorter block does not shorten it
-    for replica in range(3):  # each "replica" in a transaction of its own sees the same block
+    for _replica in range(3):  # each "replica" in a transaction of its own sees the same block
         with sessions.begin() as s:
             assert ratelimit.take(s, "teams:tenant", 10.0, 10.0, T0 + timedelta(seconds=10)) == pytest.approx(20.0)
     with sessions.begin() as s:
@@ -489,9 +549,12 @@ def test_the_token_bucket_spaces_the_dispatchers_messages(session, sessions):
 def test_a_rate_limited_answer_blocks_the_key_and_keeps_the_attempt(session, sessions):
     people = make_people(session, 3)
     ids = add(session, people)
-    sender = RecordingSender(lambda r, m, n: SendResult(Outcome.RATE_LIMITED, "429", retry_after=7)
-                             if len(sender.calls) == 1 else SendResult.sent(),
-                             limit=RateLimit("console:all", rate=100.0, burst=100.0))
+    sender = RecordingSender(
+        lambda r, m, n: (
+            SendResult(Outcome.RATE_LIMITED, "429", retry_after=7) if len(sender.calls) == 1 else SendResult.sent()
+        ),
+        limit=RateLimit("console:all", rate=100.0, burst=100.0),
+    )
     clock = Clock()
     d = dispatcher(sessions, sender, clock=clock, max_attempts=1)
     d.run_until_idle()
@@ -518,16 +581,22 @@ def test_run_until_idle_goes_on_past_a_batch_of_stale_deliveries(session, sessio
 
 # --- PostgreSQL: several processes, a SIGKILL, a downtime --------------------------------------
 
+
 def test_four_dispatcher_processes_send_every_delivery_exactly_once(pg, tmp_path):
     texts = bulk(pg, 5000, people=300)
     go = tmp_path / "go"
     outs = [tmp_path / f"sent-{i}.txt" for i in range(4)]
     readies = [tmp_path / f"ready-{i}" for i in range(4)]
-    procs = [child(pg, out, "--batch", "25", "--ready", str(ready), "--go", str(go))
-             for out, ready in zip(outs, readies)]
+    procs = [
+        child(pg, out, "--batch", "25", "--ready", str(ready), "--go", str(go))
+        for out, ready in zip(outs, readies, strict=True)
+    ]
     try:
-        wait_for(lambda: all(r.exists() for r in readies) or any(p.poll() is not None for p in procs), 60,
-                 "the dispatchers to connect")
+        wait_for(
+            lambda: all(r.exists() for r in readies) or any(p.poll() is not None for p in procs),
+            60,
+            "the dispatchers to connect",
+        )
         go.touch()
         for proc in procs:
             output, _ = proc.communicate(timeout=90)
@@ -554,8 +623,7 @@ def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(
     killed = child(pg, killed_out, "--batch", str(batch), "--lease", "2", "--delay", "0.005")
     try:
         # Early in its fifth batch: the kill lands among leased deliveries, not between batches.
-        wait_for(lambda: len(lines(killed_out)) >= 4 * batch + 10 or killed.poll() is not None, 60,
-                 "the first sends")
+        wait_for(lambda: len(lines(killed_out)) >= 4 * batch + 10 or killed.poll() is not None, 60, "the first sends")
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(timeout=10)
     finally:
@@ -565,8 +633,12 @@ def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(
     assert killed.returncode == -signal.SIGKILL  # it was still working when killed
     at_kill = db_counts(pg)
     with pg.engine.connect() as connection:
-        in_flight = {Reply.from_data(payload).text for payload in connection.execute(
-            select(Delivery.payload).where(Delivery.status == DeliveryStatus.SENDING)).scalars()}
+        in_flight = {
+            Reply.from_data(payload).text
+            for payload in connection.execute(
+                select(Delivery.payload).where(Delivery.status == DeliveryStatus.SENDING)
+            ).scalars()
+        }
     assert at_kill[DeliveryStatus.PENDING] > 0 and 0 < len(in_flight) <= batch
     restart = child(pg, restart_out, "--batch", str(batch), "--lease", "2")
     output, _ = restart.communicate(timeout=90)
@@ -580,8 +652,10 @@ def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(
     # Only what the killed process had in hand can go twice (a send done but not yet marked).
     assert duplicates <= in_flight and len(duplicates) <= batch
     assert in_flight - set(first) <= set(second)  # its unsent leases were taken over
-    print(f"killed after {len(first)} sends with {len(in_flight)} in flight; restart sent {len(second)}, "
-          f"{len(duplicates)} twice")
+    print(
+        f"killed after {len(first)} sends with {len(in_flight)} in flight; restart sent {len(second)}, "
+        f"{len(duplicates)} twice"
+    )
     assert db_counts(pg) == {DeliveryStatus.SENT: 1000}
 
 
@@ -593,17 +667,34 @@ def test_after_a_three_hour_downtime_recent_deliveries_go_once_and_stale_ones_ar
         [person] = make_people(session, 1)
         for minutes in range(5, 180, 10):  # due every 10 minutes while it was down
             due = back - timedelta(minutes=minutes)
-            for kind, cutoff in (("meeting_reminder", 60), ("event_reminder", 60), ("personal_reminder", 360),
-                                 ("announcement", 1440), ("notice", 2880)):
-                [one] = add(session, [person], kind=kind, subject=f"down:{minutes}", due=due,
-                            not_after=back + timedelta(hours=1))
+            for kind, cutoff in (
+                ("meeting_reminder", 60),
+                ("event_reminder", 60),
+                ("personal_reminder", 360),
+                ("announcement", 1440),
+                ("notice", 2880),
+            ):
+                [one] = add(
+                    session,
+                    [person],
+                    kind=kind,
+                    subject=f"down:{minutes}",
+                    due=due,
+                    not_after=back + timedelta(hours=1),
+                )
                 if minutes <= cutoff:
                     expected_sent.add(one)
                 else:
                     expected_skipped[one] = "too late to send"
         # A reminder still within its cut-off whose meeting has already started.
-        [started] = add(session, [person], kind="meeting_reminder", subject="started", due=back - timedelta(minutes=30),
-                        not_after=back - timedelta(minutes=15))
+        [started] = add(
+            session,
+            [person],
+            kind="meeting_reminder",
+            subject="started",
+            due=back - timedelta(minutes=30),
+            not_after=back - timedelta(minutes=15),
+        )
         expected_skipped[started] = "its moment has passed"
     sender, clock = RecordingSender(), Clock(back)
     d = Dispatcher(sessions, [sender], Policy(batch=20), owner="back", clock=clock)
@@ -619,6 +710,7 @@ def test_after_a_three_hour_downtime_recent_deliveries_go_once_and_stale_ones_ar
 
 
 # --- a fake platform answering 429 with Retry-After ---------------------------------------------
+
 
 class FakePlatform:
     """A local HTTP server standing in for Slack or Teams: records every POST; answers 429 with
@@ -659,7 +751,7 @@ class FakePlatform:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/chat.postMessage"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakePlatform":
+    def __enter__(self) -> FakePlatform:
         self.thread.start()
         return self
 
@@ -690,8 +782,9 @@ class HttpSender:
 
     def send(self, recipient: Recipient, message: Reply) -> SendResult:
         body = json.dumps({"to": recipient.address, "text": message.text}).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=10):
                 return SendResult.sent()
@@ -707,8 +800,10 @@ class HttpSender:
 
 def fakechat_people(session, count: int) -> list[Person]:
     people = make_people(session, count, prefix="fakechat")
-    session.add_all(PlatformIdentity(person_id=p.id, platform="fakechat", workspace="W1", external_id=f"U{i}")
-                    for i, p in enumerate(people))
+    session.add_all(
+        PlatformIdentity(person_id=p.id, platform="fakechat", workspace="W1", external_id=f"U{i}")
+        for i, p in enumerate(people)
+    )
     session.flush()
     return people
 

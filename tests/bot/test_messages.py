@@ -1,4 +1,5 @@
 """Reply.plain_text: the console's output and every platform's fallback text."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,10 +71,11 @@ def test_user_text_is_kept_verbatim():
 
 def test_reply_is_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        full_reply().text = "changed"  # type: ignore[misc]
+        full_reply().text = "changed"  # type: ignore[misc]  # writing a frozen field is what is tested
 
 
 # --- field_list ---------------------------------------------------------------------------------
+
 
 def test_field_list_keeps_order_and_leaves_out_empty_values():
     fields = field_list(("Group", "GIS"), ("Where", None), ("Online", ""), ("Agenda", "Updates"))

@@ -6,6 +6,7 @@ The commands run as `python -m bot ...` subprocesses in a fresh temporary folder
 DATABASE_URL they use the SQLite file kentconnects.db there), stderr a pipe. The worker's
 hand-back at shutdown is tested in-process on both databases (conftest.fresh_database).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,36 +21,50 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
-from core.settings import Settings
 from bot.dispatcher import Policy
-from core.messages import Reply
 from bot.senders import Outcome, Recipient, SendResult
 from bot.worker import Worker
-from storage import db
-from storage import deliveries as delivery_queries
+from core.messages import Reply
+from core.settings import Settings
+from storage import db, deliveries as delivery_queries
 from storage.models import Delivery, DeliveryStatus, Person
 from tests.conftest import ZONE, _drop_schema, _open_postgres, _postgres_required, fresh_database
 
 REPO = Path(__file__).parents[2]
 UTC = timezone.utc
 # Settings the tests set themselves; anything of the kind in the caller's environment is dropped.
-OWN_SETTINGS = ("DATABASE_URL", "BOT_TIMEZONE", "BOT_ADMINS", "PORT", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-                "SLACK_APP_TOKEN", "SLACK_API_URL", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD",
-                "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID", "TEAMS_SERVICE_URL_ALLOWLIST", "BOT_EMULATOR",
-                "BOT_OPENID_METADATA_URL")
+OWN_SETTINGS = (
+    "DATABASE_URL",
+    "BOT_TIMEZONE",
+    "BOT_ADMINS",
+    "PORT",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "MICROSOFT_APP_ID",
+    "MICROSOFT_APP_PASSWORD",
+    "MICROSOFT_APP_TYPE",
+    "MICROSOFT_APP_TENANT_ID",
+    "TEAMS_SERVICE_URL_ALLOWLIST",
+    "BOT_EMULATOR",
+    "BOT_OPENID_METADATA_URL",
+)
 LOG_KEYS = {"time", "level", "logger", "message", "request_id"}
 STARTUP = 90  # seconds a command may take to start (migrations on a slow machine)
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def environment(env: Optional[dict[str, str]] = None) -> dict[str, str]:
     result = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
@@ -58,19 +73,35 @@ def environment(env: Optional[dict[str, str]] = None) -> dict[str, str]:
     return result
 
 
-def run_bot(*args: str, cwd: Path, stdin: str = "", env: Optional[dict[str, str]] = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, encoding="utf-8", env=environment(env), timeout=timeout)
+def run_bot(
+    *args: str, cwd: Path, stdin: str = "", env: Optional[dict[str, str]] = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment(env),
+        timeout=timeout,
+    )
 
 
 class Running:
     """A `python -m bot ...` process in the background, its stderr read line by line as it comes."""
 
     def __init__(self, *args: str, cwd: Path, env: Optional[dict[str, str]] = None):
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=cwd, env=environment(env),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=cwd,
+            env=environment(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
         self.lines: list[str] = []
         self.stdout = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -165,7 +196,7 @@ def json_lines(stderr: str) -> list[dict]:
         except json.JSONDecodeError:
             pytest.fail(f"not a JSON line: {line!r}")
         assert isinstance(entry, dict), line
-        assert LOG_KEYS <= entry.keys(), line
+        assert entry.keys() >= LOG_KEYS, line
         assert entry["level"] in ("debug", "info", "warning", "error", "critical"), line
         assert datetime.fromisoformat(entry["time"]).tzinfo is not None, line
         assert isinstance(entry["logger"], str) and entry["logger"], line
@@ -198,7 +229,8 @@ def add_broken_delivery(db_file: Path, email: str) -> int:
         cursor = connection.execute(
             "INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
             "attempts, created_at) VALUES ('notice', 'test:broken', '1', ?, 'direct', '[]', ?, 'pending', 0, ?)",
-            (person, now.isoformat(sep=" "), now.isoformat(sep=" ")))
+            (person, now.isoformat(sep=" "), now.isoformat(sep=" ")),
+        )
         return cursor.lastrowid
 
 
@@ -223,7 +255,7 @@ class TcpProxy:
         while not self.stopped.is_set():
             try:
                 client, _ = self.listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break
@@ -281,11 +313,17 @@ CONFIG_ERRORS = [
     pytest.param({"BOT_TIMEZONE": "Mars/Olympus"}, ("Mars/Olympus", "Europe/London"), id="unknown-time-zone"),
     pytest.param({"PORT": "99999"}, ("PORT", "99999"), id="port-out-of-range"),
     pytest.param({"PORT": "eighty"}, ("PORT", "eighty"), id="port-not-a-number"),
-    pytest.param({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "pw"},
-                 ("SingleTenant", "MICROSOFT_APP_TENANT_ID"), id="single-tenant-without-tenant"),
+    pytest.param(
+        {"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "pw"},
+        ("SingleTenant", "MICROSOFT_APP_TENANT_ID"),
+        id="single-tenant-without-tenant",
+    ),
     pytest.param({"MICROSOFT_APP_TYPE": "Sideways"}, ("MICROSOFT_APP_TYPE", "Sideways"), id="unknown-app-type"),
-    pytest.param({"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001"},
-                 ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD"), id="app-id-without-password"),
+    pytest.param(
+        {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001"},
+        ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD"),
+        id="app-id-without-password",
+    ),
 ]
 
 
@@ -304,8 +342,9 @@ def test_serve_and_worker_refuse_a_bad_configuration(tmp_path, command, env, nam
 
 @pytest.mark.parametrize("command", [("serve", "--no-worker"), ("worker",)], ids=["serve", "worker"])
 def test_serve_and_worker_refuse_an_unreachable_database_without_its_password(tmp_path, command):
-    result = run_bot(*command, cwd=tmp_path, env={"DATABASE_URL": "postgresql://x:secret@127.0.0.1:1/nothing"},
-                     timeout=60)
+    result = run_bot(
+        *command, cwd=tmp_path, env={"DATABASE_URL": "postgresql://x:secret@127.0.0.1:1/nothing"}, timeout=60
+    )
     assert result.returncode != 0
     message = one_line_message(result)
     assert "did not answer" in message and "127.0.0.1:1/nothing" in message
@@ -325,6 +364,7 @@ def test_serve_refuses_a_port_option_out_of_range(tmp_path):
 
 
 # --- serving ------------------------------------------------------------------------------------
+
 
 def test_serve_answers_health_and_calendars_then_stops_on_sigterm(tmp_path):
     server, port = start_serve(tmp_path, "--no-worker")
@@ -386,8 +426,7 @@ def test_worker_logs_json_lines_even_for_a_failing_delivery_and_stops_on_sigterm
     assert "Traceback" in failure["exception"]  # the traceback travels inside the JSON object
     assert any(re.fullmatch(r"worker \S+ stopped", e["message"]) for e in entries)
     with sqlite3.connect(tmp_path / "kentconnects.db") as connection:
-        status, error = connection.execute("SELECT status, last_error FROM delivery WHERE id = ?",
-                                           (broken,)).fetchone()
+        status, error = connection.execute("SELECT status, last_error FROM delivery WHERE id = ?", (broken,)).fetchone()
     assert (status, error) == ("failed", "unreadable message")
 
 
@@ -451,6 +490,7 @@ def test_healthz_is_503_when_the_database_stops_answering(tmp_path):
 
 # --- the worker hands back what it claimed ---------------------------------------------------------
 
+
 class BlockingSender:
     """A console sender whose first send blocks until the test releases it."""
 
@@ -492,8 +532,9 @@ def test_worker_stop_finishes_the_message_in_hand_and_hands_back_the_rest(fresh)
         session.add_all(people)
         session.flush()
         for i, person in enumerate(people):
-            delivery_queries.record(session, "notice", "test:stop", "1", [person.id],
-                                    Reply(f"message {i}").to_data(), due_at=due)
+            delivery_queries.record(
+                session, "notice", "test:stop", "1", [person.id], Reply(f"message {i}").to_data(), due_at=due
+            )
         session.execute(update(Delivery).values(attempts=2))  # earlier failed tries, to be kept
         ids = list(session.execute(select(Delivery.id).order_by(Delivery.id)).scalars())
     assert len(ids) == 6

@@ -3,26 +3,30 @@
 `serve` and `worker` build their senders in the same place, so the Procfile's two processes
 deliver alike; Teams is configured only by Microsoft credentials or BOT_EMULATOR=1.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from bot import platforms
-from core.settings import DEFAULT_TEAMS_ALLOWLIST, ConfigError, Settings
 from bot.teams_adapter import service_url_allowed
+from core.settings import DEFAULT_TEAMS_ALLOWLIST, ConfigError, Settings
 
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 TEAMS = {"MICROSOFT_APP_ID": "5b8a1f0e-7c2d-4e6a-9f31-0d4c2b7e8a19", "MICROSOFT_APP_PASSWORD": "p"}
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({}, ()),
-    (SLACK, ("slack",)),
-    (TEAMS, ("teams",)),
-    ({"BOT_EMULATOR": "1"}, ("teams",)),
-    ({**SLACK, **TEAMS}, ("slack", "teams")),
-    ({**SLACK, "BOT_EMULATOR": "0"}, ("slack",)),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, ()),
+        (SLACK, ("slack",)),
+        (TEAMS, ("teams",)),
+        ({"BOT_EMULATOR": "1"}, ("teams",)),
+        ({**SLACK, **TEAMS}, ("slack", "teams")),
+        ({**SLACK, "BOT_EMULATOR": "0"}, ("slack",)),
+    ],
+)
 def test_the_configured_platforms_follow_the_settings(env, expected):
     assert platforms.configured(Settings.from_env(env)) == expected
 
@@ -48,10 +52,19 @@ def test_without_the_emulator_switch_loopback_hosts_are_not_on_the_default_allow
     assert "127.0.0.1" in Settings.from_env({"BOT_EMULATOR": "1"}).teams_allowlist
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:3979/", "https://127.0.0.1/", "http://localhost:3979/", "https://localhost/",
-    "https://[::1]/", "http://127.0.0.2/", "https://0.0.0.0/", "http://smba.trafficmanager.net/emea/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:3979/",
+        "https://127.0.0.1/",
+        "http://localhost:3979/",
+        "https://localhost/",
+        "https://[::1]/",
+        "http://127.0.0.2/",
+        "https://0.0.0.0/",
+        "http://smba.trafficmanager.net/emea/",
+    ],
+)
 def test_loopback_or_plain_http_service_urls_need_the_emulator_switch_even_when_listed(url):
     listed = ("127.0.0.1", "127.0.0.2", "localhost", "::1", "0.0.0.0", "smba.trafficmanager.net")
     assert not service_url_allowed(url, listed, emulator=False)

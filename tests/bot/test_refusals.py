@@ -4,6 +4,7 @@ a stand-in command and form both ways, raising and returning; the last ones the 
 (find_group, find_meeting, ...) inside commands and forms. On SQLite and PostgreSQL, with the demo
 loaded as of Wednesday 25 November 2026 (demo@kent.gov.uk chairs Smart Kent and Medway Projects).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,7 @@ from bot import router
 from core.forms import FORMS, Form, FormField
 from core.messages import Action, Refusal, Reply, Request
 from handlers import conversation
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from storage import groups as group_queries, meetings as meeting_queries
 from storage.models import (
     AuditEntry,
     ConversationState,
@@ -38,10 +38,12 @@ REFUSED = Reply("Not for you, I'm afraid.", actions=(Action("Help", "help"),))
 @pytest.fixture(params=["raising", "returning"])
 def refuse(request):
     """Refuses with REFUSED, by raising a Refusal or by returning the reply."""
+
     def refuse() -> Reply:
         if request.param == "raising":
             raise Refusal(REFUSED)
         return REFUSED
+
     return refuse
 
 
@@ -49,21 +51,30 @@ def refuse(request):
 def form(refuse, monkeypatch) -> Form:
     """A one-field form that refuses the words `not allowed` in `allowed`, and `refused on
     submit` in `submit`; `refusal check` starts it, `refused command` is a command that refuses."""
+
     def allowed(ctx, values):
         return refuse() if values.get("words") == "not allowed" else None
 
     def submit(ctx, values):
         return refuse() if values["words"] == "refused on submit" else Reply(f"Submitted: {values['words']}.")
 
-    made = Form("refusal_check", "Refusal check",
-                (FormField("words", "Words", "What are the words?", lambda text, ctx, values: text),),
-                submit, allowed=allowed)
+    made = Form(
+        "refusal_check",
+        "Refusal check",
+        (FormField("words", "Words", "What are the words?", lambda text, ctx, values: text),),
+        submit,
+        allowed=allowed,
+    )
     monkeypatch.setitem(FORMS, made.name, made)
-    monkeypatch.setattr(router, "ROUTES", (
-        router.Route(re.compile(r"^refusal check$"), lambda ctx: conversation.start(ctx, made, {})),
-        router.Route(re.compile(r"^refused command$"), lambda ctx: refuse()),
-        *router.ROUTES,
-    ))
+    monkeypatch.setattr(
+        router,
+        "ROUTES",
+        (
+            router.Route(re.compile(r"^refusal check$"), lambda ctx: conversation.start(ctx, made, {})),
+            router.Route(re.compile(r"^refused command$"), lambda ctx: refuse()),
+            *router.ROUTES,
+        ),
+    )
     return made
 
 
@@ -116,10 +127,13 @@ def test_the_form_still_submits_when_nothing_refuses(chat, session, form):
     assert draft(session) is None
 
 
-@pytest.mark.parametrize("raw, prefilled", [
-    ({"words": "refused on submit"}, {}),
-    ({}, {"words": "not allowed"}),  # `allowed` sees the prefilled answers, before any field is read
-])
+@pytest.mark.parametrize(
+    "raw, prefilled",
+    [
+        ({"words": "refused on submit"}, {}),
+        ({}, {"words": "not allowed"}),  # `allowed` sees the prefilled answers, before any field is read
+    ],
+)
 def test_a_whole_form_refused_is_answered_and_its_key_kept(chat, session, form, raw, prefilled):
     """A modal or card (Router.submit_form): the refusal is the reply, with no field errors, and
     the retry key is recorded, so that a repeat of the submission does nothing."""
@@ -135,6 +149,7 @@ def test_a_refused_command_keeps_its_retry_key(chat, session, form):
 
 
 # --- the real finders ---------------------------------------------------------------------------
+
 
 def rows(session, model) -> int:
     session.expire_all()
@@ -171,7 +186,8 @@ def test_a_meeting_cancelled_while_its_cancel_form_waited_is_refused_on_yes(chat
 def test_a_refusal_by_a_finder_stores_nobody_it_has_not_stored_before(chat, session):
     """`chair GROUP EMAIL` stores the person named only once the group is found."""
     assert chat("chair underwater basket weaving new.chair@swale.gov.uk", user=ADMIN).startswith(
-        "I don't know a group called")
+        "I don't know a group called"
+    )
     assert person_by_email(session, "new.chair@swale.gov.uk") is None
     assert "isn't at a Kent Connects partner's e-mail domain" in chat("chair gis someone@gmail.com", user=ADMIN)
     assert person_by_email(session, "someone@gmail.com") is None
@@ -185,12 +201,15 @@ def test_a_refusal_keeps_what_came_before_the_handler(chat, session):
     assert person_by_email(session, newcomer) is not None
 
 
-@pytest.mark.parametrize("words, answer", [
-    ("decline 1", "Please give the reason"),  # the words are checked before who is asking
-    ("outcome 1", "Please give the outcome"),
-    ("decline 1 too costly", "I can't match someone@gmail.com to a Kent Connects partner"),
-    ("meetings gis", "I can't match someone@gmail.com to a Kent Connects partner"),
-    ("move 1 to 16 March 2027 14:00", "I can't match someone@gmail.com to a Kent Connects partner"),
-])
+@pytest.mark.parametrize(
+    "words, answer",
+    [
+        ("decline 1", "Please give the reason"),  # the words are checked before who is asking
+        ("outcome 1", "Please give the outcome"),
+        ("decline 1 too costly", "I can't match someone@gmail.com to a Kent Connects partner"),
+        ("meetings gis", "I can't match someone@gmail.com to a Kent Connects partner"),
+        ("move 1 to 16 March 2027 14:00", "I can't match someone@gmail.com to a Kent Connects partner"),
+    ],
+)
 def test_checks_come_in_the_same_order_as_before(chat, words, answer):
     assert chat(words, user="someone@gmail.com").startswith(answer)

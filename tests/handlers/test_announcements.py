@@ -6,23 +6,25 @@ demo@kent.gov.uk chairs Smart Kent and Medway Projects (slug smart-kent-and-medw
 members are member.demo@swale.gov.uk and member.demo@uca.ac.uk; gis.chair.demo@maidstone.gov.uk
 chairs GIS only.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher, Policy
-from core.messages import Reply, Request
 from bot.senders import Outcome, Recipient, SendResult
-from tests.conftest import ADMIN, NOW, Chat
-from storage.announcements import release_due
+from core.messages import Reply, Request
 from storage import groups as group_queries
+from storage.announcements import release_due
 from storage.models import Announcement, AnnouncementAck, AnnouncementStatus, Delivery, DeliveryStatus
 from storage.people import person_by_email
+from tests.conftest import ADMIN, NOW, Chat
 
 UTC = timezone.utc
 CHAIR = "demo@kent.gov.uk"
@@ -37,6 +39,7 @@ LATER = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 1 December 2026, 09:0
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def say(chat: Chat, text: str, user: Optional[str] = None, now: Optional[datetime] = None) -> str:
     reply = chat(text, user=user, now=now)
@@ -54,8 +57,10 @@ def announce(chat: Chat, words: str, user: str = CHAIR) -> int:
 def report(chat: Chat, number: int, user: str = CHAIR) -> dict[str, str]:
     reply = chat.reply(f"announcement {number}", user=user)
     assert reply.title == f"Announcement {number}: delivery report", reply.plain_text()
-    return {f.label: f.value for f in reply.fields} | {"items": [(i.title, i.text) for i in reply.items],
-                                                        "text": reply.text}
+    return {f.label: f.value for f in reply.fields} | {
+        "items": [(i.title, i.text) for i in reply.items],
+        "text": reply.text,
+    }
 
 
 def counts(chat: Chat, number: int) -> tuple[str, ...]:
@@ -65,8 +70,13 @@ def counts(chat: Chat, number: int) -> tuple[str, ...]:
 
 def stored(session, number: int) -> list[Delivery]:
     session.expire_all()
-    return list(session.execute(select(Delivery).where(
-        Delivery.kind == "announcement", Delivery.subject == f"announcement:{number}").order_by(Delivery.id)).scalars())
+    return list(
+        session.execute(
+            select(Delivery)
+            .where(Delivery.kind == "announcement", Delivery.subject == f"announcement:{number}")
+            .order_by(Delivery.id)
+        ).scalars()
+    )
 
 
 def announcement_count(session) -> int:
@@ -108,10 +118,13 @@ def dispatch(sessions, at: datetime = NOW, sender: Optional[Recorder] = None) ->
 
 # --- announcing now -----------------------------------------------------------------------------
 
+
 def test_a_chair_announces_now_to_the_other_members(chat, session, sessions):
     reply = say(chat, f"announce {SMART} {TEXT}")
-    assert reply.startswith("Announcement ") and "to Smart Kent and Medway Projects goes to its 2 other members now" \
-        in reply
+    assert (
+        reply.startswith("Announcement ")
+        and "to Smart Kent and Medway Projects goes to its 2 other members now" in reply
+    )
     number = int(reply.split()[1])
     rows = stored(session, number)
     assert sorted(d.recipient_id for d in rows) == sorted([person_id(session, SWALE), person_id(session, UCA)])
@@ -135,8 +148,10 @@ def test_the_group_can_be_named_by_an_alias_and_the_text_keeps_its_capitals(chat
 def test_the_report_follows_the_dispatcher(chat, session, sessions):
     number = announce(chat, f"{SMART} {TEXT}")
     assert counts(chat, number) == ("0", "2", "0", "0", "0")
-    assert "to Smart Kent and Medway Projects, sent (from Wednesday 25 November 2026, 12:00 GMT)" in \
-        report(chat, number)["text"]
+    assert (
+        "to Smart Kent and Medway Projects, sent (from Wednesday 25 November 2026, 12:00 GMT)"
+        in report(chat, number)["text"]
+    )
     dispatch(sessions)
     assert counts(chat, number) == ("2", "0", "0", "0", "0")
 
@@ -167,6 +182,7 @@ def test_acknowledgements_are_counted_once_per_person(chat, session, sessions):
 
 
 # --- announcing later and cancelling -----------------------------------------------------------
+
 
 def test_a_chair_announces_for_later_and_it_goes_at_that_time(chat, session, sessions):
     reply = say(chat, f"announce {SMART} at 1 December 2026 9am: Our next meeting moves online.")
@@ -212,11 +228,15 @@ def test_a_time_in_the_past_is_refused(chat, session):
 
 # --- who may announce and see reports ----------------------------------------------------------
 
-@pytest.mark.parametrize("user, answer", [
-    (SWALE, "Only the chairs of Smart Kent and Medway Projects and the Partnership Office can announce to it."),
-    (GIS_CHAIR, "Only the chairs of Smart Kent and Medway Projects and the Partnership Office can announce to it."),
-    (OUTSIDER, "I can't match someone@gmail.com to a Kent Connects partner"),
-])
+
+@pytest.mark.parametrize(
+    "user, answer",
+    [
+        (SWALE, "Only the chairs of Smart Kent and Medway Projects and the Partnership Office can announce to it."),
+        (GIS_CHAIR, "Only the chairs of Smart Kent and Medway Projects and the Partnership Office can announce to it."),
+        (OUTSIDER, "I can't match someone@gmail.com to a Kent Connects partner"),
+    ],
+)
 def test_people_who_do_not_chair_the_group_are_refused(chat, session, user, answer):
     assert answer in say(chat, f"announce {SMART} Hello from me", user=user)
     assert announcement_count(session) == 0
@@ -280,15 +300,30 @@ def test_a_closed_groups_announcements_stay_out_of_shared_conversations(chat, se
     number = announce(chat, "leadership Budget papers are in the usual place.", user=board)
     member = "leadership.demo@medway.gov.uk"
     assert "Budget papers" in chat(f"announcement {number}", user=member)
-    shared = Request(text=f"announcement {number}", platform="teams", user_id="29:x", email=member, now=NOW,
-                     conversation="19:team@thread.tacv2", shared=True)
+    shared = Request(
+        text=f"announcement {number}",
+        platform="teams",
+        user_id="29:x",
+        email=member,
+        now=NOW,
+        conversation="19:team@thread.tacv2",
+        shared=True,
+    )
     assert "Budget papers" not in chat.router.handle(shared).plain_text()
-    listing = Request(text="announcements", platform="teams", user_id="29:y", email=board, now=NOW,
-                      conversation="19:team@thread.tacv2", shared=True)
+    listing = Request(
+        text="announcements",
+        platform="teams",
+        user_id="29:y",
+        email=board,
+        now=NOW,
+        conversation="19:team@thread.tacv2",
+        shared=True,
+    )
     assert "Budget papers" not in chat.router.handle(listing).plain_text()
 
 
 # --- bugs ---------------------------------------------------------------------------------------
+
 
 def test_a_time_with_a_colon_is_not_taken_into_the_text(chat, session):
     number = announce(chat, f"{SMART} at 9 March 2027 09:00: Agenda attached.")

@@ -10,6 +10,7 @@ gis.chair.demo@maidstone.gov.uk chairs GIS, of which demo@kent.gov.uk is a membe
 board.demo@kent.police.uk is on the Leadership Board; conftest.ADMIN is an admin through
 BOT_ADMINS and pmo.demo@kent.gov.uk through its stored role.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,21 @@ import pytest
 from sqlalchemy import func, select
 
 from core.messages import Reply
-from storage.models import (AuditEntry, BusinessCase, CaseStatus, Event, EventStatus, Meeting, MeetingStatus,
-                            MemberRole, Membership, Person, PersonRole, PersonRoleKind)
 from storage import groups as group_queries
+from storage.models import (
+    AuditEntry,
+    BusinessCase,
+    CaseStatus,
+    Event,
+    EventStatus,
+    Meeting,
+    MeetingStatus,
+    MemberRole,
+    Membership,
+    Person,
+    PersonRole,
+    PersonRoleKind,
+)
 from storage.people import person_by_email
 from tests.conftest import ADMIN, NOW, Chat
 
@@ -37,6 +50,7 @@ CASE_ANSWERS = ("Problem to solve", "Proposal to fund", "all", "none", "gis", "Â
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: Optional[str] = None) -> str:
     """Send each message in turn; the last reply's text. No reply may be the generic error."""
@@ -61,8 +75,10 @@ def audit_count(session) -> int:
 
 
 def audit_rows(session) -> list[tuple]:
-    return [(e.id, e.at, e.actor_id, e.actor_label, e.platform, e.action, e.subject, dict(e.details))
-            for e in entries(session)]
+    return [
+        (e.id, e.at, e.actor_id, e.actor_label, e.platform, e.action, e.subject, dict(e.details))
+        for e in entries(session)
+    ]
 
 
 def new_entries(session, before: int) -> list[AuditEntry]:
@@ -116,9 +132,13 @@ def submit_case(chat: Chat, title: str, user: str = DEMO) -> int:
 def gis_meetings(session) -> list[Meeting]:
     session.expire_all()
     gis = group_queries.group_by_slug(session, "gis")
-    return list(session.execute(select(Meeting).where(Meeting.group_id == gis.id, Meeting.status ==
-                                                      MeetingStatus.SCHEDULED, Meeting.starts_at_utc > NOW)
-                                .order_by(Meeting.starts_at_utc)).scalars())
+    return list(
+        session.execute(
+            select(Meeting)
+            .where(Meeting.group_id == gis.id, Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at_utc > NOW)
+            .order_by(Meeting.starts_at_utc)
+        ).scalars()
+    )
 
 
 def audit_reply(chat: Chat, words: str = "", user: str = ADMIN) -> Reply:
@@ -159,6 +179,7 @@ def stored_roles(session, email: str) -> set[PersonRoleKind]:
 
 
 # --- meetings ---------------------------------------------------------------------------------
+
 
 def test_scheduling_a_meeting_through_the_form_writes_one_entry(chat, session):
     before = audit_count(session)
@@ -206,16 +227,37 @@ def test_an_announcement_writes_one_entry(chat, session):
     reply = say(chat, "announce gis The data drill report is out", user=GIS_CHAIR)
     number = int(re.match(r"Announcement (\d+) to GIS", reply)[1])
     entry = one_new(session, before)
-    check_entry(session, entry, "announcement_made", f"announcement:{number}", GIS_CHAIR, group="gis",
-                recipients=len(group_queries.members(session, group_queries.group_by_slug(session, "gis"))) - 1)
+    check_entry(
+        session,
+        entry,
+        "announcement_made",
+        f"announcement:{number}",
+        GIS_CHAIR,
+        group="gis",
+        recipients=len(group_queries.members(session, group_queries.group_by_slug(session, "gis"))) - 1,
+    )
     assert entry.details["send_at"].startswith("2026-11-25T12:00")
 
 
 # --- events -----------------------------------------------------------------------------------
 
+
 def create_online_event(chat: Chat, title: str = "Audit Day") -> int:
-    say(chat, "create event", title, "skip", "skip", "skip", "3 February 2027", "14:00-15:30", "online",
-        "https://meet.example.org/audit", "unlimited", "skip", user=ADMIN)
+    say(
+        chat,
+        "create event",
+        title,
+        "skip",
+        "skip",
+        "skip",
+        "3 February 2027",
+        "14:00-15:30",
+        "online",
+        "https://meet.example.org/audit",
+        "unlimited",
+        "skip",
+        user=ADMIN,
+    )
     summary = say(chat, "skip", user=ADMIN)
     assert "say `yes` to confirm" in summary
     done = say(chat, "yes", user=ADMIN)
@@ -245,6 +287,7 @@ def test_creating_editing_and_cancelling_an_event_write_one_entry_each(chat, ses
 
 
 # --- business cases and the fund ------------------------------------------------------------------
+
 
 def test_fund_contribution_writes_one_entry(chat, session):
     before = audit_count(session)
@@ -303,6 +346,7 @@ def test_refused_actions_write_no_entry(chat, session):
 
 # --- reading the log --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("user", [DEMO, GIS_CHAIR, BOARD, "someone@gmail.com"])
 def test_only_admins_read_the_audit_log(chat, session, user):
     say(chat, "fund add medway Â£1,000", user=ADMIN)
@@ -357,8 +401,11 @@ def test_audit_filters_by_meeting(chat, session):
 
 def test_audit_meeting_n_lists_only_meeting_n(chat, session):
     session.expire_all()
-    ids = sorted(session.execute(select(Meeting.id).where(Meeting.starts_at_utc > NOW,
-                                                          Meeting.status == MeetingStatus.SCHEDULED)).scalars())
+    ids = sorted(
+        session.execute(
+            select(Meeting.id).where(Meeting.starts_at_utc > NOW, Meeting.status == MeetingStatus.SCHEDULED)
+        ).scalars()
+    )
     short, long_ = next((a, b) for a in ids for b in ids if a != b and str(b).startswith(str(a)))
     say(chat, f"move {short} to 16 March 2028 10:00-12:00", user=ADMIN)
     say(chat, f"move {long_} to 17 March 2028 10:00-12:00", user=ADMIN)
@@ -387,9 +434,18 @@ def test_no_chat_command_changes_or_deletes_the_audit_log(chat, session):
     say(chat, "announce gis Hello", user=GIS_CHAIR)
     before = audit_rows(session)
     assert len(before) >= 2
-    for command in ("delete audit", "audit clear", "audit delete", "clear audit log", "audit log delete 1",
-                    "delete audit entry 1", "erase audit", "audit reset", "edit audit 1 actor nobody",
-                    "cancel audit"):
+    for command in (
+        "delete audit",
+        "audit clear",
+        "audit delete",
+        "clear audit log",
+        "audit log delete 1",
+        "delete audit entry 1",
+        "erase audit",
+        "audit reset",
+        "edit audit 1 actor nobody",
+        "cancel audit",
+    ):
         for user in (ADMIN, STORED_ADMIN, DEMO):
             chat(command, user=user)
     assert audit_rows(session) == before
@@ -398,6 +454,7 @@ def test_no_chat_command_changes_or_deletes_the_audit_log(chat, session):
 
 
 # --- roles ------------------------------------------------------------------------------------
+
 
 def test_chair_and_unchair_through_chat(chat, session):
     before = audit_count(session)
@@ -421,8 +478,9 @@ def test_chairing_keeps_an_existing_membership_row(chat, session):
     gis = group_queries.group_by_slug(session, "gis")
     say(chat, f"chair gis {DEMO.upper()}", user=ADMIN)  # e-mail case does not matter
     session.expire_all()
-    rows = list(session.execute(select(Membership).where(Membership.person_id == demo,
-                                                         Membership.group_id == gis.id)).scalars())
+    rows = list(
+        session.execute(select(Membership).where(Membership.person_id == demo, Membership.group_id == gis.id)).scalars()
+    )
     assert [r.role for r in rows] == [MemberRole.CHAIR]
 
 
@@ -433,8 +491,9 @@ def test_board_add_and_remove_through_chat(chat, session):
     before = audit_count(session)
     assert "is now a Leadership Board member" in say(chat, f"board add {newcomer}", user=ADMIN)
     assert stored_roles(session, newcomer) == {PersonRoleKind.BOARD}
-    check_entry(session, one_new(session, before), "board_added", f"person:{pid(session, newcomer)}", ADMIN,
-                person=newcomer)
+    check_entry(
+        session, one_new(session, before), "board_added", f"person:{pid(session, newcomer)}", ADMIN, person=newcomer
+    )
     assert "Only members of the Leadership Board" not in say(chat, "review", user=newcomer)
 
     before = audit_count(session)
@@ -443,8 +502,9 @@ def test_board_add_and_remove_through_chat(chat, session):
 
     assert "is no longer a Leadership Board member" in say(chat, f"board remove {newcomer}", user=ADMIN)
     assert stored_roles(session, newcomer) == set()
-    check_entry(session, one_new(session, before), "board_removed", f"person:{pid(session, newcomer)}", ADMIN,
-                person=newcomer)
+    check_entry(
+        session, one_new(session, before), "board_removed", f"person:{pid(session, newcomer)}", ADMIN, person=newcomer
+    )
     assert "Only members of the Leadership Board" in say(chat, "review", user=newcomer)
 
 
@@ -455,28 +515,38 @@ def test_admin_add_and_remove_through_chat(chat, session):
     before = audit_count(session)
     assert "is now a Partnership Office admin" in say(chat, f"admin add {newcomer}", user=ADMIN)
     assert stored_roles(session, newcomer) == {PersonRoleKind.ADMIN}
-    check_entry(session, one_new(session, before), "admin_added", f"person:{pid(session, newcomer)}", ADMIN,
-                person=newcomer)
+    check_entry(
+        session, one_new(session, before), "admin_added", f"person:{pid(session, newcomer)}", ADMIN, person=newcomer
+    )
     allowed = audit_reply(chat, user=newcomer)
     assert allowed.title == "Audit log" and "admin added" in allowed.items[0].title
 
     before = audit_count(session)
     assert "is no longer a Partnership Office admin" in say(chat, f"admin remove {newcomer}", user=STORED_ADMIN)
     assert stored_roles(session, newcomer) == set()
-    check_entry(session, one_new(session, before), "admin_removed", f"person:{pid(session, newcomer)}",
-                STORED_ADMIN, person=newcomer)
+    check_entry(
+        session,
+        one_new(session, before),
+        "admin_removed",
+        f"person:{pid(session, newcomer)}",
+        STORED_ADMIN,
+        person=newcomer,
+    )
     assert audit_reply(chat, user=newcomer).text == AUDIT_REFUSAL
 
 
-@pytest.mark.parametrize("command, answer", [
-    ("board add someone@gmail.com", "isn't at a Kent Connects partner's e-mail domain"),
-    ("admin add someone@example.org", "isn't at a Kent Connects partner's e-mail domain"),
-    ("chair gis someone@gmail.com", "isn't at a Kent Connects partner's e-mail domain"),
-    ("board add someone@kent", "isn't an e-mail address"),
-    ("chair gis x@localhost", "isn't an e-mail address"),
-    ("admin add a@b@kent.gov.uk", "isn't an e-mail address"),
-    ("chair nosuchgroup someone@kent.gov.uk", "I don't know a group called"),
-])
+@pytest.mark.parametrize(
+    "command, answer",
+    [
+        ("board add someone@gmail.com", "isn't at a Kent Connects partner's e-mail domain"),
+        ("admin add someone@example.org", "isn't at a Kent Connects partner's e-mail domain"),
+        ("chair gis someone@gmail.com", "isn't at a Kent Connects partner's e-mail domain"),
+        ("board add someone@kent", "isn't an e-mail address"),
+        ("chair gis x@localhost", "isn't an e-mail address"),
+        ("admin add a@b@kent.gov.uk", "isn't an e-mail address"),
+        ("chair nosuchgroup someone@kent.gov.uk", "I don't know a group called"),
+    ],
+)
 def test_bad_addresses_and_groups_are_refused_and_change_nothing(chat, session, command, answer):
     say(chat, "whoami", user=ADMIN)  # the admin's own record exists before the snapshot
     before = role_state(session)
@@ -484,12 +554,15 @@ def test_bad_addresses_and_groups_are_refused_and_change_nothing(chat, session, 
     assert role_state(session) == before
 
 
-@pytest.mark.parametrize("command, answer", [
-    (f"unchair gis {DEMO}", f"{DEMO} doesn't chair GIS."),
-    (f"board remove {DEMO}", f"{DEMO} isn't a Leadership Board member in the bot's records."),
-    (f"admin remove {GIS_CHAIR}", f"{GIS_CHAIR} isn't a Partnership Office admin in the bot's records."),
-    (f"admin remove {ADMIN}", "their admin rights come from BOT_ADMINS"),
-])
+@pytest.mark.parametrize(
+    "command, answer",
+    [
+        (f"unchair gis {DEMO}", f"{DEMO} doesn't chair GIS."),
+        (f"board remove {DEMO}", f"{DEMO} isn't a Leadership Board member in the bot's records."),
+        (f"admin remove {GIS_CHAIR}", f"{GIS_CHAIR} isn't a Partnership Office admin in the bot's records."),
+        (f"admin remove {ADMIN}", "their admin rights come from BOT_ADMINS"),
+    ],
+)
 def test_removing_a_role_someone_does_not_have_says_so(chat, session, command, answer):
     say(chat, "whoami", user=ADMIN)
     before = role_state(session)
@@ -516,8 +589,14 @@ def test_an_admin_cannot_remove_their_own_stored_admin_role(chat, session):
 
 @pytest.mark.parametrize("user", [DEMO, GIS_CHAIR, BOARD, "someone@gmail.com"])
 def test_non_admins_cannot_change_roles(chat, session, user):
-    commands = [f"chair gis {NEW_CHAIR}", f"unchair gis {GIS_CHAIR}", f"board add {NEW_CHAIR}",
-                f"board remove {BOARD}", f"admin add {user}", f"admin remove {STORED_ADMIN}"]
+    commands = [
+        f"chair gis {NEW_CHAIR}",
+        f"unchair gis {GIS_CHAIR}",
+        f"board add {NEW_CHAIR}",
+        f"board remove {BOARD}",
+        f"admin add {user}",
+        f"admin remove {STORED_ADMIN}",
+    ]
     say(chat, "whoami", user=user)
     before = role_state(session)
     for command in commands:
@@ -529,15 +608,33 @@ def test_non_admins_cannot_change_roles(chat, session, user):
 
 
 def test_every_role_change_is_in_the_audit_log(chat, session):
-    commands = [f"chair gis {NEW_CHAIR}", f"unchair gis {NEW_CHAIR}", f"board add {NEW_CHAIR}",
-                f"board remove {NEW_CHAIR}", f"admin add {NEW_CHAIR}", f"admin remove {NEW_CHAIR}"]
+    commands = [
+        f"chair gis {NEW_CHAIR}",
+        f"unchair gis {NEW_CHAIR}",
+        f"board add {NEW_CHAIR}",
+        f"board remove {NEW_CHAIR}",
+        f"admin add {NEW_CHAIR}",
+        f"admin remove {NEW_CHAIR}",
+    ]
     before = audit_count(session)
     for command in commands:
         say(chat, command, user=ADMIN)
     made = new_entries(session, before)
-    assert [e.action for e in made] == ["chair_added", "chair_removed", "board_added", "board_removed",
-                                        "admin_added", "admin_removed"]
+    assert [e.action for e in made] == [
+        "chair_added",
+        "chair_removed",
+        "board_added",
+        "board_removed",
+        "admin_added",
+        "admin_removed",
+    ]
     assert all(e.details == {"person": NEW_CHAIR} and e.actor_label == ADMIN for e in made)
     listed = audit_reply(chat)
     assert [i.title.split(": ", 1)[1].rsplit(" ", 1)[0] for i in listed.items[:6]] == [
-        "admin removed", "admin added", "board removed", "board added", "chair removed", "chair added"]
+        "admin removed",
+        "admin added",
+        "board removed",
+        "board added",
+        "chair removed",
+        "chair added",
+    ]

@@ -8,24 +8,33 @@ leadership.demo@medway.gov.uk are the Leadership Board; conftest.ADMIN is an adm
 BOT_ADMINS and pmo.demo@kent.gov.uk through its stored role. demo@kent.gov.uk submits the cases
 here unless a test says otherwise.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.router import Router
-from tests.conftest import ADMIN, NOW, Chat
 from handlers.money import format_pence
-from storage import cases as case_queries
-from storage import deliveries as delivery_queries
-from storage import groups as group_queries
-from storage.models import (BusinessCase, CaseChange, CaseStatus, ConversationState, ConversationStep, Delivery,
-                            FundEntry, FundEntryKind, Person)
+from storage import cases as case_queries, deliveries as delivery_queries, groups as group_queries
+from storage.models import (
+    BusinessCase,
+    CaseChange,
+    CaseStatus,
+    ConversationState,
+    ConversationStep,
+    Delivery,
+    FundEntry,
+    FundEntryKind,
+    Person,
+)
 from storage.people import list_partners, person_by_email
+from tests.conftest import ADMIN, NOW, Chat
 
 DEMO = "demo@kent.gov.uk"
 BOARD = "board.demo@kent.police.uk"
@@ -65,6 +74,7 @@ PROMPTS = {
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: Optional[str] = None, now: Optional[datetime] = None) -> str:
     """Send each message in turn; the last reply's text. No reply may be the generic error."""
@@ -115,8 +125,9 @@ def case_count(session) -> int:
 
 def history(session, case_id: int) -> list[CaseChange]:
     session.expire_all()
-    return list(session.execute(select(CaseChange).where(CaseChange.case_id == case_id)
-                                .order_by(CaseChange.id)).scalars())
+    return list(
+        session.execute(select(CaseChange).where(CaseChange.case_id == case_id).order_by(CaseChange.id)).scalars()
+    )
 
 
 def steps(session, case_id: int) -> list[tuple[Optional[CaseStatus], CaseStatus]]:
@@ -158,18 +169,38 @@ def draft(session, email: str = DEMO) -> Optional[ConversationState]:
 def snapshot(session) -> tuple:
     """Everything in business_case, case_change and fund_entry (and how many deliveries)."""
     session.expire_all()
-    cases = session.execute(select(
-        BusinessCase.id, BusinessCase.title, BusinessCase.status, BusinessCase.awarded_pence,
-        BusinessCase.decline_reason, BusinessCase.outcome, BusinessCase.shared_learning,
-        BusinessCase.estimated_cost_pence,
-    ).order_by(BusinessCase.id)).all()
-    changes = session.execute(select(
-        CaseChange.id, CaseChange.case_id, CaseChange.from_status, CaseChange.to_status, CaseChange.actor_id,
-        CaseChange.note,
-    ).order_by(CaseChange.id)).all()
-    fund = session.execute(select(
-        FundEntry.id, FundEntry.kind, FundEntry.year, FundEntry.amount_pence, FundEntry.partner_id, FundEntry.case_id,
-    ).order_by(FundEntry.id)).all()
+    cases = session.execute(
+        select(
+            BusinessCase.id,
+            BusinessCase.title,
+            BusinessCase.status,
+            BusinessCase.awarded_pence,
+            BusinessCase.decline_reason,
+            BusinessCase.outcome,
+            BusinessCase.shared_learning,
+            BusinessCase.estimated_cost_pence,
+        ).order_by(BusinessCase.id)
+    ).all()
+    changes = session.execute(
+        select(
+            CaseChange.id,
+            CaseChange.case_id,
+            CaseChange.from_status,
+            CaseChange.to_status,
+            CaseChange.actor_id,
+            CaseChange.note,
+        ).order_by(CaseChange.id)
+    ).all()
+    fund = session.execute(
+        select(
+            FundEntry.id,
+            FundEntry.kind,
+            FundEntry.year,
+            FundEntry.amount_pence,
+            FundEntry.partner_id,
+            FundEntry.case_id,
+        ).order_by(FundEntry.id)
+    ).all()
     delivery_total = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
     return tuple(cases), tuple(changes), tuple(fund), delivery_total
 
@@ -179,28 +210,56 @@ def listed(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"^• .* \(case (\d+)\)$", text, re.MULTILINE)]
 
 
-def make_case(session, title: str, status: CaseStatus, submitter: str = DEMO, cost: int = 2_500_000,
-              award: int = 500_000, sponsor: str = "gis") -> int:
+def make_case(
+    session,
+    title: str,
+    status: CaseStatus,
+    submitter: str = DEMO,
+    cost: int = 2_500_000,
+    award: int = 500_000,
+    sponsor: str = "gis",
+) -> int:
     """A case stored directly in a given state, with its history (for tests about deciding on it)."""
     person = person_by_email(session, submitter)
     board = person_by_email(session, BOARD)
     case = BusinessCase(
-        title=title, problem="A problem.", proposal="A proposal.", benefiting_partners=["all"],
-        benefiting_groups=[], sponsor_group=group_queries.group_by_slug(session, sponsor),
-        estimated_cost_pence=cost, timescale="6 months", contact=submitter, submitter_id=person.id,
-        submitter_partner_id=person.partner_id, status=CaseStatus.DRAFT,
+        title=title,
+        problem="A problem.",
+        proposal="A proposal.",
+        benefiting_partners=["all"],
+        benefiting_groups=[],
+        sponsor_group=group_queries.group_by_slug(session, sponsor),
+        estimated_cost_pence=cost,
+        timescale="6 months",
+        contact=submitter,
+        submitter_id=person.id,
+        submitter_partner_id=person.partner_id,
+        status=CaseStatus.DRAFT,
     )
     session.add(case)
     session.flush()
-    path = [CaseStatus.SUBMITTED, CaseStatus.UNDER_ASSESSMENT, CaseStatus.APPROVED, CaseStatus.IN_DELIVERY,
-            CaseStatus.COMPLETED]
+    path = [
+        CaseStatus.SUBMITTED,
+        CaseStatus.UNDER_ASSESSMENT,
+        CaseStatus.APPROVED,
+        CaseStatus.IN_DELIVERY,
+        CaseStatus.COMPLETED,
+    ]
     for step in path[: path.index(status) + 1]:
         at = NOW - timedelta(days=10 - path.index(step))
         case_queries.change(session, case, step, person if step is CaseStatus.SUBMITTED else board, at=at)
         if step is CaseStatus.APPROVED:
             case.awarded_pence = award
-            session.add(FundEntry(kind=FundEntryKind.AWARD, year=2026, amount_pence=award, case_id=case.id,
-                                  recorded_by_id=board.id, at=at))
+            session.add(
+                FundEntry(
+                    kind=FundEntryKind.AWARD,
+                    year=2026,
+                    amount_pence=award,
+                    case_id=case.id,
+                    recorded_by_id=board.id,
+                    at=at,
+                )
+            )
     session.flush()
     return case.id
 
@@ -210,6 +269,7 @@ def demo_balance(session) -> int:
 
 
 # --- the whole life of a case -------------------------------------------------------------------
+
 
 def test_the_demo_fund_starts_as_the_brief_says(session):
     assert balance(session) == demo_balance(session) == 19 * 500_000 - 1_800_000
@@ -259,12 +319,20 @@ def test_a_case_from_draft_to_completed_with_every_change_and_notice_recorded(ch
     t1, t2, t3, t4 = (NOW + timedelta(hours=h) for h in (1, 2, 3, 4))
     review = say(chat, "review", user=BOARD, now=t1)
     assert case_id in listed(review)
-    assert say(chat, f"assess {case_id}", user=BOARD, now=t1).endswith("is now under assessment. Its submitter is told.")
+    assert say(chat, f"assess {case_id}", user=BOARD, now=t1).endswith(
+        "is now under assessment. Its submitter is told."
+    )
     approved = say(chat, f"approve {case_id} £20,000", user=BOARD_2, now=t2)
     assert f"£20,000 awarded. The fund's balance is now {format_pence(start - 2_000_000)}." in approved
-    assert say(chat, f"in delivery {case_id}", user=BOARD, now=t3).endswith("is now in delivery. Its submitter is told.")
-    done = say(chat, f"outcome {case_id} Desks are booked online everywhere. learning: agree the data model early",
-               user=BOARD, now=t4)
+    assert say(chat, f"in delivery {case_id}", user=BOARD, now=t3).endswith(
+        "is now in delivery. Its submitter is told."
+    )
+    done = say(
+        chat,
+        f"outcome {case_id} Desks are booked online everywhere. learning: agree the data model early",
+        user=BOARD,
+        now=t4,
+    )
     assert "completed, with its outcome and shared learning recorded" in done
 
     case = case_row(session, case_id)
@@ -288,8 +356,10 @@ def test_a_case_from_draft_to_completed_with_every_change_and_notice_recorded(ch
     assert [d.recipient_id for d in updates] == [demo_id] * 4
     assert [d.occurrence for d in updates] == [f"change:{c.id}" for c in changes[1:]]
     assert [d.payload["title"] for d in updates] == [
-        "Your business case: under assessment", "Your business case: approved",
-        "Your business case: in delivery", "Your business case: completed",
+        "Your business case: under assessment",
+        "Your business case: approved",
+        "Your business case: in delivery",
+        "Your business case: completed",
     ]
     assert "awarded £20,000 from the development fund" in updates[1].payload["text"]
     assert [d.due_at for d in updates] == [t1, t2, t3, t4]
@@ -304,8 +374,10 @@ def test_a_case_from_draft_to_completed_with_every_change_and_notice_recorded(ch
     assert "Status: completed" in details and "Awarded: £20,000" in details
     assert "Outcome: Desks are booked online everywhere" in details
     assert "Shared learning: agree the data model early" in details
-    positions = [details.index(f"{word} by ") for word in
-                 ("submitted", "under assessment", "approved", "in delivery", "completed")]
+    positions = [
+        details.index(f"{word} by ")
+        for word in ("submitted", "under assessment", "approved", "in delivery", "completed")
+    ]
     assert positions == sorted(positions)
     assert "approved by Demo Leadership Member (Medway) (awarded £20,000)" in details
 
@@ -338,10 +410,12 @@ def test_a_board_member_who_submits_is_not_sent_their_own_notices(chat, session)
     assert history(session, case_id)[-1].actor_id == pid(session, BOARD)
     say(chat, f"approve {case_id} £1,000", user=BOARD_2)
     assert [(d.recipient_id, d.payload["title"]) for d in deliveries(session, "case_update", case_id)] == [
-        (pid(session, BOARD), "Your business case: approved")]
+        (pid(session, BOARD), "Your business case: approved")
+    ]
 
 
 # --- the form: edit, back, cancel, bad answers ------------------------------------------------------
+
 
 def test_edit_before_submitting(chat, session):
     fill_in(chat)
@@ -393,8 +467,12 @@ def test_cancel_writes_nothing(chat, session, answered):
 
 def test_a_bad_answer_is_asked_again_keeping_the_earlier_answers(chat, session):
     say(chat, "idea", *(ANSWERS[n] for n in ORDER[:6]))
-    for bad, message in (("lots", "“lots” isn't a sum of money"), ("-5", "can't be negative"),
-                         ("£0", "more than £0"), ("1bn", "more than the fund could ever hold")):
+    for bad, message in (
+        ("lots", "“lots” isn't a sum of money"),
+        ("-5", "can't be negative"),
+        ("£0", "more than £0"),
+        ("1bn", "more than the fund could ever hold"),
+    ):
         reply = say(chat, bad)
         assert message in reply and "For example: £25,000" in reply
         state = draft(session)
@@ -446,7 +524,7 @@ def test_new_idea_with_a_title_asks_the_rest(chat, session):
 
 
 MARKUP_TITLE = "<!channel> <script>alert('x')</script> desks & <b>bold</b>"
-MARKUP_PROBLEM = "Ask <@U024BE7LH> and <!here>: <a href=\"javascript:alert(1)\">click</a>"
+MARKUP_PROBLEM = 'Ask <@U024BE7LH> and <!here>: <a href="javascript:alert(1)">click</a>'
 
 
 def test_markup_and_mentions_are_stored_verbatim(chat, session):
@@ -464,6 +542,7 @@ def test_markup_and_mentions_are_stored_verbatim(chat, session):
 
 
 # --- never lost, never duplicated -------------------------------------------------------------------
+
 
 def test_yes_twice_submits_once(chat, session):
     before = case_count(session)
@@ -515,6 +594,7 @@ def test_a_draft_survives_a_new_router(chat, sessions, settings, session):
 
 # --- listing and following ---------------------------------------------------------------------------
 
+
 def test_ideas_filters(chat, session):
     mine_gis = submit(chat, title="Mine for GIS")
     mine_smart = submit(chat, title="Mine for Smart Kent", sponsor="smart kent")
@@ -533,8 +613,7 @@ def test_ideas_filters(chat, session):
     assert listed(say(chat, "ideas smart kent")) == [mine_smart]
     assert listed(say(chat, "ideas funded")) == [mine_gis, 1]
     everything = listed(say(chat, "ideas"))
-    assert everything == sorted(c.id for c in case_queries.find(session)
-                                if c.status is not CaseStatus.DRAFT)[::-1]
+    assert everything == sorted(c.id for c in case_queries.find(session) if c.status is not CaseStatus.DRAFT)[::-1]
     assert "I can filter ideas by" in say(chat, "ideas purple elephants")
     nothing = say(chat, "ideas mine", user=GIS_CHAIR)
     assert listed(nothing) == [] and "You have no business cases yet" in nothing
@@ -554,12 +633,13 @@ def test_idea_by_number_or_part_of_title(chat, session):
 
 # --- deciding ------------------------------------------------------------------------------------------
 
+
 def test_approving_twice_changes_nothing_the_second_time(chat, session):
     case_id = submit(chat)
     assert "£20,000 awarded" in say(chat, f"approve {case_id} £20,000", user=BOARD)
     before = snapshot(session)
     again = say(chat, f"approve {case_id} £25,000", user=BOARD_2)
-    assert ("is already approved, for £20,000 on Wednesday 25 November 2026. Nothing has changed." in again)
+    assert "is already approved, for £20,000 on Wednesday 25 November 2026. Nothing has changed." in again
     assert snapshot(session) == before
     assert len(fund_entries(session, FundEntryKind.AWARD, case_id)) == 1
     assert case_row(session, case_id).awarded_pence == 2_000_000
@@ -625,8 +705,10 @@ def test_an_award_larger_than_the_balance_is_refused_with_the_figures(chat, sess
     say(chat, f"assess {case_id}", user=BOARD)
     before = snapshot(session)
     refused = say(chat, f"approve {case_id} £80,000", user=BOARD)
-    assert ("The fund can't cover that: awarding £80,000 to Shared desk booking "
-            f"(case {case_id}) would need £3,000 more than its balance of £77,000. Nothing was changed.") in refused
+    assert (
+        "The fund can't cover that: awarding £80,000 to Shared desk booking "
+        f"(case {case_id}) would need £3,000 more than its balance of £77,000. Nothing was changed."
+    ) in refused
     assert snapshot(session) == before
     assert case_row(session, case_id).status is CaseStatus.UNDER_ASSESSMENT
     # Exactly the balance is fine, and leaves nothing.
@@ -648,10 +730,16 @@ def test_two_awards_that_together_exceed_the_balance(chat, session):
     assert balance(session) == 3_700_000
 
 
-@pytest.mark.parametrize("amount, message", [
-    ("lots", "isn't a sum of money"), ("-5", "can't be negative"), ("£0", "more than £0"),
-    ("1bn", "more than the fund could ever hold"), ("£20m", "more than the most a case can ask for"),
-])
+@pytest.mark.parametrize(
+    "amount, message",
+    [
+        ("lots", "isn't a sum of money"),
+        ("-5", "can't be negative"),
+        ("£0", "more than £0"),
+        ("1bn", "more than the fund could ever hold"),
+        ("£20m", "more than the most a case can ask for"),
+    ],
+)
 def test_approving_with_a_bad_amount_is_refused(chat, session, amount, message):
     case_id = submit(chat)
     before = snapshot(session)
@@ -701,6 +789,7 @@ def _status_is(attribute: str, status: CaseStatus) -> Callable:
         assert case_row(session, case_id).status is status, reply
         last = history(session, case_id)[-1]
         assert (last.to_status, last.actor_id) == (status, pid(session, email))
+
     return check
 
 
@@ -722,7 +811,8 @@ def _completed(session, cases, email, reply, before) -> None:
 def _contributed(session, cases, email, reply, before) -> None:
     new = [e for e in fund_entries(session, FundEntryKind.CONTRIBUTION) if e.id not in {row[0] for row in before[2]}]
     assert [(e.partner.slug, e.amount_pence, e.year, e.recorded_by_id) for e in new] == [
-        ("medway", 10_000, 2026, pid(session, email))], reply
+        ("medway", 10_000, 2026, pid(session, email))
+    ], reply
 
 
 def _spent(session, cases, email, reply, before) -> None:
@@ -741,6 +831,7 @@ def _reply_has(*texts: str) -> Callable:
         for text in texts:
             assert text.format(cases=cases) in reply, reply
         assert snapshot(session)[:3] == before[:3]
+
     return check
 
 
@@ -784,13 +875,20 @@ def test_who_may_do_what(chat, session, command, role):
 
 
 def test_the_authorisation_table_covers_every_role_and_command():
-    assert set(ROLES) >= {"unknown domain", "partner staff", "submitter", "group chair", "board member",
-                          "admin (BOT_ADMINS)"}
-    for words, allowed, _ in COMMANDS.values():
+    assert set(ROLES) >= {
+        "unknown domain",
+        "partner staff",
+        "submitter",
+        "group chair",
+        "board member",
+        "admin (BOT_ADMINS)",
+    }
+    for _words, allowed, _ in COMMANDS.values():
         assert allowed <= set(ROLES) and "unknown domain" not in allowed
 
 
 # --- known bugs -------------------------------------------------------------------------------------
+
 
 def test_a_title_that_starts_with_a_command_word_is_taken_as_the_title(chat, session):
     say(chat, "idea")

@@ -3,6 +3,7 @@
 The demo is loaded as of Wednesday 25 November 2026: GIS meets on the second Tuesday of
 December, March, June and September at 10:00-12:00 London time.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,14 +15,13 @@ import recurring_ical_events
 from icalendar import Calendar
 from sqlalchemy import select
 
+import calendars
 from bot import router
 from core.messages import Refusal, Reply, Request
-import calendars
 from handlers import calendar as calendar_handlers
 from handlers.base import Context
 from handlers.people import resolve_caller
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from storage import groups as group_queries, meetings as meeting_queries
 from storage.models import Event, Meeting, MeetingSeries, MeetingStatus
 from tests.conftest import ADMIN, NOW, ZONE
 
@@ -37,6 +37,7 @@ _DATES = re.compile(
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def parse(content: bytes) -> Calendar:
     return Calendar.from_ical(content)
@@ -111,6 +112,7 @@ def calendar_chat(chat, monkeypatch):
 
 # --- the file itself ------------------------------------------------------------------------
 
+
 def test_gis_feed_finds_the_stored_instants_in_winter_and_summer(session):
     gis = group_queries.group_by_slug(session, "gis")
     december = gis_meeting_in(session, 2026, 12)
@@ -174,8 +176,10 @@ def test_url_only_when_the_meeting_has_a_link(session):
 
 def test_vtimezone_for_london_has_winter_and_summer_parts(session):
     gis = group_queries.group_by_slug(session, "gis")
-    for content in (calendars.group_feed(session, gis, NOW),
-                    calendars.meeting_file(gis_meeting_in(session, 2026, 12), NOW)):
+    for content in (
+        calendars.group_feed(session, gis, NOW),
+        calendars.meeting_file(gis_meeting_in(session, 2026, 12), NOW),
+    ):
         cal = parse(content)
         (london,) = [tz for tz in cal.walk("VTIMEZONE") if str(tz["TZID"]) == ZONE]
         kinds = {part.name for part in london.subcomponents}
@@ -242,8 +246,7 @@ def test_public_events_feed_has_the_events_from_90_days_ago_without_joining_link
     assert str(cal["X-WR-CALNAME"]) == "Kent Connects events"
     assert str(cal["PRODID"]) == "-//Kent Connects//Kent Connects Bot//EN"
     assert str(cal["METHOD"]) == "PUBLISH"
-    stored = {e.id: e for e in session.execute(select(Event)).scalars()
-              if e.starts_at_utc >= NOW - timedelta(days=90)}
+    stored = {e.id: e for e in session.execute(select(Event)).scalars() if e.starts_at_utc >= NOW - timedelta(days=90)}
     assert stored, "the demo has an upcoming event"
     found = {str(v["UID"]): v for v in cal.walk("VEVENT")}
     assert set(found) == {f"event-{i}@kentconnects" for i in stored}
@@ -283,9 +286,16 @@ def test_user_text_round_trips_intact(session):
 def test_series_across_both_clock_changes_stays_at_ten_local(session):
     gis = group_queries.group_by_slug(session, "gis")
     series = MeetingSeries(
-        group=gis, title="GIS monthly clinic", first_start_local=datetime(2027, 1, 19, 10, 0),
-        duration_minutes=60, timezone=ZONE, rrule="FREQ=MONTHLY;BYDAY=3TU;COUNT=12",
-        place=None, online_url=None, agenda=None, status=MeetingStatus.SCHEDULED,
+        group=gis,
+        title="GIS monthly clinic",
+        first_start_local=datetime(2027, 1, 19, 10, 0),
+        duration_minutes=60,
+        timezone=ZONE,
+        rrule="FREQ=MONTHLY;BYDAY=3TU;COUNT=12",
+        place=None,
+        online_url=None,
+        agenda=None,
+        status=MeetingStatus.SCHEDULED,
     )
     made = meeting_queries.add_series(session, series, until_local=datetime(2028, 1, 1))
     assert len(made) == 12
@@ -328,6 +338,7 @@ def test_naive_now_is_refused(session):
 
 
 # --- chat: groups ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", ["gis", "GIS", "the GIS group", "mapping"])
 def test_calendar_gis_attaches_a_file_that_parses(session, settings, target):
@@ -384,6 +395,7 @@ def test_calendar_gis_through_the_router(calendar_chat):
 
 
 # --- chat: meeting numbers ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("form", ["meeting {}", "{}", "#{}", "Meeting #{}", " meeting   {} "])
 def test_meeting_number_gives_its_own_file(session, settings, form):

@@ -2,6 +2,7 @@
 form (handlers.meeting_admin.SCHEDULE), with errors by field name. On SQLite and PostgreSQL, with
 the demo loaded as of Wednesday 25 November 2026; demo@kent.gov.uk chairs Smart Kent and Medway.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,13 +10,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from core.messages import Request
-from tests.conftest import ADMIN, NOW
-from handlers.base import Context
 from core.forms import FORMS, FieldError, Form, FormField, fill
+from core.messages import Request
+from handlers.base import Context
 from handlers.meeting_admin import SCHEDULE
 from handlers.people import resolve_caller
 from storage.models import ConversationState, Delivery, Meeting
+from tests.conftest import ADMIN, NOW
 
 DEMO = "demo@kent.gov.uk"
 
@@ -32,8 +33,10 @@ GOOD_VALUES = {
     "group": {"slug": "smart-kent-and-medway", "name": "Smart Kent and Medway Projects"},
     "date": "2027-03-09",
     "time": {"start": "10:00", "end": "12:00"},
-    "repeat": {"rule": "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=4",
-               "text": "every 3 months on the second Tuesday, 4 meetings"},
+    "repeat": {
+        "rule": "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=4",
+        "text": "every 3 months on the second Tuesday, 4 meetings",
+    },
     "place": "Estuary Room, Ashford",
     "link": "https://teams.microsoft.com/l/meetup-join/abc",
     "agenda": "updates from partners",
@@ -71,32 +74,60 @@ def test_all_good_fields_give_values_and_no_errors(ctx, session):
 
 
 def test_optional_fields_may_be_left_out(ctx):
-    values, errors = fill(SCHEDULE, ctx, {"group": "smart kent", "date": "9 March 2027", "time": "10:00-11:00",
-                                          "place": "Room 1", "repeat": "", "link": "   "})
+    values, errors = fill(
+        SCHEDULE,
+        ctx,
+        {
+            "group": "smart kent",
+            "date": "9 March 2027",
+            "time": "10:00-11:00",
+            "place": "Room 1",
+            "repeat": "",
+            "link": "   ",
+        },
+    )
     assert errors == {}
     assert values["repeat"] is None and values["link"] is None and values["agenda"] is None
     assert values["place"] == "Room 1"
 
 
-@pytest.mark.parametrize("name, bad, message", [
-    ("group", "gis", "Only the chairs of GIS and the Partnership Office"),
-    ("group", "quidditch", "I don't know a group called"),
-    ("group", "", "Group is needed."),
-    ("date", "31 February", "February has 29 days at most"),
-    ("date", "1 November 2026", "is in the past"),
-    ("date", "March 2027", "Which day in March 2027?"),
-    ("date", "", "Date is needed."),
-    ("time", "12:00-10:00", "The end (10:00) must be after the start (12:00)"),
-    ("time", "teatime", "couldn't read “teatime” as times"),
-    ("repeat", "every month, 1000 times", "1,000 meetings"),
-    ("repeat", "monthly on the second funday", "“funday” isn't a day of the week"),
-    ("link", "not a link", "isn't a web link"),
-    ("link", "https://teams microsoft com", "isn't a web link"),
-    ("place", "x" * 301, "Place can be at most 300 characters (that was 301)"),
-    ("agenda", "y" * 2001, "Agenda can be at most 2,000 characters (that was 2,001)"),
-], ids=["not-chair", "unknown-group", "no-group", "31-february", "past", "a-month", "no-date", "end-before-start",
-        "unreadable-time", "1000-times", "unknown-weekday", "not-a-link", "spaces-in-link", "long-place",
-        "long-agenda"])
+@pytest.mark.parametrize(
+    "name, bad, message",
+    [
+        ("group", "gis", "Only the chairs of GIS and the Partnership Office"),
+        ("group", "quidditch", "I don't know a group called"),
+        ("group", "", "Group is needed."),
+        ("date", "31 February", "February has 29 days at most"),
+        ("date", "1 November 2026", "is in the past"),
+        ("date", "March 2027", "Which day in March 2027?"),
+        ("date", "", "Date is needed."),
+        ("time", "12:00-10:00", "The end (10:00) must be after the start (12:00)"),
+        ("time", "teatime", "couldn't read “teatime” as times"),
+        ("repeat", "every month, 1000 times", "1,000 meetings"),
+        ("repeat", "monthly on the second funday", "“funday” isn't a day of the week"),
+        ("link", "not a link", "isn't a web link"),
+        ("link", "https://teams microsoft com", "isn't a web link"),
+        ("place", "x" * 301, "Place can be at most 300 characters (that was 301)"),
+        ("agenda", "y" * 2001, "Agenda can be at most 2,000 characters (that was 2,001)"),
+    ],
+    ids=[
+        "not-chair",
+        "unknown-group",
+        "no-group",
+        "31-february",
+        "past",
+        "a-month",
+        "no-date",
+        "end-before-start",
+        "unreadable-time",
+        "1000-times",
+        "unknown-weekday",
+        "not-a-link",
+        "spaces-in-link",
+        "long-place",
+        "long-agenda",
+    ],
+)
 def test_each_bad_field_gets_an_error_under_its_name(ctx, name, bad, message):
     values, errors = fill(SCHEDULE, ctx, {**GOOD, name: bad})
     assert set(errors) == {name}
@@ -108,7 +139,10 @@ def test_each_bad_field_gets_an_error_under_its_name(ctx, name, bad, message):
         if other == name:
             continue
         if other == "repeat" and name == "date":
-            assert values["repeat"]["rule"].startswith("FREQ=MONTHLY;INTERVAL=3;") and "COUNT=4" in values["repeat"]["rule"]
+            assert (
+                values["repeat"]["rule"].startswith("FREQ=MONTHLY;INTERVAL=3;")
+                and "COUNT=4" in values["repeat"]["rule"]
+            )
             continue
         assert values[other] == expected, other
 
@@ -161,11 +195,14 @@ def test_the_cross_field_check_refuses_a_time_already_passed_today(ctx):
     assert errors == {}
 
 
-@pytest.mark.parametrize("day, rule", [
-    ("9 March 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=4"),
-    ("26 February 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=4FR;COUNT=4"),  # a fourth Friday stays the fourth
-    ("29 March 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1MO;COUNT=4"),  # a fifth Monday becomes the last
-])
+@pytest.mark.parametrize(
+    "day, rule",
+    [
+        ("9 March 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=4"),
+        ("26 February 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=4FR;COUNT=4"),  # a fourth Friday stays the fourth
+        ("29 March 2027", "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1MO;COUNT=4"),  # a fifth Monday becomes the last
+    ],
+)
 def test_the_repeat_is_read_from_the_given_date(ctx, day, rule):
     values, errors = fill(SCHEDULE, ctx, {**GOOD, "date": day, "repeat": "quarterly"})
     assert errors == {}
@@ -186,6 +223,7 @@ def test_the_form_refuses_those_who_chair_nothing(session, settings):
 
 
 # --- FormField.read ---------------------------------------------------------------------------
+
 
 def echo_field(**kwargs) -> FormField:
     return FormField("note", "Note", "Any note?", lambda text, ctx, values: f"<{text}>", **kwargs)
@@ -234,8 +272,13 @@ def test_find_field_by_name_or_label():
 
 def test_fill_with_a_form_of_its_own():
     other = FormField("other", "Other", "Other?", lambda text, ctx, values: text.upper(), required=False)
-    form = Form("test_form", "Test", (echo_field(), other), submit=lambda ctx, values: None,
-        check=lambda ctx, values: {"other": "needs a note"} if values.get("note") == "<x>" else {})
+    form = Form(
+        "test_form",
+        "Test",
+        (echo_field(), other),
+        submit=lambda ctx, values: None,
+        check=lambda ctx, values: {"other": "needs a note"} if values.get("note") == "<x>" else {},
+    )
     assert fill(form, None, {"note": "a", "other": "b"}) == ({"note": "<a>", "other": "B"}, {})
     assert fill(form, None, {"note": "x"}) == ({"note": "<x>", "other": None}, {"other": "needs a note"})
     values, errors = fill(form, None, {"other": "b"})

@@ -5,6 +5,7 @@ The demo's Future Workplaces is on Wednesday 6 January 2027, 09:30-13:00, hybrid
 person and 150 online; Data Sharing in an Emergency, Digital Accessibility, Cyber Security and
 Smart Cities and Counties have taken place. The events the tests make are on 20 January 2027.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,6 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from core.messages import Reply
-from tests.conftest import ADMIN, NOW, ZONE, Chat
 from storage import events as event_queries
 from storage.models import (
     AttendanceMode,
@@ -34,11 +34,15 @@ from storage.models import (
     RegistrationStatus,
 )
 from storage.people import get_or_create_person, person_by_email
+from tests.conftest import ADMIN, NOW, ZONE, Chat
 
 UTC = timezone.utc
 IN_PERSON, ONLINE = AttendanceMode.IN_PERSON, AttendanceMode.ONLINE
-CONFIRMED, WAITLISTED, WITHDRAWN = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED,
-                                    RegistrationStatus.WITHDRAWN)
+CONFIRMED, WAITLISTED, WITHDRAWN = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.WITHDRAWN,
+)
 
 A = "a@medway.gov.uk"  # Medway Council
 B = "b@kent.police.uk"  # Kent Police
@@ -54,6 +58,7 @@ PAST_THEMES = ("Smart Cities and Counties", "Cyber Security", "Digital Accessibi
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: Optional[str] = None, now: Optional[datetime] = None) -> str:
     """Send each message in turn; the last reply's text. No reply may be the generic error."""
@@ -97,7 +102,8 @@ def registrations(session, number: int) -> dict[str, tuple[AttendanceMode, Regis
     session.expire_all()
     rows = session.execute(
         select(Person.email, Registration.mode, Registration.status)
-        .join(Person, Person.id == Registration.person_id).where(Registration.event_id == number)
+        .join(Person, Person.id == Registration.person_id)
+        .where(Registration.event_id == number)
     ).all()
     emails = [row[0] for row in rows]
     assert len(emails) == len(set(emails)), f"someone registered twice: {emails}"
@@ -106,16 +112,20 @@ def registrations(session, number: int) -> dict[str, tuple[AttendanceMode, Regis
 
 def rows_of(session, number: int, email: str) -> int:
     return session.execute(
-        select(func.count()).select_from(Registration).join(Person, Person.id == Registration.person_id)
+        select(func.count())
+        .select_from(Registration)
+        .join(Person, Person.id == Registration.person_id)
         .where(Registration.event_id == number, Person.email == email)
     ).scalar_one()
 
 
 def deliveries(session, kind: str, number: int) -> list[Delivery]:
     session.expire_all()
-    return list(session.execute(
-        select(Delivery).where(Delivery.kind == kind, Delivery.subject == f"event:{number}").order_by(Delivery.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Delivery).where(Delivery.kind == kind, Delivery.subject == f"event:{number}").order_by(Delivery.id)
+        ).scalars()
+    )
 
 
 def all_deliveries(session) -> int:
@@ -139,17 +149,29 @@ def commands(reply: Reply) -> list[str]:
     return [a.command for a in reply.actions]
 
 
-def make_event(session, title: str, fmt: EventFormat = EventFormat.HYBRID, in_person: Optional[int] = 2,
-               online: Optional[int] = 1, start: datetime = datetime(2027, 1, 20, 10, 0), hours: int = 2,
-               **extra) -> Event:
+def make_event(
+    session,
+    title: str,
+    fmt: EventFormat = EventFormat.HYBRID,
+    in_person: Optional[int] = 2,
+    online: Optional[int] = 1,
+    start: datetime = datetime(2027, 1, 20, 10, 0),
+    hours: int = 2,
+    **extra,
+) -> Event:
     """An event straight in the database (the chat tests' own create goes through the form)."""
     has_room = fmt in (EventFormat.IN_PERSON, EventFormat.HYBRID)
     has_link = fmt in (EventFormat.ONLINE, EventFormat.HYBRID)
     event = Event(
-        title=title, theme=extra.pop("theme", f"{title} theme"), format=fmt,
-        venue="Orchard Hall, Maidstone" if has_room else None, online_url=LINK if has_link else None,
-        capacity_in_person=in_person if has_room else 0, capacity_online=online if has_link else 0,
-        status=EventStatus.PUBLISHED, **extra,
+        title=title,
+        theme=extra.pop("theme", f"{title} theme"),
+        format=fmt,
+        venue="Orchard Hall, Maidstone" if has_room else None,
+        online_url=LINK if has_link else None,
+        capacity_in_person=in_person if has_room else 0,
+        capacity_online=online if has_link else 0,
+        status=EventStatus.PUBLISHED,
+        **extra,
     )
     event_queries.set_times(event, start, start + timedelta(hours=hours), ZONE)
     session.add(event)
@@ -166,6 +188,7 @@ def fill(session, event: Event, emails, mode: AttendanceMode) -> None:
 
 # --- the whole life of an event ---------------------------------------------------------------
 
+
 def test_the_whole_life_of_an_event_through_chat(chat, session):
     before = event_count(session)
 
@@ -173,9 +196,20 @@ def test_the_whole_life_of_an_event_through_chat(chat, session):
     first = say(chat, "create event", user=ADMIN)
     assert "What is the event called?" in first
     assert draft(session, ADMIN).form == "create_event"
-    prompts = [say(chat, answer, user=ADMIN) for answer in (
-        "Quokka Transformation Day", "Automation, with quokkas", "A morning on automation.", "Dr Q. Uokka",
-        "20 January 2027", "10:00-12:00", "hybrid", "Orchard Hall, Maidstone", LINK)]
+    prompts = [
+        say(chat, answer, user=ADMIN)
+        for answer in (
+            "Quokka Transformation Day",
+            "Automation, with quokkas",
+            "A morning on automation.",
+            "Dr Q. Uokka",
+            "20 January 2027",
+            "10:00-12:00",
+            "hybrid",
+            "Orchard Hall, Maidstone",
+            LINK,
+        )
+    ]
     assert "What is its theme?" in prompts[0]
     assert "Which day?" in prompts[3]
     assert "From what time to what time?" in prompts[4]
@@ -203,7 +237,10 @@ def test_the_whole_life_of_an_event_through_chat(chat, session):
     assert draft(session, ADMIN) is None
     event = load_event(session, number)
     assert (event.title, event.theme, event.speakers) == (
-        "Quokka Transformation Day", "Automation, with quokkas", "Dr Q. Uokka")
+        "Quokka Transformation Day",
+        "Automation, with quokkas",
+        "Dr Q. Uokka",
+    )
     assert event.format is EventFormat.HYBRID and event.status is EventStatus.PUBLISHED
     assert (event.venue, event.online_url) == ("Orchard Hall, Maidstone", LINK)
     assert (event.capacity_in_person, event.capacity_online) == (2, 1)
@@ -225,8 +262,12 @@ def test_the_whole_life_of_an_event_through_chat(chat, session):
     assert "You have a place" in say(chat, f"register {number} online", user=D)
     assert "waitlist: number 2" in say(chat, f"register {number} in person", user=E)
     assert registrations(session, number) == {
-        A: (IN_PERSON, CONFIRMED), B: (IN_PERSON, CONFIRMED), C: (IN_PERSON, WAITLISTED),
-        D: (ONLINE, CONFIRMED), E: (IN_PERSON, WAITLISTED)}
+        A: (IN_PERSON, CONFIRMED),
+        B: (IN_PERSON, CONFIRMED),
+        C: (IN_PERSON, WAITLISTED),
+        D: (ONLINE, CONFIRMED),
+        E: (IN_PERSON, WAITLISTED),
+    }
 
     # Registering twice gives no second row.
     again = say(chat, f"register {number} in person", user=B)
@@ -258,24 +299,33 @@ def test_the_whole_life_of_an_event_through_chat(chat, session):
     assert "3 with a place, 1 on the waitlist." in text
     assert "By format: in person 2, online 1" in text
     partners = next(item.text for item in report.items if item.title == "By partner").splitlines()
-    assert sorted(partners) == ["Canterbury Christ Church University: 1", "Kent Police: 1",
-                                "Swale Borough Council: 1"]
+    assert sorted(partners) == ["Canterbury Christ Church University: 1", "Kent Police: 1", "Swale Borough Council: 1"]
     assert report.attachment is not None
     assert report.attachment.filename == f"event-{number}-attendees.csv"
     assert report.attachment.content_type.startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(report.attachment.content.decode("utf-8-sig"))))
     assert {r["email"]: (r["attending"], r["status"]) for r in rows} == {
-        B: ("in person", "confirmed"), C: ("in person", "confirmed"), D: ("online", "confirmed"),
-        E: ("in person", "waitlisted")}
+        B: ("in person", "confirmed"),
+        C: ("in person", "confirmed"),
+        D: ("online", "confirmed"),
+        E: ("in person", "waitlisted"),
+    }
     assert {r["email"]: r["partner"] for r in rows} == {
-        B: "Kent Police", C: "Swale Borough Council", D: "Canterbury Christ Church University",
-        E: "Maidstone Borough Council"}
+        B: "Kent Police",
+        C: "Swale Borough Council",
+        D: "Canterbury Christ Church University",
+        E: "Maidstone Borough Council",
+    }
     assert len(rows) == len([r for r in registrations(session, number).values() if r[1] is not WITHDRAWN])
 
     # Partner staff may not run events.
     venue_before, deliveries_before = load_event(session, number).venue, all_deliveries(session)
-    for command in (f"attendees {number}", "create event", f"edit event {number} venue Elsewhere",
-                    f"cancel event {number}"):
+    for command in (
+        f"attendees {number}",
+        "create event",
+        f"edit event {number} venue Elsewhere",
+        f"cancel event {number}",
+    ):
         refused = ask(chat, command, user=B)
         assert "Only the Partnership Office" in refused.text, command
         assert refused.attachment is None
@@ -331,6 +381,7 @@ def test_the_whole_life_of_an_event_through_chat(chat, session):
 
 # --- naming an event ----------------------------------------------------------------------------
 
+
 def test_sign_me_up_for_future_workplaces_asks_which_mode(chat, session):
     workplaces = event_titled(session, "Future Workplaces")
     reply = ask(chat, "sign me up for future workplaces", user=A)
@@ -364,9 +415,15 @@ def test_event_by_name_shows_its_details(chat, session):
 def test_an_unknown_event_number_is_refused(chat, session):
     reply = say(chat, "register 999", user=A)
     assert "I can't find event 999" in reply
-    assert session.execute(
-        select(func.count()).select_from(Registration).join(Person, Person.id == Registration.person_id)
-        .where(Person.email == A)).scalar_one() == 0
+    assert (
+        session.execute(
+            select(func.count())
+            .select_from(Registration)
+            .join(Person, Person.id == Registration.person_id)
+            .where(Person.email == A)
+        ).scalar_one()
+        == 0
+    )
 
 
 def test_an_unknown_event_name_is_refused(chat, session):
@@ -428,8 +485,13 @@ def test_registration_after_the_event_has_started_is_refused(chat, session):
 
 def test_someone_without_a_partner_email_cannot_register(chat, session):
     workplaces = event_titled(session, "Future Workplaces")
-    for command in ("register future workplaces online", f"register {workplaces.id} in person",
-                    "sign me up for future workplaces", "events", "my events"):
+    for command in (
+        "register future workplaces online",
+        f"register {workplaces.id} in person",
+        "sign me up for future workplaces",
+        "events",
+        "my events",
+    ):
         reply = say(chat, command, user=OUTSIDER)
         assert "can't match someone@gmail.com to a Kent Connects partner" in reply, command
     assert registrations(session, workplaces.id) == {}
@@ -439,8 +501,12 @@ def test_someone_without_a_partner_email_cannot_register(chat, session):
 def test_registering_twice_keeps_one_row_and_the_first_choice(chat, session):
     workplaces = event_titled(session, "Future Workplaces")
     say(chat, f"register {workplaces.id} in person", user=A)
-    for command in (f"register {workplaces.id}", f"register {workplaces.id} in person",
-                    f"register {workplaces.id} online", "register future workplaces"):
+    for command in (
+        f"register {workplaces.id}",
+        f"register {workplaces.id} in person",
+        f"register {workplaces.id} online",
+        "register future workplaces",
+    ):
         reply = say(chat, command, user=A)
         assert "already registered" in reply and "you have a place (in person)" in reply, command
     assert rows_of(session, workplaces.id, A) == 1
@@ -475,7 +541,10 @@ def test_leaving_the_waitlist_promotes_nobody(chat, session):
     fill(session, event, [A, B, C], IN_PERSON)
     assert "left the waitlist" in say(chat, f"unregister {event.id}", user=B)
     assert registrations(session, event.id) == {
-        A: (IN_PERSON, CONFIRMED), B: (IN_PERSON, WITHDRAWN), C: (IN_PERSON, WAITLISTED)}
+        A: (IN_PERSON, CONFIRMED),
+        B: (IN_PERSON, WITHDRAWN),
+        C: (IN_PERSON, WAITLISTED),
+    }
     assert deliveries(session, "event_promoted", event.id) == []
     assert "number 1 on the in person waitlist" in say(chat, "my events", user=C)
 
@@ -512,8 +581,15 @@ def test_past_events_lists_the_real_past_themes(chat, session):
         assert f"{event_titled(session, title).theme}" in shown
     assert "Future Workplaces" not in shown
     # Most recent first.
-    positions = [shown.index(t) for t in ("Data Sharing in an Emergency", "Digital Accessibility",
-                                            "Cyber Security", "Smart Cities and Counties")]
+    positions = [
+        shown.index(t)
+        for t in (
+            "Data Sharing in an Emergency",
+            "Digital Accessibility",
+            "Cyber Security",
+            "Smart Cities and Counties",
+        )
+    ]
     assert positions == sorted(positions)
 
 
@@ -565,10 +641,10 @@ def test_events_shows_places_left_and_marks_your_registration(chat, session):
 
 # --- the create form's checks --------------------------------------------------------------------
 
+
 def test_an_online_event_asks_no_venue_and_no_places_in_person(chat, session):
     before = event_count(session)
-    say(chat, "create event", "Remote Ready", "skip", "skip", "skip", "3 February 2027", "14:00-15:30",
-        user=ADMIN)
+    say(chat, "create event", "Remote Ready", "skip", "skip", "skip", "3 February 2027", "14:00-15:30", user=ADMIN)
     assert "What is the link to join online?" in say(chat, "online", user=ADMIN)
     assert "isn't a web link" in say(chat, "not a link", user=ADMIN)
     assert "How many places online?" in say(chat, "https://meet.example.org/remote", user=ADMIN)
@@ -591,8 +667,7 @@ def test_an_online_event_asks_no_venue_and_no_places_in_person(chat, session):
 
 
 def test_an_in_person_event_asks_no_link(chat, session):
-    say(chat, "create event", "Room Only", "skip", "skip", "skip", "3 February 2027", "14:00-15:30",
-        user=ADMIN)
+    say(chat, "create event", "Room Only", "skip", "skip", "skip", "3 February 2027", "14:00-15:30", user=ADMIN)
     assert "Where is it held?" in say(chat, "in person", user=ADMIN)
     assert "How many places in person?" in say(chat, "Weald Hall", user=ADMIN)
     summary = say(chat, "40", "skip", "skip", user=ADMIN)
@@ -601,7 +676,11 @@ def test_an_in_person_event_asks_no_link(chat, session):
     event = load_event(session, number)
     assert event.format is EventFormat.IN_PERSON
     assert (event.venue, event.online_url, event.capacity_in_person, event.capacity_online) == (
-        "Weald Hall", None, 40, 0)
+        "Weald Hall",
+        None,
+        40,
+        0,
+    )
 
 
 def test_a_day_in_the_past_is_refused(chat, session):
@@ -624,8 +703,22 @@ def test_a_day_in_the_past_is_refused(chat, session):
 
 def test_registration_closing_after_the_start_is_refused_at_confirmation(chat, session):
     before = event_count(session)
-    say(chat, "create event", "Late Closer", "skip", "skip", "skip", "20 January 2027", "10:00-12:00",
-        "online", LINK, "30", "now", "21 January 2027 09:00", user=ADMIN)
+    say(
+        chat,
+        "create event",
+        "Late Closer",
+        "skip",
+        "skip",
+        "skip",
+        "20 January 2027",
+        "10:00-12:00",
+        "online",
+        LINK,
+        "30",
+        "now",
+        "21 January 2027 09:00",
+        user=ADMIN,
+    )
     refused = say(chat, "yes", user=ADMIN)
     assert "Registration has to close before the event starts." in refused
     assert "When does registration close?" in refused
@@ -641,8 +734,22 @@ def test_registration_closing_after_the_start_is_refused_at_confirmation(chat, s
 
 def test_registration_closing_before_it_opens_is_refused(chat, session):
     before = event_count(session)
-    say(chat, "create event", "Odd Window", "skip", "skip", "skip", "20 January 2027", "10:00-12:00",
-        "online", LINK, "30", "15 January 2027", "10 January 2027", user=ADMIN)
+    say(
+        chat,
+        "create event",
+        "Odd Window",
+        "skip",
+        "skip",
+        "skip",
+        "20 January 2027",
+        "10:00-12:00",
+        "online",
+        LINK,
+        "30",
+        "15 January 2027",
+        "10 January 2027",
+        user=ADMIN,
+    )
     refused = say(chat, "yes", user=ADMIN)
     assert "Registration has to close after it opens." in refused
     assert event_count(session) == before
@@ -675,6 +782,7 @@ def test_calendar_event_gives_an_ics_file(chat, session):
 
 
 # --- administration ------------------------------------------------------------------------------
+
 
 def test_edit_the_time_tells_registrants_and_moves_the_instant(chat, session):
     event = make_event(session, "Narwhal Forum")
@@ -722,7 +830,11 @@ def test_unlimited_capacity_promotes_the_whole_waitlist_in_order(chat, session):
     say(chat, f"edit event {event.id} places in person unlimited", user=ADMIN)
     assert load_event(session, event.id).capacity_in_person is None
     assert {e: s for e, (_, s) in registrations(session, event.id).items()} == {
-        A: CONFIRMED, B: CONFIRMED, C: CONFIRMED, D: CONFIRMED}
+        A: CONFIRMED,
+        B: CONFIRMED,
+        C: CONFIRMED,
+        D: CONFIRMED,
+    }
     promoted = deliveries(session, "event_promoted", event.id)
     assert sorted(d.recipient_id for d in promoted) == sorted(person_id(session, e) for e in (B, C, D))
 
@@ -730,12 +842,24 @@ def test_unlimited_capacity_promotes_the_whole_waitlist_in_order(chat, session):
 UNLIMITED_AS_NONE = (
     "BUG: an unlimited capacity (None) is shown as '(none)', not through the field's show ('no limit'): "
     "handlers/conversation.py _shown gives 'Places online: (none)' in the create summary, and "
-    "handlers/event_admin.py edit_event replies 'places online is now (none)'")
+    "handlers/event_admin.py edit_event replies 'places online is now (none)'"
+)
 
 
 def test_unlimited_capacity_is_shown_as_no_limit_in_the_summary(chat, session):
-    say(chat, "create event", "Remote Ready", "skip", "skip", "skip", "3 February 2027", "14:00-15:30",
-        "online", "https://meet.example.org/remote", user=ADMIN)
+    say(
+        chat,
+        "create event",
+        "Remote Ready",
+        "skip",
+        "skip",
+        "skip",
+        "3 February 2027",
+        "14:00-15:30",
+        "online",
+        "https://meet.example.org/remote",
+        user=ADMIN,
+    )
     summary = say(chat, "unlimited", "skip", "skip", user=ADMIN)
     assert draft(session, ADMIN).values["capacity_online"] is None
     assert "Places online: no limit" in summary
@@ -773,7 +897,7 @@ def test_attendees_for_an_unknown_event(chat, session):
 
 def test_attendees_csv_guards_against_formulas(chat, session):
     event = make_event(session, "Narwhal Forum")
-    person = get_or_create_person(session, A, "=HYPERLINK(\"http://x\")")
+    person = get_or_create_person(session, A, '=HYPERLINK("http://x")')
     event_queries.register(session, event, person, IN_PERSON)
     session.flush()
     reply = ask(chat, f"attendees {event.id}", user=ADMIN)

@@ -5,6 +5,7 @@ demo@kent.gov.uk chairs Smart Kent and Medway Projects, whose demo meetings fall
 Fri 26 Feb, 28 May, 27 Aug and 26 Nov 2027, 10:00-11:30 (one series); it is a member of GIS
 and Information Security. In 2027 the clocks go forward on 28 March and back on 31 October.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,15 +14,22 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core.messages import Reply
 from bot.router import Router
-from tests.conftest import ADMIN, NOW, Chat
+from core.messages import Reply
 from handlers.meeting_admin import HOW_TO_MOVE
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
-from storage.models import (ConversationState, ConversationStep, Delivery, DeliveryStatus, Meeting,
-                            MeetingSeries, MeetingStatus, Person)
+from storage import groups as group_queries, meetings as meeting_queries
+from storage.models import (
+    ConversationState,
+    ConversationStep,
+    Delivery,
+    DeliveryStatus,
+    Meeting,
+    MeetingSeries,
+    MeetingStatus,
+    Person,
+)
 from storage.people import get_or_create_person, person_by_email
+from tests.conftest import ADMIN, NOW, Chat
 
 UTC = timezone.utc
 DEMO = "demo@kent.gov.uk"
@@ -35,6 +43,7 @@ GENERIC_ERROR = "something went wrong"
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: str | None = None, now: datetime | None = None) -> str:
     """Send each message in turn; the last reply's text. No reply may be the generic error."""
@@ -125,11 +134,18 @@ def not_found_reply(text: str, number: int) -> str:
 
 
 # The answers, after "schedule smart kent", for a quarterly series from Tuesday 9 March 2027.
-QUARTERLY_ANSWERS = ("9 March 2027", "10:00-12:00", "quarterly", "Estuary Room, Ashford",
-                     "https://teams.microsoft.com/l/meetup-join/abc", "updates; project reports")
+QUARTERLY_ANSWERS = (
+    "9 March 2027",
+    "10:00-12:00",
+    "quarterly",
+    "Estuary Room, Ashford",
+    "https://teams.microsoft.com/l/meetup-join/abc",
+    "updates; project reports",
+)
 
 
 # --- the step-by-step schedule conversation ---------------------------------------------------
+
 
 def test_schedule_quarterly_series_step_by_step(chat, session):
     newcomers = add_members(session, SMART)
@@ -157,12 +173,19 @@ def test_schedule_quarterly_series_step_by_step(chat, session):
 
     meetings = [meeting(session, n) for n in made]
     assert [m.start_local for m in meetings] == [
-        datetime(2027, 3, 9, 10), datetime(2027, 6, 8, 10), datetime(2027, 9, 14, 10), datetime(2027, 12, 14, 10)]
+        datetime(2027, 3, 9, 10),
+        datetime(2027, 6, 8, 10),
+        datetime(2027, 9, 14, 10),
+        datetime(2027, 12, 14, 10),
+    ]
     assert all(m.end_local - m.start_local == timedelta(hours=2) for m in meetings)
     # 10:00 London time is 10:00 UTC in winter (GMT) and 09:00 UTC in summer (BST).
     assert [m.starts_at_utc for m in meetings] == [
-        datetime(2027, 3, 9, 10, tzinfo=UTC), datetime(2027, 6, 8, 9, tzinfo=UTC),
-        datetime(2027, 9, 14, 9, tzinfo=UTC), datetime(2027, 12, 14, 10, tzinfo=UTC)]
+        datetime(2027, 3, 9, 10, tzinfo=UTC),
+        datetime(2027, 6, 8, 9, tzinfo=UTC),
+        datetime(2027, 9, 14, 9, tzinfo=UTC),
+        datetime(2027, 12, 14, 10, tzinfo=UTC),
+    ]
     assert "10:00–12:00 GMT" in done and "10:00–12:00 BST" in done
     series_ids = {m.series_id for m in meetings}
     assert len(series_ids) == 1 and None not in series_ids
@@ -192,8 +215,9 @@ def test_schedule_quarterly_series_step_by_step(chat, session):
 def test_schedule_one_off_meeting(chat, session):
     add_members(session, SMART, NEW_MEMBERS[:1])
     before = meeting_count(session)
-    done = say(chat, "schedule smart kent", "16 March 2027", "14:00-15:30", "no", "Committee Room 2",
-               "skip", "skip", "yes")
+    done = say(
+        chat, "schedule smart kent", "16 March 2027", "14:00-15:30", "no", "Committee Room 2", "skip", "skip", "yes"
+    )
     assert "Scheduled 1 Smart Kent and Medway Projects meeting." in done
     [number] = numbers(done)
     made = meeting(session, number)
@@ -267,8 +291,7 @@ def test_edit_an_unknown_field_lists_the_fields(chat, session):
 
 
 def test_edit_date_of_a_quarterly_series_starts_it_on_the_new_date(chat, session):
-    say(chat, "schedule smart kent", "9 March 2027", "10:00-11:00", "quarterly", "Room 1", "skip", "skip",
-        "edit date")
+    say(chat, "schedule smart kent", "9 March 2027", "10:00-11:00", "quarterly", "Room 1", "skip", "skip", "edit date")
     summary = say(chat, "26 March 2027")  # a Friday: the last Friday of March
     assert "Date: Friday 26 March 2027" in summary
     made = numbers(say(chat, "yes"))
@@ -289,19 +312,47 @@ def test_cancel_midway_writes_nothing(chat, session):
     assert "Sorry, I don't understand" in say(chat, "quarterly")
 
 
-@pytest.mark.parametrize("earlier, bad, problem, example", [
-    ((), "31 February", "February has 29 days at most", "For example: 9 March 2027"),
-    ((), "1 November 2026", "is in the past", "For example: 9 March 2027"),
-    (("9 March 2027",), "12:00-10:00", "The end (10:00) must be after the start (12:00)", "For example: 10:00-12:00"),
-    (("9 March 2027",), "10:00", "Please give the end time too", "For example: 10:00-12:00"),
-    (("9 March 2027", "10:00-11:00"), "every month, 1000 times", "1,000 meetings", "For example: quarterly"),
-    (("9 March 2027", "10:00-11:00"), "every other blue moon", "couldn't read that repeat", "For example: quarterly"),
-    (("9 March 2027", "10:00-11:00", "no", "Room 1"), "not a link", "isn't a web link", "For example: https://"),
-    (("9 March 2027", "10:00-11:00", "no", "Room 1"), "ftp://files.example.org/x", "isn't a web link", "For example: https://"),
-], ids=["31-february", "past-date", "end-before-start", "no-end", "1000-times", "unreadable-repeat", "not-a-link",
-        "ftp-link"])
-def test_a_bad_answer_asks_the_same_question_again_and_keeps_the_earlier_ones(chat, session, earlier, bad, problem,
-                                                                              example):
+@pytest.mark.parametrize(
+    "earlier, bad, problem, example",
+    [
+        ((), "31 February", "February has 29 days at most", "For example: 9 March 2027"),
+        ((), "1 November 2026", "is in the past", "For example: 9 March 2027"),
+        (
+            ("9 March 2027",),
+            "12:00-10:00",
+            "The end (10:00) must be after the start (12:00)",
+            "For example: 10:00-12:00",
+        ),
+        (("9 March 2027",), "10:00", "Please give the end time too", "For example: 10:00-12:00"),
+        (("9 March 2027", "10:00-11:00"), "every month, 1000 times", "1,000 meetings", "For example: quarterly"),
+        (
+            ("9 March 2027", "10:00-11:00"),
+            "every other blue moon",
+            "couldn't read that repeat",
+            "For example: quarterly",
+        ),
+        (("9 March 2027", "10:00-11:00", "no", "Room 1"), "not a link", "isn't a web link", "For example: https://"),
+        (
+            ("9 March 2027", "10:00-11:00", "no", "Room 1"),
+            "ftp://files.example.org/x",
+            "isn't a web link",
+            "For example: https://",
+        ),
+    ],
+    ids=[
+        "31-february",
+        "past-date",
+        "end-before-start",
+        "no-end",
+        "1000-times",
+        "unreadable-repeat",
+        "not-a-link",
+        "ftp-link",
+    ],
+)
+def test_a_bad_answer_asks_the_same_question_again_and_keeps_the_earlier_ones(
+    chat, session, earlier, bad, problem, example
+):
     before = snapshot(session)
     say(chat, "schedule smart kent", *earlier)
     field = draft(session).field
@@ -366,6 +417,7 @@ def test_starting_another_form_does_not_claim_the_old_one_is_kept(chat, session)
 
 # --- who may schedule -------------------------------------------------------------------------
 
+
 def test_a_chair_cannot_schedule_for_another_group(chat, session):
     before = snapshot(session)
     reply = say(chat, "schedule gis")
@@ -410,8 +462,9 @@ def test_people_outside_the_partnership_are_refused(chat, session, words):
 
 @pytest.mark.parametrize("slug, words", [("leadership", "leadership"), ("gis", "gis")])
 def test_an_admin_may_schedule_for_any_group(chat, session, slug, words):
-    done = say(chat, f"schedule {words}", "10 March 2027", "10:00-12:00", "no", "Room 1", "skip", "skip", "yes",
-               user=ADMIN)
+    done = say(
+        chat, f"schedule {words}", "10 March 2027", "10:00-12:00", "no", "Room 1", "skip", "skip", "yes", user=ADMIN
+    )
     [number] = numbers(done)
     assert meeting(session, number).group.slug == slug
     notices = deliveries(session, "meeting_scheduled", f"meeting:{number}")
@@ -426,6 +479,7 @@ def test_the_leadership_chair_may_schedule_for_it_but_demo_may_not(chat, session
 
 
 # --- bad input at the confirmation ------------------------------------------------------------
+
 
 def test_a_time_already_passed_today_is_refused_at_the_confirmation(chat, session):
     before = snapshot(session)
@@ -478,20 +532,25 @@ def test_a_series_with_an_occurrence_at_a_skipped_time_is_refused(chat, session)
 
 # --- move -----------------------------------------------------------------------------------
 
+
 def test_move_one_occurrence(chat, session):
     add_members(session, SMART)
     first, *later = smart_meetings(session)
     number, later_before = first.id, [(m.id, m.start_local, m.starts_at_utc) for m in later]
     reply = say(chat, f"move {number} to 16 March 2027 14:00-15:30")
-    assert f"Moved meeting {number} from Friday 26 February 2027, 10:00–11:30 GMT to Tuesday 16 March 2027, " \
-           "14:00–15:30 GMT" in reply
+    assert (
+        f"Moved meeting {number} from Friday 26 February 2027, 10:00–11:30 GMT to Tuesday 16 March 2027, "
+        "14:00–15:30 GMT" in reply
+    )
     moved = meeting(session, number)
     assert (moved.start_local, moved.end_local) == (datetime(2027, 3, 16, 14), datetime(2027, 3, 16, 15, 30))
     assert moved.starts_at_utc == datetime(2027, 3, 16, 14, tzinfo=UTC)
     assert moved.sequence == 1
     assert moved.occurrence_local == datetime(2027, 2, 26, 10)  # still names the original occurrence
     assert moved.status is MeetingStatus.SCHEDULED
-    assert [(m.id, m.start_local, m.starts_at_utc) for m in (meeting(session, i) for i, *_ in later_before)] == later_before
+    assert [
+        (m.id, m.start_local, m.starts_at_utc) for m in (meeting(session, i) for i, *_ in later_before)
+    ] == later_before
 
     notices = deliveries(session, "meeting_moved")
     assert sorted(d.recipient_id for d in notices) == sorted(member_ids_except(session, SMART, DEMO))
@@ -510,8 +569,12 @@ def test_move_only_the_time_keeps_the_day_and_length(chat, session):
 
 def test_move_the_rest_of_the_series_keeps_the_local_time_across_the_clock_changes(chat, session):
     meetings = smart_meetings(session)
-    assert [m.start_local.date() for m in meetings] == [date(2027, 2, 26), date(2027, 5, 28), date(2027, 8, 27),
-                                                        date(2027, 11, 26)]
+    assert [m.start_local.date() for m in meetings] == [
+        date(2027, 2, 26),
+        date(2027, 5, 28),
+        date(2027, 8, 27),
+        date(2027, 11, 26),
+    ]
     number = meetings[0].id
     reply = say(chat, f"move {number} to 16 March 2027 14:00-15:30 and the rest of the series")
     assert "The 3 later meetings in the series moved the same way" in reply
@@ -524,8 +587,11 @@ def test_move_the_rest_of_the_series_keeps_the_local_time_across_the_clock_chang
         (datetime(2027, 12, 14, 14), datetime(2027, 12, 14, 15, 30)),
     ]
     assert [m.starts_at_utc for m in moved] == [
-        datetime(2027, 3, 16, 14, tzinfo=UTC), datetime(2027, 6, 15, 13, tzinfo=UTC),
-        datetime(2027, 9, 14, 13, tzinfo=UTC), datetime(2027, 12, 14, 14, tzinfo=UTC)]
+        datetime(2027, 3, 16, 14, tzinfo=UTC),
+        datetime(2027, 6, 15, 13, tzinfo=UTC),
+        datetime(2027, 9, 14, 13, tzinfo=UTC),
+        datetime(2027, 12, 14, 14, tzinfo=UTC),
+    ]
     assert [m.sequence for m in moved] == [1, 1, 1, 1]
     text = say(chat, "meetings smart kent")
     assert "Tuesday 15 June 2027, 14:00–15:30 BST" in text and "Tuesday 14 December 2027, 14:00–15:30 GMT" in text
@@ -537,7 +603,10 @@ def test_move_a_later_occurrence_and_the_rest_leaves_the_earlier_ones(chat, sess
     assert meeting(session, first.id).start_local == datetime(2027, 2, 26, 10)
     assert meeting(session, first.id).sequence == 0
     assert [meeting(session, m.id).start_local for m in (second, third, fourth)] == [
-        datetime(2027, 6, 4, 10), datetime(2027, 9, 3, 10), datetime(2027, 12, 3, 10)]
+        datetime(2027, 6, 4, 10),
+        datetime(2027, 9, 3, 10),
+        datetime(2027, 12, 3, 10),
+    ]
 
 
 def test_move_into_the_past_is_refused(chat, session):
@@ -613,8 +682,9 @@ def test_a_cancelled_meeting_cannot_be_moved(chat, session):
     assert snapshot(session) == before
 
 
-@pytest.mark.parametrize("words", ["move", "move it", "move the gis meeting", "move 17 somewhere nice",
-                                   "reschedule please"])
+@pytest.mark.parametrize(
+    "words", ["move", "move it", "move the gis meeting", "move 17 somewhere nice", "reschedule please"]
+)
 def test_move_with_nonsense_explains_how(chat, session, words):
     before = snapshot(session)
     assert say(chat, words) == HOW_TO_MOVE
@@ -648,6 +718,7 @@ def test_repeating_the_same_move_queues_no_second_notice(chat, session):
 
 
 # --- cancel ---------------------------------------------------------------------------------
+
 
 def test_cancel_one_meeting_after_confirmation(chat, session):
     add_members(session, SMART)

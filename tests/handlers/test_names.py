@@ -1,4 +1,5 @@
 """Loose names to things (handlers.names): plain candidate lists, no database."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,18 +9,43 @@ from handlers.names import Lookup, normalise, resolve
 # The five groups as the seed file names them: (thing, [name, slug, aliases...]).
 GROUPS = [
     ("leadership", ["Leadership Group", "leadership", "leadership group", "lg", "kent connects leadership"]),
-    ("infosec", ["Information Security", "information-security", "infosec", "info sec", "cyber",
-                 "cyber security", "cybersecurity", "security", "isg"]),
-    ("a11y", ["Digital Accessibility", "digital-accessibility", "accessibility", "a11y",
-              "digital accessibility group"]),
-    ("gis", ["GIS", "gis", "geographic information", "geographic information systems", "gis group",
-             "mapping", "maps"]),
-    ("smart", ["Smart Kent and Medway Projects", "smart-kent-and-medway", "smart kent", "smart medway",
-               "smart kent and medway", "smart", "skm", "smart projects"]),
+    (
+        "infosec",
+        [
+            "Information Security",
+            "information-security",
+            "infosec",
+            "info sec",
+            "cyber",
+            "cyber security",
+            "cybersecurity",
+            "security",
+            "isg",
+        ],
+    ),
+    (
+        "a11y",
+        ["Digital Accessibility", "digital-accessibility", "accessibility", "a11y", "digital accessibility group"],
+    ),
+    ("gis", ["GIS", "gis", "geographic information", "geographic information systems", "gis group", "mapping", "maps"]),
+    (
+        "smart",
+        [
+            "Smart Kent and Medway Projects",
+            "smart-kent-and-medway",
+            "smart kent",
+            "smart medway",
+            "smart kent and medway",
+            "smart",
+            "skm",
+            "smart projects",
+        ],
+    ),
 ]
 
 
 # --- normalise ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "text, expected",
@@ -49,6 +75,7 @@ def test_normalise_keeps_a_name_that_is_only_a_filler_word():
 
 
 # --- resolve ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("query", ["GIS", "gis", "Gis", "the GIS group", "gIs meetings"])
 def test_exact_name_in_any_case(query):

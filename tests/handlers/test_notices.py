@@ -6,6 +6,7 @@ them, are shown before their next answer and marked delivered "console". `notice
 went to a person recently on every platform. On SQLite and PostgreSQL (conftest), and one race
 on PostgreSQL between the console and a dispatcher.
 """
+
 from __future__ import annotations
 
 import threading
@@ -14,13 +15,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.settings import Settings
 from bot.dispatcher import Dispatcher, Policy
-from core.messages import Action, Reply, Request
 from bot.router import Router
 from bot.senders import SendResult
-from storage import db
-from storage import deliveries
+from core.messages import Action, Reply, Request
+from core.settings import Settings
+from storage import db, deliveries
 from storage.models import Delivery, DeliveryStatus, Person, PlatformIdentity
 from storage.people import person_by_email
 from tests.conftest import NOW
@@ -33,14 +33,32 @@ def console(text: str, email: str = SWALE, now=NOW) -> Request:
     return Request(text=text, platform="console", user_id=email, email=email, now=now)
 
 
-def notice(session, email: str, text: str, *, status=DeliveryStatus.HELD, due=NOW - timedelta(hours=1),
-           not_after=None, kind="notice", occurrence: str = "1", title: str = "A notice") -> int:
+def notice(
+    session,
+    email: str,
+    text: str,
+    *,
+    status=DeliveryStatus.HELD,
+    due=NOW - timedelta(hours=1),
+    not_after=None,
+    kind="notice",
+    occurrence: str = "1",
+    title: str = "A notice",
+) -> int:
     person = person_by_email(session, email)
-    deliveries.record(session, kind, f"test:{text[:40]}", occurrence, [person.id],
-                      Reply(text, title=title, actions=(Action("Help", "help"),)).to_data(), due_at=due,
-                      not_after=not_after)
-    row = session.execute(select(Delivery).where(Delivery.subject == f"test:{text[:40]}",
-                                                 Delivery.occurrence == occurrence)).scalar_one()
+    deliveries.record(
+        session,
+        kind,
+        f"test:{text[:40]}",
+        occurrence,
+        [person.id],
+        Reply(text, title=title, actions=(Action("Help", "help"),)).to_data(),
+        due_at=due,
+        not_after=not_after,
+    )
+    row = session.execute(
+        select(Delivery).where(Delivery.subject == f"test:{text[:40]}", Delivery.occurrence == occurrence)
+    ).scalar_one()
     row.status = status
     session.flush()
     return row.id
@@ -144,8 +162,15 @@ def test_notices_with_nothing_sent_says_what_will_show_there(chat):
 
 def test_notices_are_personal_and_stay_out_of_shared_conversations(chat, session):
     notice(session, SWALE, "Private matter", status=DeliveryStatus.HELD)
-    shared = Request(text="notices", platform="teams", user_id="29:swale", email=SWALE, now=NOW,
-                     conversation="19:chan@thread.tacv2", shared=True)
+    shared = Request(
+        text="notices",
+        platform="teams",
+        user_id="29:swale",
+        email=SWALE,
+        now=NOW,
+        conversation="19:chan@thread.tacv2",
+        shared=True,
+    )
     text = chat.router.handle(shared).plain_text()
     assert "only in a private chat" in text and "Private matter" not in text
     assert "I can only show you `help` and `groups`" in chat("notices", user="someone@gmail.com")
@@ -154,8 +179,9 @@ def test_notices_are_personal_and_stay_out_of_shared_conversations(chat, session
 def test_held_messages_go_out_on_the_platform_where_the_person_first_writes(chat, session):
     held = notice(session, UCA, "Held until you came", not_after=NOW + timedelta(days=1))
     stale = notice(session, UCA, "Too late now", not_after=NOW - timedelta(minutes=1))
-    first = Request(text="whoami", platform="slack", user_id="UUCA1", email=UCA, now=NOW, workspace="T1",
-                    conversation="DUCA1")
+    first = Request(
+        text="whoami", platform="slack", user_id="UUCA1", email=UCA, now=NOW, workspace="T1", conversation="DUCA1"
+    )
     assert "Demo Member (UCA)" in chat.router.handle(first).plain_text()
     assert row(session, held).status is DeliveryStatus.PENDING and row(session, held).last_error is None
     assert row(session, stale).status is DeliveryStatus.HELD  # its moment passed: it is not sent late
@@ -186,8 +212,15 @@ def test_the_console_and_a_dispatcher_never_both_deliver_a_message(pg):
         session.add(person)
         session.flush()
         for i in range(50):
-            deliveries.record(session, "notice", f"race:{i}", "1", [person.id], Reply(f"m{i}").to_data(),
-                              due_at=NOW - timedelta(minutes=1))
+            deliveries.record(
+                session,
+                "notice",
+                f"race:{i}",
+                "1",
+                [person.id],
+                Reply(f"m{i}").to_data(),
+                due_at=NOW - timedelta(minutes=1),
+            )
     router = Router(sessions, Settings(database_url=pg.url))
     sender = _Recording()
     shown: list[str] = []

@@ -6,20 +6,37 @@ demo@kent.gov.uk (Kent County Council) is a member of GIS and Information Securi
 Smart Kent and Medway Projects; gis.chair.demo@maidstone.gov.uk chairs GIS;
 board.demo@kent.police.uk is on the Leadership Board and chairs the Leadership Group.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from typing import Any, Optional
 
-import pytest
 from sqlalchemy import func, select
 
 from core.messages import Reply, Request
 from storage import references
-from storage.models import (Announcement, AnnouncementAck, AuditEntry, BusinessCase, CaseChange, CaseStatus,
-                            ConversationRef, ConversationState, Delivery, Event, FundEntry, FundEntryKind,
-                            Membership, Person, PersonRole, PlatformIdentity, Registration, ReminderSetting)
+from storage.models import (
+    Announcement,
+    AnnouncementAck,
+    AuditEntry,
+    BusinessCase,
+    CaseChange,
+    CaseStatus,
+    ConversationRef,
+    ConversationState,
+    Delivery,
+    Event,
+    FundEntry,
+    FundEntryKind,
+    Membership,
+    Person,
+    PersonRole,
+    PlatformIdentity,
+    Registration,
+    ReminderSetting,
+)
 from storage.people import person_by_email
 from tests.conftest import ADMIN, NOW, Chat
 
@@ -32,18 +49,24 @@ FORMER_KCC = "a former member of Kent County Council"
 FORMER_POLICE = "a former member of Kent Police"
 GENERIC_ERROR = "something went wrong"
 CONFIRM_AGAIN = "To be sure, type the words `erase everything`, or say `cancel`."
-CASE_ANSWERS = ("Staff cannot find a desk", "Buy one booking service", "all", "none", "gis", "£100", "1 month",
-                "me")
+CASE_ANSWERS = ("Staff cannot find a desk", "Buy one booking service", "all", "none", "gis", "£100", "1 month", "me")
 
 # Every table that holds a row per person, with the column naming them.
-PERSONAL = ((Membership, Membership.person_id), (Registration, Registration.person_id),
-            (PlatformIdentity, PlatformIdentity.person_id), (ConversationRef, ConversationRef.person_id),
-            (ReminderSetting, ReminderSetting.person_id), (Delivery, Delivery.recipient_id),
-            (AnnouncementAck, AnnouncementAck.person_id), (ConversationState, ConversationState.person_id),
-            (PersonRole, PersonRole.person_id))
+PERSONAL = (
+    (Membership, Membership.person_id),
+    (Registration, Registration.person_id),
+    (PlatformIdentity, PlatformIdentity.person_id),
+    (ConversationRef, ConversationRef.person_id),
+    (ReminderSetting, ReminderSetting.person_id),
+    (Delivery, Delivery.recipient_id),
+    (AnnouncementAck, AnnouncementAck.person_id),
+    (ConversationState, ConversationState.person_id),
+    (PersonRole, PersonRole.person_id),
+)
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: Optional[str] = None) -> str:
     text = ""
@@ -111,14 +134,23 @@ def give_demo_a_record(chat: Chat, session) -> dict[str, int]:
     gis_note = int(re.match(r"Announcement (\d+)", say(chat, "announce gis Hello GIS", user=GIS_CHAIR))[1])
     mine = int(re.match(r"Announcement (\d+)", say(chat, "announce smart kent Hi folks"))[1])
     session.add(PlatformIdentity(person_id=demo, platform="slack", workspace="T0DEMO", external_id="U0DEMO"))
-    references.save(session, "teams", "user:29:demo", {"user": {"id": "29:demo", "name": "Demo User (KCC)"}},
-                    "https://smba.trafficmanager.net/uk/", "tenant-1", demo, NOW)
+    references.save(
+        session,
+        "teams",
+        "user:29:demo",
+        {"user": {"id": "29:demo", "name": "Demo User (KCC)"}},
+        "https://smba.trafficmanager.net/uk/",
+        "tenant-1",
+        demo,
+        NOW,
+    )
     session.add(AnnouncementAck(announcement_id=gis_note, person_id=demo, at=NOW))
     session.flush()
     return {"demo": demo, "case": case_id, "gis_note": gis_note, "announcement": mine}
 
 
 # --- my data ------------------------------------------------------------------------------------
+
 
 def test_my_data_exports_everything_held_with_a_matching_summary(chat, session):
     made = give_demo_a_record(chat, session)
@@ -131,24 +163,33 @@ def test_my_data_exports_everything_held_with_a_matching_summary(chat, session):
     assert data["person"]["name"] == "Demo User (KCC)"
     assert data["person"]["partner"] == "Kent County Council"
     assert {(m["group"], m["role"]) for m in data["group_memberships"]} == {
-        ("GIS", "member"), ("Information Security", "member"), ("Smart Kent and Medway Projects", "chair")}
+        ("GIS", "member"),
+        ("Information Security", "member"),
+        ("Smart Kent and Medway Projects", "chair"),
+    }
     assert len(data["group_memberships"]) == count(session, Membership, Membership.person_id, demo)
     assert [(r["event"], r["mode"], r["status"]) for r in data["event_registrations"]] == [
-        ("Future Workplaces", "online", "confirmed")]
+        ("Future Workplaces", "online", "confirmed")
+    ]
     assert [(c["case"], c["title"], c["status"], c["contact"]) for c in data["business_cases_submitted"]] == [
-        (made["case"], "Shared desk booking", "submitted", DEMO)]
+        (made["case"], "Shared desk booking", "submitted", DEMO)
+    ]
     assert data["reminder_settings"] == [{"enabled": True, "lead_times": ["3d"]}]
     assert [(m["kind"], m["status"], m["text"]) for m in data["messages_to_you"]] == [
-        ("announcement", "pending", "Hello GIS")]
+        ("announcement", "pending", "Hello GIS")
+    ]
     assert len(data["messages_to_you"]) == count(session, Delivery, Delivery.recipient_id, demo)
     assert [(a["announcement"], a["text"]) for a in data["announcements_made"]] == [(made["announcement"], "Hi folks")]
-    assert [(f["form"], f["answers"].get("title"), f["answers"].get("problem"))
-            for f in data["forms_in_progress"]] == [("business_case", "Half done", "Problem so far")]
+    assert [(f["form"], f["answers"].get("title"), f["answers"].get("problem")) for f in data["forms_in_progress"]] == [
+        ("business_case", "Half done", "Problem so far")
+    ]
     assert [(e["action"], e["subject"]) for e in data["audit_entries_as_actor"]] == [
-        ("announcement_made", f"announcement:{made['announcement']}")]
+        ("announcement_made", f"announcement:{made['announcement']}")
+    ]
     assert len(data["audit_entries_as_actor"]) == count(session, AuditEntry, AuditEntry.actor_id, demo)
     assert [(i["platform"], i["workspace"], i["id"]) for i in data["platform_identities"]] == [
-        ("slack", "T0DEMO", "U0DEMO")]
+        ("slack", "T0DEMO", "U0DEMO")
+    ]
 
     # The readable summary counts what the file lists.
     shown = summary_counts(reply)
@@ -190,6 +231,7 @@ def test_my_data_includes_conversation_references_and_acknowledgements(chat, ses
 
 # --- forget me: the confirmation ------------------------------------------------------------------
 
+
 def test_forget_me_asks_for_the_exact_words_and_anything_else_keeps_everything(chat, session):
     demo = pid(session, DEMO)
     before = personal_counts(session, demo)
@@ -229,11 +271,13 @@ def test_another_command_pauses_the_erasure_without_erasing(chat, session):
 
 # --- forget me: the erasure -----------------------------------------------------------------------
 
+
 def test_erase_everything_erases_the_person_and_anonymises_what_is_kept(chat, session):
     made = give_demo_a_record(chat, session)
     demo, case_id = made["demo"], made["case"]
-    assert all(n > 0 for name, n in personal_counts(session, demo).items()
-               if name not in ("conversation_state", "person_role")), personal_counts(session, demo)
+    assert all(
+        n > 0 for name, n in personal_counts(session, demo).items() if name not in ("conversation_state", "person_role")
+    ), personal_counts(session, demo)
 
     done = erase(chat, DEMO)
     assert "Done: I've erased" in done
@@ -258,8 +302,9 @@ def test_erase_everything_erases_the_person_and_anonymises_what_is_kept(chat, se
 
     # Their announcement stays, unsigned; their audit entries stay, anonymised.
     assert session.get(Announcement, made["announcement"]).author_id is None
-    made_by_them = session.execute(select(AuditEntry).where(
-        AuditEntry.subject == f"announcement:{made['announcement']}")).scalar_one()
+    made_by_them = session.execute(
+        select(AuditEntry).where(AuditEntry.subject == f"announcement:{made['announcement']}")
+    ).scalar_one()
     assert made_by_them.actor_label == FORMER_KCC and made_by_them.actor_id is None
     assert made_by_them.action == "announcement_made"
 
@@ -289,14 +334,17 @@ def test_an_erased_board_member_s_decisions_stand(chat, session):
 
     case = session.get(BusinessCase, case_id)
     assert case.status is CaseStatus.APPROVED and case.awarded_pence == 250_000
-    [award] = session.execute(select(FundEntry).where(FundEntry.case_id == case_id,
-                                                      FundEntry.kind == FundEntryKind.AWARD)).scalars()
+    [award] = session.execute(
+        select(FundEntry).where(FundEntry.case_id == case_id, FundEntry.kind == FundEntryKind.AWARD)
+    ).scalars()
     assert award.amount_pence == 250_000 and award.recorded_by_id is None
-    approval = session.execute(select(CaseChange).where(CaseChange.case_id == case_id,
-                                                        CaseChange.to_status == CaseStatus.APPROVED)).scalar_one()
+    approval = session.execute(
+        select(CaseChange).where(CaseChange.case_id == case_id, CaseChange.to_status == CaseStatus.APPROVED)
+    ).scalar_one()
     assert approval.actor_id is None and approval.note == "awarded £2,500"
-    decision = session.execute(select(AuditEntry).where(AuditEntry.action == "case_approved",
-                                                        AuditEntry.subject == f"case:{case_id}")).scalar_one()
+    decision = session.execute(
+        select(AuditEntry).where(AuditEntry.action == "case_approved", AuditEntry.subject == f"case:{case_id}")
+    ).scalar_one()
     assert decision.actor_label == FORMER_POLICE and decision.details == {"amount": "£2,500"}
     shown = say(chat, f"idea {case_id}", user=MEDWAY)
     assert "Status: approved" in shown and "Awarded: £2,500" in shown
@@ -320,14 +368,14 @@ def test_writing_again_after_erasure_starts_a_new_empty_record(chat, session):
 
 
 def test_erasure_on_another_platform_removes_that_identity(chat, session):
-    request = Request(text="forget me", platform="slack", user_id="U0MEDWAY", email=MEDWAY, now=NOW,
-                      workspace="T0KC")
+    request = Request(text="forget me", platform="slack", user_id="U0MEDWAY", email=MEDWAY, now=NOW, workspace="T0KC")
     asked = chat.router.handle(request)
     assert "erase everything" in asked.plain_text()
     person = pid(session, MEDWAY)
     assert count(session, PlatformIdentity, PlatformIdentity.person_id, person) == 1
-    done = chat.router.handle(Request(text="erase everything", platform="slack", user_id="U0MEDWAY", email=MEDWAY,
-                                      now=NOW, workspace="T0KC"))
+    done = chat.router.handle(
+        Request(text="erase everything", platform="slack", user_id="U0MEDWAY", email=MEDWAY, now=NOW, workspace="T0KC")
+    )
     assert "Done: I've erased" in done.plain_text()
     session.expire_all()
     assert person_by_email(session, MEDWAY) is None
@@ -342,7 +390,9 @@ def test_erasure_leaves_the_address_nowhere_in_the_audit_log(chat, session):
     say(chat, f"chair gis {newcomer}", user=ADMIN)
     assert "Done: I've erased" in erase(chat, newcomer)
     session.expire_all()
-    leftovers = [(e.action, e.subject, e.actor_label, e.details)
-                 for e in session.execute(select(AuditEntry)).scalars()
-                 if newcomer in e.actor_label or newcomer in json.dumps(e.details)]
+    leftovers = [
+        (e.action, e.subject, e.actor_label, e.details)
+        for e in session.execute(select(AuditEntry)).scalars()
+        if newcomer in e.actor_label or newcomer in json.dumps(e.details)
+    ]
     assert leftovers == []

@@ -3,6 +3,7 @@ the weeks planned, personal reminders following their meeting into a clash or in
 round with nothing to do changing nothing. On SQLite and PostgreSQL, with the demo as of
 Wednesday 25 November 2026 (GIS meets on Tuesday 8 December, 10:00-12:00 GMT; Future Workplaces
 is on Wednesday 6 January 2027, 09:30)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,9 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from jobs import reminders
-from storage import events as event_queries
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from storage import events as event_queries, groups as group_queries, meetings as meeting_queries
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Event, EventStatus
 from tests.conftest import NOW, ZONE
 from tests.handlers.test_reminders import DEMO, GIS_CHAIR, GIS_MEETING, UTC, found, gis_meeting, person_id, plan, say
@@ -24,8 +23,21 @@ BEFORE_EVENT = datetime(2026, 12, 20, 12, tzinfo=UTC)  # Future Workplaces is in
 def snapshot(session) -> list[tuple]:
     session.flush()
     session.expire_all()
-    return [(d.id, d.kind, d.subject, d.occurrence, d.recipient_id, d.status, d.last_error, d.due_at, d.not_after,
-             d.payload) for d in session.execute(select(Delivery).order_by(Delivery.id)).scalars()]
+    return [
+        (
+            d.id,
+            d.kind,
+            d.subject,
+            d.occurrence,
+            d.recipient_id,
+            d.status,
+            d.last_error,
+            d.due_at,
+            d.not_after,
+            d.payload,
+        )
+        for d in session.execute(select(Delivery).order_by(Delivery.id)).scalars()
+    ]
 
 
 def future_workplaces(session) -> Event:
@@ -33,6 +45,7 @@ def future_workplaces(session) -> Event:
 
 
 # --- meetings and events that left the weeks planned ---------------------------------------------
+
 
 def test_a_meeting_moved_beyond_the_weeks_planned_has_its_reminders_withdrawn(chat, session):
     meeting = gis_meeting(session)
@@ -47,7 +60,9 @@ def test_a_meeting_moved_beyond_the_weeks_planned_has_its_reminders_withdrawn(ch
     # Its new reminders come when the new date is in the weeks planned.
     assert plan(session, datetime(2027, 1, 20, 12, tzinfo=UTC)) == 6
     assert {d.occurrence for d in found(session, subject=f"meeting:{meeting.id}", status=DeliveryStatus.PENDING)} == {
-        "7d@2027-02-09T10:00:00", "1d@2027-02-09T10:00:00"}
+        "7d@2027-02-09T10:00:00",
+        "1d@2027-02-09T10:00:00",
+    }
 
 
 def test_a_meeting_gone_from_the_database_has_its_reminders_withdrawn(session):
@@ -102,6 +117,7 @@ def test_a_cancelled_event_has_its_reminders_withdrawn(chat, session):
 
 # --- personal reminders following their meeting --------------------------------------------------
 
+
 def personal(session, status=None) -> list[Delivery]:
     return found(session, kind=DeliveryKind.PERSONAL_REMINDER, status=status)
 
@@ -116,8 +132,10 @@ def test_a_personal_reminder_moved_onto_one_already_asked_for_is_withdrawn(chat,
     plan(session)
 
     rows = {d.id: d for d in personal(session)}
-    assert (rows[old.id].status, rows[old.id].last_error) == (DeliveryStatus.SKIPPED,
-                                                               "no longer applies (meeting moved)")
+    assert (rows[old.id].status, rows[old.id].last_error) == (
+        DeliveryStatus.SKIPPED,
+        "no longer applies (meeting moved)",
+    )
     assert rows[new.id].status is DeliveryStatus.PENDING
     assert rows[new.id].occurrence == f"meeting:{meeting.id}:2h@2026-12-15T10:00:00"
 
@@ -161,16 +179,16 @@ def test_a_personal_reminder_whose_meeting_is_gone_is_withdrawn(chat, session):
     plan(session)
 
     [following] = [d for d in personal(session) if d.occurrence.startswith(f"meeting:{meeting.id}:")]
-    assert (following.status, following.last_error) == (DeliveryStatus.SKIPPED,
-                                                         "no longer applies (meeting cancelled)")
+    assert (following.status, following.last_error) == (DeliveryStatus.SKIPPED, "no longer applies (meeting cancelled)")
     [at_a_time] = [d for d in personal(session) if d.id != following.id]
     assert at_a_time.status is DeliveryStatus.PENDING
 
 
 def test_personal_reminders_of_other_people_and_meetings_stay_as_they_are(chat, session):
     meeting = gis_meeting(session)
-    infosec = meeting_queries.upcoming(session, NOW, [group_queries.group_by_slug(session, "information-security").id],
-                                       limit=1)[0]
+    infosec = meeting_queries.upcoming(
+        session, NOW, [group_queries.group_by_slug(session, "information-security").id], limit=1
+    )[0]
     say(chat, "remind me 2 hours before the GIS meeting")
     say(chat, "remind me 1 day before the information security meeting")
     say(chat, "remind me 3 hours before the GIS meeting", user=GIS_CHAIR)
@@ -182,13 +200,13 @@ def test_personal_reminders_of_other_people_and_meetings_stay_as_they_are(chat, 
     assert {(d.recipient_id, d.occurrence, d.due_at) for d in personal(session, DeliveryStatus.PENDING)} == {
         (demo, f"meeting:{meeting.id}:2h@2026-12-15T10:00:00", datetime(2026, 12, 15, 8, tzinfo=UTC)),
         (chair, f"meeting:{meeting.id}:3h@2026-12-15T10:00:00", datetime(2026, 12, 15, 7, tzinfo=UTC)),
-        (demo, f"meeting:{infosec.id}:1d@{infosec.start_local.isoformat()}",
-         datetime(2026, 12, 1, 10, tzinfo=UTC)),
+        (demo, f"meeting:{infosec.id}:1d@{infosec.start_local.isoformat()}", datetime(2026, 12, 1, 10, tzinfo=UTC)),
     }
     assert personal(session, DeliveryStatus.SKIPPED) == []
 
 
 # --- a round with nothing to do ------------------------------------------------------------------
+
 
 def test_a_round_after_changes_and_another_after_it_change_nothing(chat, session):
     meeting = gis_meeting(session)
@@ -211,14 +229,18 @@ def test_reminders_are_withdrawn_when_everything_left_the_weeks_planned(chat, se
     say(chat, "register future workplaces in person")
     plan(session, BEFORE_EVENT)
     plan(session)
-    pending = found(session, status=DeliveryStatus.PENDING) + found(session, kind=DeliveryKind.EVENT_REMINDER,
-                                                                     status=DeliveryStatus.PENDING)
+    pending = found(session, status=DeliveryStatus.PENDING) + found(
+        session, kind=DeliveryKind.EVENT_REMINDER, status=DeliveryStatus.PENDING
+    )
     assert {d.kind for d in pending} == {DeliveryKind.MEETING_REMINDER, DeliveryKind.EVENT_REMINDER}
     for meeting in meeting_queries.upcoming(session, NOW, until=BEFORE_EVENT + timedelta(days=40)):
-        meeting_queries.move(meeting, meeting.start_local + timedelta(days=100), meeting.end_local + timedelta(days=100))
+        meeting_queries.move(
+            meeting, meeting.start_local + timedelta(days=100), meeting.end_local + timedelta(days=100)
+        )
     event = future_workplaces(session)
-    event_queries.set_times(event, event.start_local + timedelta(days=100), event.end_local + timedelta(days=100),
-                            event.timezone)
+    event_queries.set_times(
+        event, event.start_local + timedelta(days=100), event.end_local + timedelta(days=100), event.timezone
+    )
     session.flush()
 
     assert plan(session) == 0

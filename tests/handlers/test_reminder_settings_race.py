@@ -1,17 +1,18 @@
 """A person's first `reminders off` (or `on`, or lead times) sent twice at once, as a double-click
 or a platform retry does: both get the polite answer and one settings row exists. On PostgreSQL
 with real concurrent transactions (SQLite's BEGIN IMMEDIATE runs them one after the other)."""
+
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import event, func, select
 
-from core.settings import Settings
-from core.messages import Request
 from bot.router import Router
+from core.messages import Request
+from core.settings import Settings
 from storage import db
 from storage.demo import load_demo
 from storage.models import Person, ReminderSetting
@@ -30,8 +31,7 @@ def router_for(database: Database) -> Router:
 
 
 def ask(router: Router, text: str) -> str:
-    return router.handle(Request(text=text, platform="console", user_id=NEWCOMER, email=NEWCOMER,
-                                 now=NOW)).plain_text()
+    return router.handle(Request(text=text, platform="console", user_id=NEWCOMER, email=NEWCOMER, now=NOW)).plain_text()
 
 
 def at_once(router: Router, texts: list[str], meet: Callable[[threading.Barrier], None]) -> list[str]:
@@ -74,19 +74,22 @@ def before_reminder_settings(pg: Database):
 
     def meet(barrier: threading.Barrier) -> None:
         waited.barrier = barrier
+
     try:
         yield meet
     finally:
         event.remove(pg.engine, "before_cursor_execute", hold)
 
 
-@pytest.mark.parametrize("texts, answer, enabled, leads", [
-    (["reminders off", "reminders off"], OFF, False, ["7d", "1d"]),
-    (["reminders on", "reminders on"], ON, True, ["7d", "1d"]),
-    (["reminders 3 days, 2 hours", "reminders 3 days, 2 hours"], "Done: I'll remind you", True, ["3d", "2h"]),
-])
-def test_two_first_settings_at_once_both_answer_politely(pg, before_reminder_settings, texts, answer, enabled,
-                                                         leads):
+@pytest.mark.parametrize(
+    "texts, answer, enabled, leads",
+    [
+        (["reminders off", "reminders off"], OFF, False, ["7d", "1d"]),
+        (["reminders on", "reminders on"], ON, True, ["7d", "1d"]),
+        (["reminders 3 days, 2 hours", "reminders 3 days, 2 hours"], "Done: I'll remind you", True, ["3d", "2h"]),
+    ],
+)
+def test_two_first_settings_at_once_both_answer_politely(pg, before_reminder_settings, texts, answer, enabled, leads):
     router = router_for(pg)
     assert "someone@medway.gov.uk" in ask(router, "whoami")  # known, but no settings yet
     assert settings_rows(pg) == []

@@ -7,6 +7,7 @@ member.demo@swale.gov.uk) meets on Tuesday 8 December 2026, 10:00-12:00 GMT: by 
 members are reminded on 1 December and 7 December at 10:00. Planning twice, planning from two
 workers at once, and the clock changes are also checked on fresh databases of each kind.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,13 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher, Policy
-from core.messages import Reply
 from bot.senders import Recipient, SendResult
-from jobs import reminders
+from core.messages import Reply
 from handlers.reminders import due_before
-from storage import db
-from storage import groups as group_queries
-from storage import meetings as meeting_queries
+from jobs import reminders
+from storage import db, groups as group_queries, meetings as meeting_queries
 from storage.demo import load_demo
 from storage.models import (
     Delivery,
@@ -51,6 +50,7 @@ GENERIC_ERROR = "something went wrong"
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def say(chat: Chat, *texts: str, user: Optional[str] = None, now: Optional[datetime] = None) -> str:
     text = ""
@@ -80,8 +80,13 @@ def gis_meeting(session) -> Meeting:
     return meeting
 
 
-def found(session, kind: str = "meeting_reminder", subject: Optional[str] = None,
-          status: Optional[DeliveryStatus] = None, recipient: Optional[int] = None) -> list[Delivery]:
+def found(
+    session,
+    kind: str = "meeting_reminder",
+    subject: Optional[str] = None,
+    status: Optional[DeliveryStatus] = None,
+    recipient: Optional[int] = None,
+) -> list[Delivery]:
     session.flush()
     session.expire_all()
     query = select(Delivery).where(Delivery.kind == kind).order_by(Delivery.due_at, Delivery.recipient_id)
@@ -128,33 +133,38 @@ def dispatch(sessions, at: datetime) -> Recorder:
 
 # --- lead times on the wall clock, across the clock changes (no database) ----------------------
 
-@pytest.mark.parametrize("start_local, lead, expected_utc", [
-    # Clocks forward on Sunday 29 March 2026: 7 days before Thursday 2 April 09:00 BST is 09:00 GMT.
-    (datetime(2026, 4, 2, 9), "7d", datetime(2026, 3, 26, 9, tzinfo=UTC)),
-    (datetime(2026, 4, 2, 9), "2h", datetime(2026, 4, 2, 6, tzinfo=UTC)),
-    # Clocks back on Sunday 25 October 2026.
-    (datetime(2026, 10, 29, 9), "7d", datetime(2026, 10, 22, 8, tzinfo=UTC)),
-    (datetime(2026, 10, 29, 9), "2h", datetime(2026, 10, 29, 7, tzinfo=UTC)),
-    # Clocks forward on Sunday 28 March 2027, back on Sunday 31 October 2027.
-    (datetime(2027, 4, 1, 9), "7d", datetime(2027, 3, 25, 9, tzinfo=UTC)),
-    (datetime(2027, 4, 1, 9), "1w", datetime(2027, 3, 25, 9, tzinfo=UTC)),
-    (datetime(2027, 11, 4, 9), "7d", datetime(2027, 10, 28, 8, tzinfo=UTC)),
-    # A day before Monday 09:00 is Sunday 09:00 on the wall clock: 23 or 25 real hours.
-    (datetime(2027, 3, 29, 9), "1d", datetime(2027, 3, 28, 8, tzinfo=UTC)),
-    (datetime(2027, 11, 1, 9), "1d", datetime(2027, 10, 31, 9, tzinfo=UTC)),
-    # Hours are real hours, even across the change itself.
-    (datetime(2027, 3, 28, 3), "2h", datetime(2027, 3, 28, 0, tzinfo=UTC)),  # 03:00 BST; 00:00 GMT
-    (datetime(2027, 10, 31, 3), "2h", datetime(2027, 10, 31, 1, tzinfo=UTC)),  # 03:00 GMT; the second 01:00
-    (datetime(2026, 3, 29, 3), "90m", datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
-    # A wall time the change skips moves forward by the gap; one it repeats is the first of the two.
-    (datetime(2027, 4, 4, 1, 30), "7d", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
-    (datetime(2027, 11, 7, 1, 30), "7d", datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
-])
+
+@pytest.mark.parametrize(
+    "start_local, lead, expected_utc",
+    [
+        # Clocks forward on Sunday 29 March 2026: 7 days before Thursday 2 April 09:00 BST is 09:00 GMT.
+        (datetime(2026, 4, 2, 9), "7d", datetime(2026, 3, 26, 9, tzinfo=UTC)),
+        (datetime(2026, 4, 2, 9), "2h", datetime(2026, 4, 2, 6, tzinfo=UTC)),
+        # Clocks back on Sunday 25 October 2026.
+        (datetime(2026, 10, 29, 9), "7d", datetime(2026, 10, 22, 8, tzinfo=UTC)),
+        (datetime(2026, 10, 29, 9), "2h", datetime(2026, 10, 29, 7, tzinfo=UTC)),
+        # Clocks forward on Sunday 28 March 2027, back on Sunday 31 October 2027.
+        (datetime(2027, 4, 1, 9), "7d", datetime(2027, 3, 25, 9, tzinfo=UTC)),
+        (datetime(2027, 4, 1, 9), "1w", datetime(2027, 3, 25, 9, tzinfo=UTC)),
+        (datetime(2027, 11, 4, 9), "7d", datetime(2027, 10, 28, 8, tzinfo=UTC)),
+        # A day before Monday 09:00 is Sunday 09:00 on the wall clock: 23 or 25 real hours.
+        (datetime(2027, 3, 29, 9), "1d", datetime(2027, 3, 28, 8, tzinfo=UTC)),
+        (datetime(2027, 11, 1, 9), "1d", datetime(2027, 10, 31, 9, tzinfo=UTC)),
+        # Hours are real hours, even across the change itself.
+        (datetime(2027, 3, 28, 3), "2h", datetime(2027, 3, 28, 0, tzinfo=UTC)),  # 03:00 BST; 00:00 GMT
+        (datetime(2027, 10, 31, 3), "2h", datetime(2027, 10, 31, 1, tzinfo=UTC)),  # 03:00 GMT; the second 01:00
+        (datetime(2026, 3, 29, 3), "90m", datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
+        # A wall time the change skips moves forward by the gap; one it repeats is the first of the two.
+        (datetime(2027, 4, 4, 1, 30), "7d", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
+        (datetime(2027, 11, 7, 1, 30), "7d", datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+    ],
+)
 def test_lead_times_in_days_are_wall_clock_and_hours_are_real_time(start_local, lead, expected_utc):
     assert due_before(start_local, ZONE, lead) == expected_utc
 
 
 # --- fresh databases: planning twice, planning at once, the clock changes ----------------------
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request, tmp_path):
@@ -166,12 +176,11 @@ def fresh(request, tmp_path):
         generator.close()
 
 
-
-
 def count_reminders(sessions) -> int:
     with sessions() as session:
-        return session.execute(select(func.count()).select_from(Delivery)
-                               .where(Delivery.kind == "meeting_reminder")).scalar_one()
+        return session.execute(
+            select(func.count()).select_from(Delivery).where(Delivery.kind == "meeting_reminder")
+        ).scalar_one()
 
 
 def test_planning_the_same_reminders_twice_adds_no_rows(pg):
@@ -214,33 +223,67 @@ def test_two_workers_planning_at_once_make_each_reminder_once(fresh):
 
 CLOCK_CHANGES = [
     # (the change, a Thursday 09:00 the week after it, its UTC start, 7 days before, 1 day before, 2 hours before)
-    ("2026-03-29 forward", datetime(2026, 4, 2, 9), datetime(2026, 4, 2, 8, tzinfo=UTC),
-     datetime(2026, 3, 26, 9, tzinfo=UTC), datetime(2026, 4, 1, 8, tzinfo=UTC), datetime(2026, 4, 2, 6, tzinfo=UTC)),
-    ("2026-10-25 back", datetime(2026, 10, 29, 9), datetime(2026, 10, 29, 9, tzinfo=UTC),
-     datetime(2026, 10, 22, 8, tzinfo=UTC), datetime(2026, 10, 28, 9, tzinfo=UTC), datetime(2026, 10, 29, 7, tzinfo=UTC)),
-    ("2027-03-28 forward", datetime(2027, 4, 1, 9), datetime(2027, 4, 1, 8, tzinfo=UTC),
-     datetime(2027, 3, 25, 9, tzinfo=UTC), datetime(2027, 3, 31, 8, tzinfo=UTC), datetime(2027, 4, 1, 6, tzinfo=UTC)),
-    ("2027-10-31 back", datetime(2027, 11, 4, 9), datetime(2027, 11, 4, 9, tzinfo=UTC),
-     datetime(2027, 10, 28, 8, tzinfo=UTC), datetime(2027, 11, 3, 9, tzinfo=UTC), datetime(2027, 11, 4, 7, tzinfo=UTC)),
+    (
+        "2026-03-29 forward",
+        datetime(2026, 4, 2, 9),
+        datetime(2026, 4, 2, 8, tzinfo=UTC),
+        datetime(2026, 3, 26, 9, tzinfo=UTC),
+        datetime(2026, 4, 1, 8, tzinfo=UTC),
+        datetime(2026, 4, 2, 6, tzinfo=UTC),
+    ),
+    (
+        "2026-10-25 back",
+        datetime(2026, 10, 29, 9),
+        datetime(2026, 10, 29, 9, tzinfo=UTC),
+        datetime(2026, 10, 22, 8, tzinfo=UTC),
+        datetime(2026, 10, 28, 9, tzinfo=UTC),
+        datetime(2026, 10, 29, 7, tzinfo=UTC),
+    ),
+    (
+        "2027-03-28 forward",
+        datetime(2027, 4, 1, 9),
+        datetime(2027, 4, 1, 8, tzinfo=UTC),
+        datetime(2027, 3, 25, 9, tzinfo=UTC),
+        datetime(2027, 3, 31, 8, tzinfo=UTC),
+        datetime(2027, 4, 1, 6, tzinfo=UTC),
+    ),
+    (
+        "2027-10-31 back",
+        datetime(2027, 11, 4, 9),
+        datetime(2027, 11, 4, 9, tzinfo=UTC),
+        datetime(2027, 10, 28, 8, tzinfo=UTC),
+        datetime(2027, 11, 3, 9, tzinfo=UTC),
+        datetime(2027, 11, 4, 7, tzinfo=UTC),
+    ),
 ]
 
 
-@pytest.mark.parametrize("change, meeting_local, starts, seven_days, one_day, two_hours", CLOCK_CHANGES,
-                         ids=[c[0] for c in CLOCK_CHANGES])
-def test_a_weekly_meetings_reminders_across_a_clock_change(pg, change, meeting_local, starts, seven_days, one_day,
-                                                         two_hours):
+@pytest.mark.parametrize(
+    "change, meeting_local, starts, seven_days, one_day, two_hours", CLOCK_CHANGES, ids=[c[0] for c in CLOCK_CHANGES]
+)
+def test_a_weekly_meetings_reminders_across_a_clock_change(
+    pg, change, meeting_local, starts, seven_days, one_day, two_hours
+):
     sessions = db.make_session_factory(pg.engine)
     with sessions.begin() as session:
         group = Group(slug="clocks", name="Clocks", access=GroupAccess.OPEN)
         default, hourly = Person(email="default@example.test"), Person(email="hourly@example.test")
         session.add_all([group, default, hourly])
         session.flush()
-        session.add_all([Membership(person_id=p.id, group_id=group.id, role=MemberRole.MEMBER)
-                         for p in (default, hourly)])
+        session.add_all(
+            [Membership(person_id=p.id, group_id=group.id, role=MemberRole.MEMBER) for p in (default, hourly)]
+        )
         session.add(ReminderSetting(person_id=hourly.id, enabled=True, lead_times=["7d", "1d", "2h"]))
-        series = MeetingSeries(group=group, title="Clocks weekly", first_start_local=meeting_local - timedelta(weeks=1),
-                               duration_minutes=60, timezone=ZONE, rrule="FREQ=WEEKLY;COUNT=3", place="Room 1",
-                               status=MeetingStatus.SCHEDULED)
+        series = MeetingSeries(
+            group=group,
+            title="Clocks weekly",
+            first_start_local=meeting_local - timedelta(weeks=1),
+            duration_minutes=60,
+            timezone=ZONE,
+            rrule="FREQ=WEEKLY;COUNT=3",
+            place="Room 1",
+            status=MeetingStatus.SCHEDULED,
+        )
         made = meeting_queries.add_series(session, series, until_local=meeting_local + timedelta(weeks=2))
         target = next(m for m in made if m.start_local == meeting_local)
         assert target.starts_at_utc == starts
@@ -252,8 +295,11 @@ def test_a_weekly_meetings_reminders_across_a_clock_change(pg, change, meeting_l
         planned = found(session, subject=f"meeting:{meeting_id}")
     iso = meeting_local.isoformat()
     assert keyed(planned) == {
-        (default_id, f"7d@{iso}", seven_days), (default_id, f"1d@{iso}", one_day),
-        (hourly_id, f"7d@{iso}", seven_days), (hourly_id, f"1d@{iso}", one_day), (hourly_id, f"2h@{iso}", two_hours),
+        (default_id, f"7d@{iso}", seven_days),
+        (default_id, f"1d@{iso}", one_day),
+        (hourly_id, f"7d@{iso}", seven_days),
+        (hourly_id, f"1d@{iso}", one_day),
+        (hourly_id, f"2h@{iso}", two_hours),
     }
     assert {d.not_after for d in planned} == {starts}
     # 7 days before is 09:00 on the wall clock a week earlier, though a week and an hour (or less) apart.
@@ -270,6 +316,7 @@ def test_a_weekly_meetings_reminders_across_a_clock_change(pg, change, meeting_l
 
 # --- automatic reminders through chat: both databases -----------------------------------------
 
+
 def test_plan_reminds_each_member_7_days_and_1_day_before(session):
     meeting = gis_meeting(session)
     made = plan(session)
@@ -277,9 +324,11 @@ def test_plan_reminds_each_member_7_days_and_1_day_before(session):
     members = {m.person_id for m in group_queries.members(session, meeting.group)}
     assert len(members) == 3
     rows = found(session, subject=f"meeting:{meeting.id}")
-    assert keyed(rows) == {(p, f"{lead}@2026-12-08T10:00:00", due) for p in members
-                           for lead, due in (("7d", datetime(2026, 12, 1, 10, tzinfo=UTC)),
-                                             ("1d", datetime(2026, 12, 7, 10, tzinfo=UTC)))}
+    assert keyed(rows) == {
+        (p, f"{lead}@2026-12-08T10:00:00", due)
+        for p in members
+        for lead, due in (("7d", datetime(2026, 12, 1, 10, tzinfo=UTC)), ("1d", datetime(2026, 12, 7, 10, tzinfo=UTC)))
+    }
     assert all(d.status is DeliveryStatus.PENDING and d.not_after == GIS_MEETING for d in rows)
     text = Reply.from_data(rows[0].payload).text
     assert "GIS meets in 7 days" in text and "Tuesday 8 December 2026, 10:00" in text
@@ -415,12 +464,15 @@ def test_new_lead_times_replace_the_old_reminders(chat, session):
     assert keyed(found(session, recipient=swale, status=DeliveryStatus.PENDING)) == theirs  # theirs unchanged
 
 
-@pytest.mark.parametrize("words, answer", [
-    ("reminders 5 weeks", "between 5 minutes and 4 weeks"),
-    ("reminders 2 minutes", "between 5 minutes and 4 weeks"),
-    ("reminders 1 day, 2 days, 3 days, 4 days, 5 days", "one to four lead times"),
-    ("reminders 3 fortnights", "isn't a lead time"),
-])
+@pytest.mark.parametrize(
+    "words, answer",
+    [
+        ("reminders 5 weeks", "between 5 minutes and 4 weeks"),
+        ("reminders 2 minutes", "between 5 minutes and 4 weeks"),
+        ("reminders 1 day, 2 days, 3 days, 4 days, 5 days", "one to four lead times"),
+        ("reminders 3 fortnights", "isn't a lead time"),
+    ],
+)
 def test_bad_lead_times_are_refused_and_change_nothing(chat, session, words, answer):
     assert answer in say(chat, words)
     session.expire_all()
@@ -429,22 +481,28 @@ def test_bad_lead_times_are_refused_and_change_nothing(chat, session, words, ans
 
 # --- automatic reminders before events ---------------------------------------------------------
 
+
 def test_confirmed_registrants_are_reminded_before_an_event_until_they_unregister(chat, session):
     before_event = datetime(2026, 12, 20, 12, tzinfo=UTC)  # Future Workplaces: Wednesday 6 January 2027, 09:30
     say(chat, "register future workplaces in person")
     demo = person_id(session, DEMO)
     plan(session, before_event)
     rows = found(session, kind="event_reminder")
-    assert keyed(rows) == {(demo, "7d@2027-01-06T09:30:00", datetime(2026, 12, 30, 9, 30, tzinfo=UTC)),
-                           (demo, "1d@2027-01-06T09:30:00", datetime(2027, 1, 5, 9, 30, tzinfo=UTC))}
+    assert keyed(rows) == {
+        (demo, "7d@2027-01-06T09:30:00", datetime(2026, 12, 30, 9, 30, tzinfo=UTC)),
+        (demo, "1d@2027-01-06T09:30:00", datetime(2027, 1, 5, 9, 30, tzinfo=UTC)),
+    }
     assert sorted(Reply.from_data(d.payload).text.split(", on ")[0] for d in rows) == [
-        "Reminder: Future Workplaces is in 1 day", "Reminder: Future Workplaces is in 7 days"]
+        "Reminder: Future Workplaces is in 1 day",
+        "Reminder: Future Workplaces is in 7 days",
+    ]
     say(chat, "unregister future workplaces")
     plan(session, before_event)
     assert {d.status for d in found(session, kind="event_reminder")} == {DeliveryStatus.SKIPPED}
 
 
 # --- personal reminders ------------------------------------------------------------------------
+
 
 def test_remind_me_tomorrow_at_9_is_made_once_even_if_asked_twice(chat, session, sessions):
     reply = say(chat, "remind me tomorrow at 9 to submit my idea")
@@ -457,7 +515,8 @@ def test_remind_me_tomorrow_at_9_is_made_once_even_if_asked_twice(chat, session,
     # It goes at its time, once.
     assert dispatch(sessions, datetime(2026, 11, 26, 8, 59, tzinfo=UTC)).sent == []
     assert dispatch(sessions, datetime(2026, 11, 26, 9, tzinfo=UTC)).sent == [
-        (DEMO, "You asked me to remind you: submit my idea")]
+        (DEMO, "You asked me to remind you: submit my idea")
+    ]
     assert dispatch(sessions, datetime(2026, 11, 26, 9, 5, tzinfo=UTC)).sent == []
 
 
@@ -484,10 +543,13 @@ def test_reminders_lists_mine_and_cancel_reminder_withdraws_one(chat, session, s
     say(chat, "remind me tomorrow at 9 to submit my idea", "remind me in 30 minutes to call Medway")
     say(chat, "remind me in 1 hour to water the plants", user=SWALE)
     listing = chat.reply("reminders")
-    assert [item.title.split(": ", 1)[1] for item in listing.items] == ["Wednesday 25 November 2026, 12:30 GMT",
-                                                                        "Thursday 26 November 2026, 09:00 GMT"]
-    assert all(item.title.startswith(f"Reminder {item.actions[0].command.rsplit(' ', 1)[1]}: ")
-               for item in listing.items)
+    assert [item.title.split(": ", 1)[1] for item in listing.items] == [
+        "Wednesday 25 November 2026, 12:30 GMT",
+        "Thursday 26 November 2026, 09:00 GMT",
+    ]
+    assert all(
+        item.title.startswith(f"Reminder {item.actions[0].command.rsplit(' ', 1)[1]}: ") for item in listing.items
+    )
     cancel = listing.items[1].actions[0].command
     number = cancel.rsplit(" ", 1)[1]
     assert cancel == f"cancel reminder {number}"
@@ -497,9 +559,13 @@ def test_reminders_lists_mine_and_cancel_reminder_withdraws_one(chat, session, s
     session.refresh(row)
     assert row.status is DeliveryStatus.SKIPPED and row.last_error == "cancelled by the person"
     assert f"no reminder {number} waiting" in say(chat, cancel)
-    assert [item.title.split(": ", 1)[1] for item in chat.reply("reminders").items] == ["Wednesday 25 November 2026, 12:30 GMT"]
+    assert [item.title.split(": ", 1)[1] for item in chat.reply("reminders").items] == [
+        "Wednesday 25 November 2026, 12:30 GMT"
+    ]
     assert dispatch(sessions, NOW + timedelta(minutes=30)).sent == [(DEMO, "You asked me to remind you: call Medway")]
-    assert dispatch(sessions, NOW + timedelta(hours=1)).sent == [(SWALE, "You asked me to remind you: water the plants")]
+    assert dispatch(sessions, NOW + timedelta(hours=1)).sent == [
+        (SWALE, "You asked me to remind you: water the plants")
+    ]
     assert dispatch(sessions, datetime(2026, 11, 26, 9, tzinfo=UTC)).sent == []  # the cancelled one does not go
 
 

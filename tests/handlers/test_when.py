@@ -1,5 +1,6 @@
 """Dates as people write them (handlers.when.parse_period, parse_moment) and times as the bot
 writes them (format_span, meeting_span), with today fixed at the demo day, Wednesday 25 November 2026."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
@@ -24,6 +25,7 @@ UTC = timezone.utc
 
 
 # --- months -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "words, first, last, label",
@@ -61,6 +63,7 @@ def test_next_month_from_the_31st_of_january_is_february():
 
 
 # --- days ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "words, day",
@@ -111,6 +114,7 @@ def test_relative_words(words, first, last):
 
 # --- errors: a DateError whose message a person can read ----------------------------------
 
+
 @pytest.mark.parametrize(
     "words, expected",
     [
@@ -156,6 +160,7 @@ def test_date_error_is_a_value_error():
 
 # --- Period.bounds_utc ----------------------------------------------------------------------
 
+
 def test_bounds_of_a_winter_day_are_midnight_gmt():
     start, end = Period(date(2026, 12, 8), date(2026, 12, 8), "x").bounds_utc(LONDON)
     assert (start, end) == (datetime(2026, 12, 8, tzinfo=UTC), datetime(2026, 12, 9, tzinfo=UTC))
@@ -183,6 +188,7 @@ def test_every_period_parse_period_accepts_has_utc_bounds(words):
 
 
 # --- format_span ------------------------------------------------------------------------------
+
 
 def test_format_span_winter():
     start = datetime(2026, 12, 8, 10, tzinfo=LONDON)
@@ -222,6 +228,7 @@ def test_format_span_in_utc():
 
 
 # --- meeting_span: stored local wall time + zone, shown in the bot's zone ------------------------
+
 
 @pytest.mark.parametrize(
     "day, expected",
@@ -295,9 +302,16 @@ def test_a_day_and_a_time(words, default_time, start):
     assert parse_moment(words, TODAY, default_time) == LocalMoment(start)
 
 
-@pytest.mark.parametrize("words, start", [("at 14:00", datetime(2026, 11, 25, 14)), ("14:00", datetime(2026, 11, 25, 14)),
-                                          ("2pm", datetime(2026, 11, 25, 14)), ("at 9 o'clock", datetime(2026, 11, 25, 9)),
-                                          ("at at 9", datetime(2026, 11, 25, 9))])  # `remind me at at 9 to ...`
+@pytest.mark.parametrize(
+    "words, start",
+    [
+        ("at 14:00", datetime(2026, 11, 25, 14)),
+        ("14:00", datetime(2026, 11, 25, 14)),
+        ("2pm", datetime(2026, 11, 25, 14)),
+        ("at 9 o'clock", datetime(2026, 11, 25, 9)),
+        ("at at 9", datetime(2026, 11, 25, 9)),
+    ],
+)  # `remind me at at 9 to ...`
 def test_a_time_alone_is_on_the_default_day(words, start):
     assert parse_moment(words, TODAY, NINE, default_day=TODAY) == LocalMoment(start)
 
@@ -319,7 +333,11 @@ def test_a_time_alone_is_refused_without_a_default_day(words):
         ("16 March", datetime(2027, 3, 16, 10), None),
         ("14:00", datetime(2027, 2, 26, 14), None),
         ("14:00 for 2 hours", datetime(2027, 2, 26, 14), datetime(2027, 2, 26, 16)),
-        ("28 March 2027 01:30", datetime(2027, 3, 28, 1, 30), None),  # wall time: whether it exists is the caller's to say
+        (
+            "28 March 2027 01:30",
+            datetime(2027, 3, 28, 1, 30),
+            None,
+        ),  # wall time: whether it exists is the caller's to say
     ],
 )
 def test_a_span(words, start, end):

@@ -7,11 +7,12 @@ share it, so each one works with people, channels, trigger ids and event ids of 
 Every Block Kit payload the bot sends is checked: acks as they arrive (SlackBot.post), Web API
 calls and response-URL posts by `audit_slack_payloads` after each test that used the server.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -65,8 +66,9 @@ def pg_slack(fake, tmp_path_factory) -> Iterator[SlackBot]:
 @pytest.fixture(autouse=True)
 def audit_slack_payloads(request):
     """After each test that used a server: every message and view the fake received is valid."""
-    bots: list[SlackBot] = [request.getfixturevalue(name) for name in ("slack", "pg_slack")
-                            if name in request.fixturenames]
+    bots: list[SlackBot] = [
+        request.getfixturevalue(name) for name in ("slack", "pg_slack") if name in request.fixturenames
+    ]
     yield
     if bots:
         time.sleep(0.05)
@@ -75,7 +77,9 @@ def audit_slack_payloads(request):
 
 
 # What a server must not log while a test marked with `slack_log_is_quiet` runs (warnings are fine).
-LOG_FAILURES = re.compile(r'Traceback|"level": "(?:error|critical)"|request failed: platform=slack|Error handling request')
+LOG_FAILURES = re.compile(
+    r'Traceback|"level": "(?:error|critical)"|request failed: platform=slack|Error handling request'
+)
 
 
 @pytest.fixture
@@ -87,4 +91,4 @@ def slack_log_is_quiet(slack):
     time.sleep(0.2)
     new = slack.log()[start:]
     found = LOG_FAILURES.search(new)
-    assert found is None, f"the server logged a failure:\n{new[max(0, found.start() - 1500):found.start() + 3000]}"
+    assert found is None, f"the server logged a failure:\n{new[max(0, found.start() - 1500) : found.start() + 3000]}"

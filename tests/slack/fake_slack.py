@@ -1,4 +1,5 @@
 """A small local stand-in for Slack's Web API: records every call and answers like Slack."""
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ class FakeSlack:
     def url(self) -> str:
         return self.base + "/api/"
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,7 +68,7 @@ class FakeSlack:
                     args = {"_raw": raw} if raw else {}
                 path, _, query = self.path.partition("?")
                 args.update({k: v[0] for k, v in parse_qs(query).items()})
-                method = path[len("/api/"):] if path.startswith("/api/") else path
+                method = path[len("/api/") :] if path.startswith("/api/") else path
                 who = args.get("user") or args.get("channel") if isinstance(args, dict) else None
                 with fake.lock:
                     fake.calls.append(Call(method, args, dict(self.headers)))
@@ -109,20 +110,39 @@ class FakeSlack:
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Kent Connects",
-                    "url": "https://kentconnects.slack.com/"}
+            return {
+                "ok": True,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "team": "Kent Connects",
+                "url": "https://kentconnects.slack.com/",
+            }
         if method == "users.info":
             user = args.get("user", "")
             email = self.emails.get(user)
             profile = {"email": email, "real_name": f"Person {user}"} if email else {"real_name": f"Person {user}"}
             return {"ok": True, "user": {"id": user, "team_id": "T1", "profile": profile}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": args.get("channel"), "ts": "1700000000.000100",
-                    "message_ts": "1700000000.000100"}
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": "1700000000.000100",
+                "message_ts": "1700000000.000100",
+            }
         if method == "conversations.info":
             channel = args.get("channel", "")
-            return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_private": False,
-                                            "is_archived": False, "is_member": True, **self.channels.get(channel, {})}}
+            return {
+                "ok": True,
+                "channel": {
+                    "id": channel,
+                    "is_channel": True,
+                    "is_private": False,
+                    "is_archived": False,
+                    "is_member": True,
+                    **self.channels.get(channel, {}),
+                },
+            }
         if method == "conversations.join":
             self.channels.setdefault(args.get("channel", ""), {})["is_member"] = True
             return {"ok": True, "channel": {"id": args.get("channel")}}

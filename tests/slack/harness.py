@@ -4,6 +4,7 @@ the bot sends must pass (`check_message`, `check_view`, `check_call`).
 
 The fixtures are in conftest.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -46,6 +48,7 @@ MODAL_TITLE = 24
 
 
 # --- Block Kit checks ---------------------------------------------------------------------------
+
 
 def _texts(node: Any, kinds=("mrkdwn", "plain_text")) -> Iterator[dict]:
     """Every text object (of the given kinds) anywhere in a block structure."""
@@ -154,6 +157,7 @@ def check_call(call: Call) -> None:
 
 # --- the server -----------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,11 +188,24 @@ class SlackBot:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + "/slack/events"
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
-                        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url, BOT_ADMINS=ADMIN,
-                        BOT_TIMEZONE="Europe/London")
-        for name in ("SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE",
-                     "BOT_EMULATOR"):
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=database_url,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.url,
+            BOT_ADMINS=ADMIN,
+            BOT_TIMEZONE="Europe/London",
+        )
+        for name in (
+            "SLACK_APP_TOKEN",
+            "PORT",
+            "MICROSOFT_APP_ID",
+            "MICROSOFT_APP_PASSWORD",
+            "MICROSOFT_APP_TYPE",
+            "BOT_EMULATOR",
+        ):
             self.env.pop(name, None)
         self.log_path = workdir / "serve.log"
         self._ids = itertools.count(1)
@@ -200,17 +217,23 @@ class SlackBot:
     def audit(self) -> None:
         """Check every Web API call and response-URL post not checked yet."""
         calls = self.fake.snapshot()
-        new, self._audited = calls[self._audited:], len(calls)
+        new, self._audited = calls[self._audited :], len(calls)
         for call in new:
             check_call(call)
 
     # lifecycle
     def seed(self) -> None:
-        done = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "seed", "--demo"],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
 
-    def start(self) -> "SlackBot":
+    def start(self) -> SlackBot:
         self._log = open(self.log_path, "w")
         self.proc = start_serve(self.port, self.env, self._log, self.log_path)
         return self
@@ -237,8 +260,17 @@ class SlackBot:
         return user
 
     # raw HTTP
-    def post(self, body: str, content_type: str, *, ts: Optional[str] = None, secret: str = SECRET,
-             headers: Optional[dict] = None, signed: bool = True, timeout: float = 15) -> Response:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        ts: Optional[str] = None,
+        secret: str = SECRET,
+        headers: Optional[dict] = None,
+        signed: bool = True,
+        timeout: float = 15,
+    ) -> Response:
         ts = ts or str(int(time.time()))
         sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts}
         if signed:
@@ -284,28 +316,61 @@ class SlackBot:
         return self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", **kw)
 
     # what Slack sends
-    def command_fields(self, text: str, user: str, channel: str = "C0TEST", trigger_id: Optional[str] = None,
-                       response_url: Optional[str] = None) -> dict:
+    def command_fields(
+        self,
+        text: str,
+        user: str,
+        channel: str = "C0TEST",
+        trigger_id: Optional[str] = None,
+        response_url: Optional[str] = None,
+    ) -> dict:
         trigger_id = trigger_id or self.uid("TR")
-        return {"token": "legacy", "team_id": TEAM, "team_domain": "kentconnects", "channel_id": channel,
-                "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": "/kc",
-                "text": text, "api_app_id": "A1", "trigger_id": trigger_id,
-                "response_url": response_url or f"{self.fake.base}/response/{trigger_id}"}
+        return {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "kentconnects",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/kc",
+            "text": text,
+            "api_app_id": "A1",
+            "trigger_id": trigger_id,
+            "response_url": response_url or f"{self.fake.base}/response/{trigger_id}",
+        }
 
     def command(self, text: str, user: str, **kw) -> Response:
         headers = kw.pop("headers", None)
         return self.post_form(self.command_fields(text, user, **kw), headers=headers)
 
     def event_body(self, event: dict, event_id: Optional[str] = None) -> dict:
-        return {"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                "event_id": event_id or self.uid("EV"), "event_time": int(time.time()), "event": event,
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}]}
+        return {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or self.uid("EV"),
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+        }
 
     def dm_event(self, user: str, text: str, channel: str, event_id: Optional[str] = None) -> dict:
         ts = f"{time.time():.6f}"
-        return self.event_body({"type": "message", "channel_type": "im", "user": user, "text": text,
-                                "channel": channel, "ts": ts, "event_ts": ts,
-                                "client_msg_id": self.uid("M")}, event_id)
+        return self.event_body(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "user": user,
+                "text": text,
+                "channel": channel,
+                "ts": ts,
+                "event_ts": ts,
+                "client_msg_id": self.uid("M"),
+            },
+            event_id,
+        )
 
     def dm(self, user: str, text: str, channel: str, **kw) -> Response:
         headers = kw.pop("headers", None)
@@ -318,38 +383,89 @@ class SlackBot:
         return self.post_json(self.event_body(event))
 
     def home_opened(self, user: str, tab: str = "home") -> Response:
-        return self.post_json(self.event_body({"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
-                                               "tab": tab, "event_ts": f"{time.time():.6f}"}))
+        return self.post_json(
+            self.event_body(
+                {
+                    "type": "app_home_opened",
+                    "user": user,
+                    "channel": "D" + user[1:],
+                    "tab": tab,
+                    "event_ts": f"{time.time():.6f}",
+                }
+            )
+        )
 
-    def button(self, user: str, value: str, action_id: str = "kc:1", channel: str = "C0TEST",
-               trigger_id: Optional[str] = None) -> Response:
+    def button(
+        self, user: str, value: str, action_id: str = "kc:1", channel: str = "C0TEST", trigger_id: Optional[str] = None
+    ) -> Response:
         trigger_id = trigger_id or self.uid("TR")
         payload = {
-            "type": "block_actions", "api_app_id": "A1", "token": "legacy", "trigger_id": trigger_id,
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "team": {"id": TEAM, "domain": "kc"},
-            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": channel,
-                          "is_ephemeral": False},
+            "type": "block_actions",
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": trigger_id,
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "team": {"id": TEAM, "domain": "kc"},
+            "container": {
+                "type": "message",
+                "message_ts": "1700000000.000100",
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
             "channel": {"id": channel, "name": "general"},
             "response_url": f"{self.fake.base}/response/{trigger_id}",
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                         "text": {"type": "plain_text", "text": "Go"}, "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": "Go"},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return self.post_form({"payload": json.dumps(payload)})
 
-    def submit_view(self, user: str, values: dict[str, str], view_id: Optional[str] = None,
-                    form: str = "business_case", prefilled: Optional[dict] = None, channel: str = "C1",
-                    headers: Optional[dict] = None) -> Response:
+    def submit_view(
+        self,
+        user: str,
+        values: dict[str, str],
+        view_id: Optional[str] = None,
+        form: str = "business_case",
+        prefilled: Optional[dict] = None,
+        channel: str = "C1",
+        headers: Optional[dict] = None,
+    ) -> Response:
         state = {name: {"value": {"type": "plain_text_input", "value": value}} for name, value in values.items()}
         metadata = {"form": form, "prefilled": prefilled or {}, "channel": channel}
-        blocks = [{"type": "input", "block_id": name, "label": {"type": "plain_text", "text": name},
-                   "element": {"type": "plain_text_input", "action_id": "value"}} for name in values]
+        blocks = [
+            {
+                "type": "input",
+                "block_id": name,
+                "label": {"type": "plain_text", "text": name},
+                "element": {"type": "plain_text_input", "action_id": "value"},
+            }
+            for name in values
+        ]
         payload = {
-            "type": "view_submission", "api_app_id": "A1", "token": "legacy", "trigger_id": self.uid("TR"),
-            "team": {"id": TEAM, "domain": "kc"}, "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "view": {"id": view_id or self.uid("V"), "type": "modal", "team_id": TEAM,
-                     "callback_id": f"kc_form:{form}", "private_metadata": json.dumps(metadata),
-                     "blocks": blocks, "state": {"values": state}, "hash": "1.abc",
-                     "title": {"type": "plain_text", "text": "Submit a business case"}},
+            "type": "view_submission",
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": self.uid("TR"),
+            "team": {"id": TEAM, "domain": "kc"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "view": {
+                "id": view_id or self.uid("V"),
+                "type": "modal",
+                "team_id": TEAM,
+                "callback_id": f"kc_form:{form}",
+                "private_metadata": json.dumps(metadata),
+                "blocks": blocks,
+                "state": {"values": state},
+                "hash": "1.abc",
+                "title": {"type": "plain_text", "text": "Submit a business case"},
+            },
         }
         return self.post_form({"payload": json.dumps(payload)}, headers=headers)
 
@@ -373,8 +489,16 @@ class SlackBot:
         return found[0][0] if found else None
 
     def table_counts(self) -> dict[str, int]:
-        names = ("person", "platform_identity", "membership", "registration", "business_case", "inbound_seen",
-                 "conversation_state", "delivery")
+        names = (
+            "person",
+            "platform_identity",
+            "membership",
+            "registration",
+            "business_case",
+            "inbound_seen",
+            "conversation_state",
+            "delivery",
+        )
         return {name: self.scalar(f"SELECT COUNT(*) FROM {name}") for name in names}
 
 

@@ -1,5 +1,6 @@
 """bot.blockkit on its own: replies of every shape stay within Block Kit's limits (checked with
 slack_sdk's models and our own counts), long lists are cut with a note, and user text is escaped."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import pytest
 
 import bot.router  # noqa: F401  (imports every handler, so that FORMS holds every form)
 from bot import blockkit
-from core.messages import Action, Field, Item, Reply
 from bot.slack_adapter import _visible
 from core.forms import FORMS
+from core.messages import Action, Field, Item, Reply
 from tests.slack.harness import check_message, check_mrkdwn, check_view, mrkdwn_texts
 
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|click> & <script>"
@@ -20,9 +21,15 @@ BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 def _items(n: int, actions: int = 1) -> tuple[Item, ...]:
-    return tuple(Item(f"Item {i}", f"Text of item {i}", fields=(Field("When", f"day {i}"),),
-                      actions=tuple(Action(f"Do {i}.{a}", f"do {i} {a}") for a in range(actions)))
-                 for i in range(n))
+    return tuple(
+        Item(
+            f"Item {i}",
+            f"Text of item {i}",
+            fields=(Field("When", f"day {i}"),),
+            actions=tuple(Action(f"Do {i}.{a}", f"do {i} {a}") for a in range(actions)),
+        )
+        for i in range(n)
+    )
 
 
 @pytest.mark.parametrize("count", [0, 1, 24, 25, 26, 60, 500])
@@ -92,9 +99,13 @@ def test_long_text_is_split_into_sections_without_losing_words():
 
 
 def test_user_text_is_escaped_everywhere_mrkdwn_is_used():
-    reply = Reply(HOSTILE, title=HOSTILE, fields=(Field(HOSTILE, HOSTILE),),
-                  items=(Item(HOSTILE, HOSTILE, fields=(Field(HOSTILE, HOSTILE),), actions=(Action(HOSTILE, HOSTILE),)),),
-                  footer=HOSTILE)
+    reply = Reply(
+        HOSTILE,
+        title=HOSTILE,
+        fields=(Field(HOSTILE, HOSTILE),),
+        items=(Item(HOSTILE, HOSTILE, fields=(Field(HOSTILE, HOSTILE),), actions=(Action(HOSTILE, HOSTILE),)),),
+        footer=HOSTILE,
+    )
     body = blockkit.message(reply)
     check_message(body)
     texts = mrkdwn_texts(body)
@@ -151,7 +162,7 @@ def test_every_form_renders_as_a_valid_modal(name):
     assert view["callback_id"] == f"kc_form:{name}"
     assert json.loads(view["private_metadata"]) == metadata
     assert [b["block_id"] for b in view["blocks"]] == [f.name for f in form.fields]
-    for block, f in zip(view["blocks"], form.fields):
+    for block, f in zip(view["blocks"], form.fields, strict=True):
         assert block["element"]["action_id"] == "value"
         assert block["optional"] == (not f.required or f.conditional)
         if block["element"]["type"] == "static_select":
@@ -167,15 +178,24 @@ def test_prefilled_fields_are_left_off_the_modal():
 
 
 def test_modal_values_reads_every_kind_of_input():
-    view = {"state": {"values": {
-        "title": {"value": {"type": "plain_text_input", "value": "A title"}},
-        "day": {"value": {"type": "datepicker", "selected_date": "2027-03-09"}},
-        "format": {"value": {"type": "static_select", "selected_option": {"value": "online"}}},
-        "empty_text": {"value": {"type": "plain_text_input", "value": None}},
-        "empty_select": {"value": {"type": "static_select", "selected_option": None}},
-    }}}
-    assert blockkit.modal_values(view) == {"title": "A title", "day": "2027-03-09", "format": "online",
-                                           "empty_text": "", "empty_select": ""}
+    view = {
+        "state": {
+            "values": {
+                "title": {"value": {"type": "plain_text_input", "value": "A title"}},
+                "day": {"value": {"type": "datepicker", "selected_date": "2027-03-09"}},
+                "format": {"value": {"type": "static_select", "selected_option": {"value": "online"}}},
+                "empty_text": {"value": {"type": "plain_text_input", "value": None}},
+                "empty_select": {"value": {"type": "static_select", "selected_option": None}},
+            }
+        }
+    }
+    assert blockkit.modal_values(view) == {
+        "title": "A title",
+        "day": "2027-03-09",
+        "format": "online",
+        "empty_text": "",
+        "empty_select": "",
+    }
 
 
 def test_errors_attach_to_inputs_that_are_on_the_modal():

@@ -3,6 +3,7 @@
 Over real signed HTTP to `serve`; FakeSlack's conversations.info says what Slack would of each
 channel (tests/slack/fake_slack.py `channels`), and records conversations.join.
 """
+
 from __future__ import annotations
 
 from tests.slack.harness import SlackBot
@@ -11,8 +12,10 @@ GIS_CHAIR = "gis.chair.demo@maidstone.gov.uk"
 
 
 def linked(slack: SlackBot, channel: str) -> list[tuple]:
-    return slack.rows("SELECT g.slug, c.platform FROM group_channel c JOIN kc_group g ON g.id = c.group_id "
-                      "WHERE c.channel = ?", (channel,))
+    return slack.rows(
+        "SELECT g.slug, c.platform FROM group_channel c JOIN kc_group g ON g.id = c.group_id WHERE c.channel = ?",
+        (channel,),
+    )
 
 
 def link(slack: SlackBot, channel: str, **info) -> str:

@@ -5,6 +5,7 @@ In-process: a SlackAdapter with a Router on the test database (SQLite and Postgr
 after each test), its e-mail cache timed by a clock the test moves, spoken to over real signed HTTP
 through aiohttp's test server, against FakeSlack.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,13 +39,28 @@ def new_user(fake, email: str) -> str:
 
 async def whoami(client: TestClient, user: str) -> str:
     """`/kc whoami` as Slack sends it; the text of the answer in the ack."""
-    body = urllib.parse.urlencode({
-        "token": "legacy", "team_id": TEAM, "channel_id": "C1", "user_id": user, "command": "/kc",
-        "text": "whoami", "trigger_id": uuid.uuid4().hex, "response_url": "http://127.0.0.1:9/unused"})
+    body = urllib.parse.urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "channel_id": "C1",
+            "user_id": user,
+            "command": "/kc",
+            "text": "whoami",
+            "trigger_id": uuid.uuid4().hex,
+            "response_url": "http://127.0.0.1:9/unused",
+        }
+    )
     ts = str(int(time.time()))
-    answer = await client.post("/slack/events", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": sign(body, ts)})
+    answer = await client.post(
+        "/slack/events",
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sign(body, ts),
+        },
+    )
     assert answer.status == 200
     payload = await answer.json()
     check_message(payload)
@@ -54,6 +70,7 @@ async def whoami(client: TestClient, user: str) -> str:
 def serving(adapter_args: dict, steps) -> None:
     """Runs `steps(client, adapter)` against an in-process server for a SlackAdapter made with these
     arguments (the adapter is made on the loop, as serve makes it)."""
+
     async def main() -> None:
         adapter = SlackAdapter(**adapter_args)
         app = web.Application()
@@ -84,8 +101,16 @@ def test_a_changed_address_is_asked_again_after_an_hour_and_not_before(fake, ses
         assert "Kent County Council" in await whoami(client, user)  # and kept for the next hour
         assert asked() == 2
 
-    serving(dict(router=Router(sessions, settings), bot_token="xoxb-test", signing_secret=SECRET,
-                 api_url=fake.url, clock=clock), steps)
+    serving(
+        dict(
+            router=Router(sessions, settings),
+            bot_token="xoxb-test",
+            signing_secret=SECRET,
+            api_url=fake.url,
+            clock=clock,
+        ),
+        steps,
+    )
     assert EMAIL_TTL_SECONDS == 3600  # "within the hour", as the README's operators are told
 
 
@@ -105,8 +130,16 @@ def test_no_visible_address_is_asked_again_after_an_hour(fake, sessions, setting
         assert f"You're later.{tag}@kent.gov.uk, from Kent County Council" in await whoami(client, user)
         assert len(fake.matching("users.info", user=user)) == 2
 
-    serving(dict(router=Router(sessions, settings), bot_token="xoxb-test", signing_secret=SECRET,
-                 api_url=fake.url, clock=clock), steps)
+    serving(
+        dict(
+            router=Router(sessions, settings),
+            bot_token="xoxb-test",
+            signing_secret=SECRET,
+            api_url=fake.url,
+            clock=clock,
+        ),
+        steps,
+    )
 
 
 def test_the_cache_is_bounded(fake, sessions, settings):
@@ -123,5 +156,13 @@ def test_the_cache_is_bounded(fake, sessions, settings):
         assert [asked(u) for u in (first, second, third)] == [2, 1, 1]
         assert len(adapter.emails) == 2
 
-    serving(dict(router=Router(sessions, settings), bot_token="xoxb-test", signing_secret=SECRET,
-                 api_url=fake.url, email_cache_size=2), steps)
+    serving(
+        dict(
+            router=Router(sessions, settings),
+            bot_token="xoxb-test",
+            signing_secret=SECRET,
+            api_url=fake.url,
+            email_cache_size=2,
+        ),
+        steps,
+    )

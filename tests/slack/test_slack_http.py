@@ -2,13 +2,12 @@
 
 Each test uses Slack users, channels and ids of its own on the shared server (see conftest).
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import time
-
-import pytest
 
 from tests.slack.harness import BOARD, DEMO, SlackBot, check_message, check_view, mrkdwn_texts
 
@@ -36,13 +35,19 @@ def group_id(slack: SlackBot, slug: str) -> int:
 
 
 def memberships(slack: SlackBot, email: str, slug: str) -> int:
-    return slack.scalar("SELECT COUNT(*) FROM membership m JOIN person p ON p.id = m.person_id "
-                        "JOIN kc_group g ON g.id = m.group_id WHERE p.email = ? AND g.slug = ?", (email, slug))
+    return slack.scalar(
+        "SELECT COUNT(*) FROM membership m JOIN person p ON p.id = m.person_id "
+        "JOIN kc_group g ON g.id = m.group_id WHERE p.email = ? AND g.slug = ?",
+        (email, slug),
+    )
 
 
 def registrations(slack: SlackBot, email: str, event_id: int = 1) -> list[tuple]:
-    return slack.rows("SELECT r.mode, r.status FROM registration r JOIN person p ON p.id = r.person_id "
-                      "WHERE p.email = ? AND r.event_id = ?", (email, event_id))
+    return slack.rows(
+        "SELECT r.mode, r.status FROM registration r JOIN person p ON p.id = r.person_id "
+        "WHERE p.email = ? AND r.event_id = ?",
+        (email, event_id),
+    )
 
 
 def new_staff(slack: SlackBot, name: str) -> tuple[str, str]:
@@ -53,9 +58,15 @@ def new_staff(slack: SlackBot, name: str) -> tuple[str, str]:
 
 # --- the basics ------------------------------------------------------------------------------------
 
+
 def test_url_verification_echoes_the_challenge(slack):
-    answer = slack.post_json({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                              "type": "url_verification"})
+    answer = slack.post_json(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
     assert answer.status == 200
     assert answer.json == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
@@ -177,6 +188,7 @@ def test_home_tab_is_published(slack):
 
 # --- modals -------------------------------------------------------------------------------------------
 
+
 def test_modal_with_an_invalid_field_answers_errors_and_stores_nothing(slack):
     user, email = new_staff(slack, "modal.invalid")
     before = slack.table_counts()
@@ -211,18 +223,22 @@ def test_valid_modal_is_stored_once_even_when_submitted_again(slack):
     view_id = slack.uid("V")
     title = f"Shared desks {view_id}"
     # First with an error, then corrected: Slack keeps the view id across both.
-    assert slack.submit_view(user, dict(CASE_FIELDS, title=title, cost="£"), view_id=view_id).json[
-        "response_action"] == "errors"
+    assert (
+        slack.submit_view(user, dict(CASE_FIELDS, title=title, cost="£"), view_id=view_id).json["response_action"]
+        == "errors"
+    )
     first = slack.submit_view(user, dict(CASE_FIELDS, title=title), view_id=view_id)
     assert first.status == 200 and first.body == ""  # closes the modal
     posted = slack.fake.wait_for("chat.postMessage", channel=user)
     assert len(posted) == 1 and "your business case is submitted" in posted[0].args["text"]
-    again = slack.submit_view(user, dict(CASE_FIELDS, title=title), view_id=view_id,
-                              headers={"X-Slack-Retry-Num": "1"})
+    again = slack.submit_view(user, dict(CASE_FIELDS, title=title), view_id=view_id, headers={"X-Slack-Retry-Num": "1"})
     assert again.status == 200 and again.body == ""
     time.sleep(SETTLE)
-    stored = slack.rows("SELECT b.status, b.estimated_cost_pence, b.contact, g.slug FROM business_case b "
-                        "JOIN kc_group g ON g.id = b.sponsor_group_id WHERE b.title = ?", (title,))
+    stored = slack.rows(
+        "SELECT b.status, b.estimated_cost_pence, b.contact, g.slug FROM business_case b "
+        "JOIN kc_group g ON g.id = b.sponsor_group_id WHERE b.title = ?",
+        (title,),
+    )
     assert stored == [("submitted", 2_500_000, email, "smart-kent-and-medway")]
     assert len(slack.fake.matching("chat.postMessage", channel=user)) == 1
     # A new view (another modal) with the same answers is a new case.
@@ -272,14 +288,18 @@ def test_not_understood_words_are_quoted_back_escaped(slack):
 
 # --- long lists ---------------------------------------------------------------------------------------
 
+
 def test_a_long_list_is_cut_within_block_kits_limits(slack):
     """30 personal reminders: `reminders` would need 60+ blocks; it sends 50 and says how many more."""
     user, email = new_staff(slack, "many.reminders")
     for minutes in range(31, 61):
         answer = slack.command(f"remind me in {minutes} minutes to call Medway & <Swale> #{minutes}", user).json
         assert "call Medway &amp; &lt;Swale&gt;" in answer["text"], answer["text"]
-    pending = slack.scalar("SELECT COUNT(*) FROM delivery d JOIN person p ON p.id = d.recipient_id "
-                           "WHERE p.email = ? AND d.kind = 'personal_reminder' AND d.status = 'pending'", (email,))
+    pending = slack.scalar(
+        "SELECT COUNT(*) FROM delivery d JOIN person p ON p.id = d.recipient_id "
+        "WHERE p.email = ? AND d.kind = 'personal_reminder' AND d.status = 'pending'",
+        (email,),
+    )
     assert pending == 30
     body = slack.command("reminders", user).json
     check_message(body)
@@ -288,8 +308,9 @@ def test_a_long_list_is_cut_within_block_kits_limits(slack):
     assert header(body) == "Your reminders"
     shown = [b for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("*Reminder ")]
     assert 20 <= len(shown) < 30
-    note = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]
-            if "more not shown here" in e["text"]]
+    note = [
+        e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if "more not shown here" in e["text"]
+    ]
     assert note == [f"…and {30 - len(shown)} more not shown here; ask a narrower question to see them."]
     assert blocks[-1]["type"] == "context" and "remind me ..." in blocks[-1]["elements"][0]["text"]  # footer kept
     assert len(body["text"]) <= 3000  # the fallback text is cut to its own limit
@@ -313,11 +334,20 @@ def test_long_lists_of_cases_stay_within_limits(slack):
         with Session(engine) as session, session.begin():
             gis = group_id(slack, "gis")
             for n in range(60):
-                session.add(BusinessCase(
-                    title=f"Bulk case {n:02d} " + "with a long title " * 6, problem="p", proposal="q",
-                    benefiting_partners=["all"], benefiting_groups=[], sponsor_group_id=gis,
-                    estimated_cost_pence=100_000 + n, timescale="1 year", contact="bulk@kent.gov.uk",
-                    status=CaseStatus.SUBMITTED))
+                session.add(
+                    BusinessCase(
+                        title=f"Bulk case {n:02d} " + "with a long title " * 6,
+                        problem="p",
+                        proposal="q",
+                        benefiting_partners=["all"],
+                        benefiting_groups=[],
+                        sponsor_group_id=gis,
+                        estimated_cost_pence=100_000 + n,
+                        timescale="1 year",
+                        contact="bulk@kent.gov.uk",
+                        status=CaseStatus.SUBMITTED,
+                    )
+                )
     finally:
         engine.dispose()
     waiting = slack.scalar("SELECT COUNT(*) FROM business_case WHERE status IN ('submitted', 'under_assessment')")
@@ -336,6 +366,7 @@ def test_long_lists_of_cases_stay_within_limits(slack):
 
 
 # --- who may use the bot ------------------------------------------------------------------------------
+
 
 def test_someone_outside_the_partnership_is_told_how_to_get_access(slack):
     user = slack.person("someone@gmail.com")
@@ -362,6 +393,7 @@ def test_someone_without_a_visible_email_gets_the_no_email_explanation(slack):
 
 
 # --- users.info ---------------------------------------------------------------------------------------
+
 
 def test_users_info_is_asked_once_per_person(slack):
     user, email = new_staff(slack, "once")
@@ -393,7 +425,8 @@ def test_a_failed_users_info_is_asked_again_next_time(slack):
 def test_users_info_is_asked_once_even_for_simultaneous_messages(slack):
     user, _ = new_staff(slack, "simultaneous")
     slack.fake.scripted[f"users.info:{user}"] = [
-        (200, {"ok": True, "user": {"id": user, "profile": {"email": slack.fake.emails[user]}}}, {}, 0.5)]
+        (200, {"ok": True, "user": {"id": user, "profile": {"email": slack.fake.emails[user]}}}, {}, 0.5)
+    ]
     threads = [threading.Thread(target=slack.dm, args=(user, text, "D" + user[1:])) for text in ("whoami", "groups")]
     for t in threads:
         t.start()
@@ -405,10 +438,12 @@ def test_users_info_is_asked_once_even_for_simultaneous_messages(slack):
 
 # --- slow answers and files -----------------------------------------------------------------------------
 
+
 def test_a_slow_answer_is_acknowledged_then_sent_to_the_response_url(slack):
     user, _ = new_staff(slack, "slow")
     slack.fake.scripted[f"users.info:{user}"] = [
-        (200, {"ok": True, "user": {"id": user, "profile": {"email": slack.fake.emails[user]}}}, {}, 2.5)]
+        (200, {"ok": True, "user": {"id": user, "profile": {"email": slack.fake.emails[user]}}}, {}, 2.5)
+    ]
     trigger = slack.uid("TR")
     answer = slack.command("next gis meeting", user, trigger_id=trigger)
     assert answer.status == 200 and answer.body == "Working on it…"  # Bolt sends a text-only ack as plain text
@@ -434,6 +469,7 @@ def test_a_calendar_file_goes_to_the_persons_dm(slack):
 
 # --- retries ----------------------------------------------------------------------------------------------
 
+
 def test_a_retried_dm_event_is_acted_on_once(slack):
     user, email = new_staff(slack, "retry.dm")
     channel = "D" + user[1:]
@@ -452,8 +488,12 @@ def test_simultaneous_copies_of_an_event_are_acted_on_once(slack):
     user, _ = new_staff(slack, "retry.parallel")
     channel = "D" + user[1:]
     event = slack.dm_event(user, "whoami", channel)
-    threads = [threading.Thread(target=slack.post_json, args=(event,),
-                                kwargs={"headers": {"X-Slack-Retry-Num": str(n)} if n else {}}) for n in range(4)]
+    threads = [
+        threading.Thread(
+            target=slack.post_json, args=(event,), kwargs={"headers": {"X-Slack-Retry-Num": str(n)} if n else {}}
+        )
+        for n in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -491,8 +531,16 @@ def test_a_repeated_button_press_is_acted_on_once(slack):
 def test_a_retried_mention_is_answered_once(slack):
     user = slack.person(DEMO)
     channel = slack.uid("C")
-    body = slack.event_body({"type": "app_mention", "user": user, "text": "<@UBOT> groups", "channel": channel,
-                             "ts": "1700000300.000100", "event_ts": "1700000300.000100"})
+    body = slack.event_body(
+        {
+            "type": "app_mention",
+            "user": user,
+            "text": "<@UBOT> groups",
+            "channel": channel,
+            "ts": "1700000300.000100",
+            "event_ts": "1700000300.000100",
+        }
+    )
     slack.post_json(body)
     slack.post_json(body, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
     slack.fake.wait_for("chat.postEphemeral", channel=channel)
@@ -501,6 +549,7 @@ def test_a_retried_mention_is_answered_once(slack):
 
 
 # --- replies to buttons where the bot cannot post -----------------------------------------------------------
+
 
 def test_a_button_in_a_channel_the_bot_is_not_in_still_gets_an_answer(slack):
     user, email = new_staff(slack, "private.channel")

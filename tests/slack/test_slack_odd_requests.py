@@ -1,5 +1,6 @@
 """Requests Slack may send that Bolt alone gets wrong, and requests without the ids the bot used to
 rely on: each answered as it deserves (the fuzz in test_slack_fuzz.py found most of them)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,17 @@ from tests.slack.harness import SECRET, TEAM, SlackBot
 pytestmark = pytest.mark.usefixtures("slack_log_is_quiet")
 
 SETTLE = 1.0
-CASE_FIELDS = {"title": "Odd requests desk booking", "problem": "Visiting staff cannot book a desk.",
-               "proposal": "A booking tool.", "partners": "all", "groups": "GIS", "sponsor": "Smart Kent",
-               "cost": "£25,000", "timescale": "9 months", "contact": "me"}
+CASE_FIELDS = {
+    "title": "Odd requests desk booking",
+    "problem": "Visiting staff cannot book a desk.",
+    "proposal": "A booking tool.",
+    "partners": "all",
+    "groups": "GIS",
+    "sponsor": "Smart Kent",
+    "cost": "£25,000",
+    "timescale": "9 months",
+    "contact": "me",
+}
 
 
 def staff(slack: SlackBot, name: str) -> tuple[str, str]:
@@ -30,6 +39,7 @@ def form_body(fields: dict) -> str:
 
 
 # --- slash commands -------------------------------------------------------------------------------------
+
 
 def test_a_command_with_the_word_payload_in_it_is_answered(slack):
     # Bolt takes any form body containing "payload" for an interaction and reads it as {}: a 404.
@@ -69,7 +79,8 @@ def test_without_a_trigger_id_a_form_is_asked_step_by_step(slack):
 def test_a_slow_answer_without_a_response_url_goes_to_the_persons_dm(slack):
     user, email = staff(slack, "slow.no.url")
     slack.fake.scripted[f"users.info:{user}"] = [
-        (200, {"ok": True, "user": {"id": user, "profile": {"email": email}}}, {}, 2.5)]
+        (200, {"ok": True, "user": {"id": user, "profile": {"email": email}}}, {}, 2.5)
+    ]
     fields = slack.command_fields("whoami", user)
     del fields["response_url"]
     answer = slack.post(form_body(fields), "application/x-www-form-urlencoded")
@@ -79,6 +90,7 @@ def test_a_slow_answer_without_a_response_url_goes_to_the_persons_dm(slack):
 
 
 # --- events ---------------------------------------------------------------------------------------------
+
 
 def test_a_dm_in_a_thread_is_answered_in_that_thread(slack):
     user = slack.person("demo@kent.gov.uk")
@@ -121,13 +133,16 @@ def test_dms_without_event_or_message_ids_are_each_answered_once(slack):
     assert len(slack.fake.matching("chat.postMessage", channel=channel)) == len(posted) == 2
 
 
-@pytest.mark.parametrize("event", [
-    {"type": "reaction_added", "user": "U1", "reaction": "thumbsup", "item": {"type": "message", "channel": "C1"}},
-    {"type": "app_uninstalled"},
-    {"type": "message", "channel_type": "im", "channel": "D1", "text": "no user", "ts": "1.2"},
-    {"type": "app_mention", "text": "<@UBOT> no user or channel", "ts": "1.2"},
-    {"type": "app_home_opened", "tab": "home"},
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "reaction_added", "user": "U1", "reaction": "thumbsup", "item": {"type": "message", "channel": "C1"}},
+        {"type": "app_uninstalled"},
+        {"type": "message", "channel_type": "im", "channel": "D1", "text": "no user", "ts": "1.2"},
+        {"type": "app_mention", "text": "<@UBOT> no user or channel", "ts": "1.2"},
+        {"type": "app_home_opened", "tab": "home"},
+    ],
+)
 def test_events_that_need_nothing_are_acknowledged_with_200(slack, event):
     # Bolt answers 404 when no listener takes an event, and Slack retries it (and in time turns off
     # the subscription); a listener used to raise on a missing user, channel or ts.
@@ -139,20 +154,34 @@ def test_events_that_need_nothing_are_acknowledged_with_200(slack, event):
 
 
 def test_app_rate_limited_is_acknowledged(slack):
-    answer = slack.post_json({"token": "legacy", "type": "app_rate_limited", "team_id": TEAM,
-                              "minute_rate_limited": 1518467820, "api_app_id": "A1"})
+    answer = slack.post_json(
+        {
+            "token": "legacy",
+            "type": "app_rate_limited",
+            "team_id": TEAM,
+            "minute_rate_limited": 1518467820,
+            "api_app_id": "A1",
+        }
+    )
     assert answer.status == 200 and answer.body == ""
 
 
 # --- interactivity -----------------------------------------------------------------------------------------
 
+
 def _press(slack: SlackBot, user: str, value: str, channel: str, **changes) -> dict:
-    payload = {"type": "block_actions", "api_app_id": "A1", "token": "legacy",
-               "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
-               "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": channel},
-               "channel": {"id": channel},
-               "actions": [{"type": "button", "action_id": "kc:1", "block_id": "b", "value": value,
-                            "action_ts": f"{time.time():.6f}"}]}
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A1",
+        "token": "legacy",
+        "user": {"id": user, "team_id": TEAM},
+        "team": {"id": TEAM},
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": channel},
+        "channel": {"id": channel},
+        "actions": [
+            {"type": "button", "action_id": "kc:1", "block_id": "b", "value": value, "action_ts": f"{time.time():.6f}"}
+        ],
+    }
     payload.update(changes)
     return payload
 
@@ -196,11 +225,23 @@ def test_a_modal_whose_metadata_is_not_an_object_is_still_taken(slack, metadata)
     answer = slack.submit_view(user, dict(CASE_FIELDS, title=title))
     assert answer.status == 200  # the control: submitted as the bot opened it
     view_id = slack.uid("V")
-    state = {name: {"value": {"type": "plain_text_input", "value": value}}
-             for name, value in dict(CASE_FIELDS, title=title + " again").items()}
-    odd = {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
-           "view": {"id": view_id, "type": "modal", "callback_id": "kc_form:business_case",
-                    "private_metadata": metadata, "state": {"values": state}, "blocks": []}}
+    state = {
+        name: {"value": {"type": "plain_text_input", "value": value}}
+        for name, value in dict(CASE_FIELDS, title=title + " again").items()
+    }
+    odd = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": "kc_form:business_case",
+            "private_metadata": metadata,
+            "state": {"values": state},
+            "blocks": [],
+        },
+    }
     answer = slack.post_form({"payload": json.dumps(odd)})
     assert answer.status == 200 and answer.body == ""
     slack.fake.wait_for("chat.postMessage", count=2, channel=user)
@@ -212,29 +253,50 @@ def test_modal_submissions_without_a_view_id_are_each_taken(slack):
     user, _ = staff(slack, "no.view.id")
     titles = [f"No view id {slack.uid('')}", f"No view id {slack.uid('')}"]
     for title in titles:
-        state = {name: {"value": {"type": "plain_text_input", "value": value}}
-                 for name, value in dict(CASE_FIELDS, title=title).items()}
-        payload = {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
-                   "view": {"type": "modal", "callback_id": "kc_form:business_case",
-                            "private_metadata": json.dumps({"form": "business_case", "prefilled": {}}),
-                            "state": {"values": state}, "blocks": []}}
+        state = {
+            name: {"value": {"type": "plain_text_input", "value": value}}
+            for name, value in dict(CASE_FIELDS, title=title).items()
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "view": {
+                "type": "modal",
+                "callback_id": "kc_form:business_case",
+                "private_metadata": json.dumps({"form": "business_case", "prefilled": {}}),
+                "state": {"values": state},
+                "blocks": [],
+            },
+        }
         assert slack.post_form({"payload": json.dumps(payload)}).body == ""
     slack.fake.wait_for("chat.postMessage", count=2, channel=user)
     assert slack.scalar("SELECT COUNT(*) FROM business_case WHERE title IN (?, ?)", tuple(titles)) == 2
 
 
-@pytest.mark.parametrize("payload", [
-    {"type": "view_closed", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "kc_form:business_case"}},
-    {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "someone_elses"}},
-    {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "kc_form:no_such_form"}},
-    {"type": "shortcut", "callback_id": "anything", "trigger_id": "1.2", "user": {"id": "U1"}},
-    {"type": "message_action", "callback_id": "anything", "trigger_id": "1.2", "user": {"id": "U1"},
-     "message": {"text": "hi"}},
-    {"type": "interactive_message", "callback_id": "old_attachment"},
-    {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "type": "workflow_step",
-                                                             "callback_id": "kc_form:business_case"}},
-    {"type": "workflow_step_edit", "callback_id": "anything", "trigger_id": "1.2", "user": {"id": "U1"}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "view_closed", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "kc_form:business_case"}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "someone_elses"}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "kc_form:no_such_form"}},
+        {"type": "shortcut", "callback_id": "anything", "trigger_id": "1.2", "user": {"id": "U1"}},
+        {
+            "type": "message_action",
+            "callback_id": "anything",
+            "trigger_id": "1.2",
+            "user": {"id": "U1"},
+            "message": {"text": "hi"},
+        },
+        {"type": "interactive_message", "callback_id": "old_attachment"},
+        {
+            "type": "view_submission",
+            "user": {"id": "U1"},
+            "view": {"id": "V1", "type": "workflow_step", "callback_id": "kc_form:business_case"},
+        },
+        {"type": "workflow_step_edit", "callback_id": "anything", "trigger_id": "1.2", "user": {"id": "U1"}},
+    ],
+)
 def test_interactions_that_are_not_ours_are_acknowledged_with_200(slack, payload):
     answer = slack.post_form({"payload": json.dumps(payload)})
     assert answer.status == 200 and answer.body == ""
@@ -259,11 +321,14 @@ MALFORMED = {
 def test_a_signed_body_that_is_no_slack_request_is_400_and_unsigned_401(slack, name):
     raw, kind = MALFORMED[name]
     ts = str(int(time.time()))
-    unsigned = slack.post_raw(raw, {"Content-Type": kind, "X-Slack-Request-Timestamp": ts,
-                                    "X-Slack-Signature": "v0=" + "0" * 64})
+    unsigned = slack.post_raw(
+        raw, {"Content-Type": kind, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + "0" * 64}
+    )
     assert unsigned.status == 401
     signature = "v0=" + hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + raw, hashlib.sha256).hexdigest()
-    signed = slack.post_raw(raw, {"Content-Type": kind, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+    signed = slack.post_raw(
+        raw, {"Content-Type": kind, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+    )
     expected = 200 if name == "unknown charset" else 400  # a JSON event without one: nothing to do
     assert signed.status == expected, signed
 
@@ -279,7 +344,12 @@ def test_ssl_check_needs_a_signature(slack):
 @pytest.mark.parametrize("signature", ["v0=é" + "0" * 63, "v0=\u00b2"])
 def test_a_signature_that_is_not_ascii_is_401(slack, signature):
     # slack_sdk's hmac.compare_digest raises for non-ASCII strings: a 500.
-    answer = slack.post_raw(b"ssl_check=1", {"Content-Type": "application/x-www-form-urlencoded",
-                                             "X-Slack-Request-Timestamp": str(int(time.time())),
-                                             "X-Slack-Signature": signature})
+    answer = slack.post_raw(
+        b"ssl_check=1",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": signature,
+        },
+    )
     assert answer.status == 401

@@ -4,6 +4,7 @@ the bot sends is valid Block Kit within Slack's limits, with fallback text and e
 The checks themselves are in harness.py (`check_message`, `check_view`); SlackBot.post checks
 every ack, and here every Web API call the sweep caused is checked again explicitly.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,11 +14,38 @@ import pytest
 from tests.slack.harness import ADMIN, BOARD, DEMO, check_call, check_message, check_view
 
 COMMANDS = [
-    "", "help", "whoami", "groups", "events", "past events", "my events", "event future workplaces",
-    "meetings", "my meetings", "meetings gis", "meetings leadership", "next leadership meeting",
-    "meetings in March", "what's on next month", "fund", "ideas", "ideas approved", "idea 1", "review",
-    "reminders", "announcements", "attendees 1", "calendar gis", "join", "meetigns", "x" * 1200,
-    "idea", "schedule gis", "schedule smart kent", "create event", "announce",
+    "",
+    "help",
+    "whoami",
+    "groups",
+    "events",
+    "past events",
+    "my events",
+    "event future workplaces",
+    "meetings",
+    "my meetings",
+    "meetings gis",
+    "meetings leadership",
+    "next leadership meeting",
+    "meetings in March",
+    "what's on next month",
+    "fund",
+    "ideas",
+    "ideas approved",
+    "idea 1",
+    "review",
+    "reminders",
+    "announcements",
+    "attendees 1",
+    "calendar gis",
+    "join",
+    "meetigns",
+    "x" * 1200,
+    "idea",
+    "schedule gis",
+    "schedule smart kent",
+    "create event",
+    "announce",
 ]
 PEOPLE = {"admin": ADMIN, "board": BOARD, "chair": DEMO, "outsider": "someone@gmail.com", "no e-mail": None}
 

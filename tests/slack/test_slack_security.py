@@ -1,4 +1,5 @@
 """Requests not signed by Slack get 401 and do nothing: no Web API call, no database change."""
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,17 @@ FORGERIES = {
     "timestamp 6 minutes old": lambda body: dict(ts=_now(-360)),
     "timestamp 6 minutes ahead": lambda body: dict(ts=_now(+360)),
     "no signature header": lambda body: dict(signed=False),
-    "no timestamp header": lambda body: dict(signed=False, headers={"X-Slack-Request-Timestamp": None,
-                                                                    "X-Slack-Signature": sign(body, "")}),
+    "no timestamp header": lambda body: dict(
+        signed=False, headers={"X-Slack-Request-Timestamp": None, "X-Slack-Signature": sign(body, "")}
+    ),
     # Signed properly, then the body changed on the way: the signature no longer fits.
-    "signature of another body": lambda body: dict(signed=False, ts=_now(), headers={
-        "X-Slack-Signature": sign(body.replace("accessibility", "gis").replace("online", "in+person"), _now())}),
+    "signature of another body": lambda body: dict(
+        signed=False,
+        ts=_now(),
+        headers={
+            "X-Slack-Signature": sign(body.replace("accessibility", "gis").replace("online", "in+person"), _now())
+        },
+    ),
 }
 
 
@@ -67,10 +74,18 @@ def test_the_same_requests_signed_properly_do_act(slack):
     answer = slack.post(command, command_kind)
     assert answer.status == 200 and "You have a place" in answer.json["text"]
     slack.fake.wait_for("chat.postMessage", channel="D" + user[1:])
-    assert slack.scalar("SELECT COUNT(*) FROM membership m JOIN person p ON p.id = m.person_id "
-                        "WHERE p.email = ?", (email,)) == 1
-    assert slack.scalar("SELECT COUNT(*) FROM registration r JOIN person p ON p.id = r.person_id "
-                        "WHERE p.email = ?", (email,)) == 1
+    assert (
+        slack.scalar(
+            "SELECT COUNT(*) FROM membership m JOIN person p ON p.id = m.person_id WHERE p.email = ?", (email,)
+        )
+        == 1
+    )
+    assert (
+        slack.scalar(
+            "SELECT COUNT(*) FROM registration r JOIN person p ON p.id = r.person_id WHERE p.email = ?", (email,)
+        )
+        == 1
+    )
 
 
 def test_a_timestamp_within_five_minutes_is_accepted(slack):
@@ -86,21 +101,33 @@ def test_a_timestamp_that_is_not_a_number_gets_401(slack, timestamp):
     before_calls = len(slack.fake.snapshot())
     before = slack.table_counts()
     body, kind = _requests(slack, user)[0]
-    answer = slack.post(body, kind, signed=False, headers={"X-Slack-Request-Timestamp": timestamp,
-                                                           "X-Slack-Signature": sign(body, timestamp)})
+    answer = slack.post(
+        body,
+        kind,
+        signed=False,
+        headers={"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": sign(body, timestamp)},
+    )
     time.sleep(SETTLE)
     assert slack.fake.snapshot()[before_calls:] == []  # passes today: the request is refused, only
     assert slack.table_counts() == before  # with the wrong status
     assert answer.status == 401
 
 
-@pytest.mark.parametrize("field", [{"team": ["id"]}, {"user": ["id"]}, {"authorizations": "T1"},
-                                   {"response_urls": [None]}])
+@pytest.mark.parametrize(
+    "field", [{"team": ["id"]}, {"user": ["id"]}, {"authorizations": "T1"}, {"response_urls": [None]}]
+)
 def test_a_signed_request_with_a_field_bolt_cannot_read_is_400(slack, field):
     """Bolt's context extraction indexes these without checking their shape; Slack never sends them so,
     and the adapter refuses them (logging why, with the traceback) rather than answering 500."""
-    payload = dict({"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"},
-                    "actions": [{"action_id": "kc:1", "value": "help"}]}, **field)
+    payload = dict(
+        {
+            "type": "block_actions",
+            "user": {"id": "U1"},
+            "team": {"id": "T1"},
+            "actions": [{"action_id": "kc:1", "value": "help"}],
+        },
+        **field,
+    )
     before = len(slack.fake.snapshot())
     assert slack.post_form({"payload": json.dumps(payload)}).status == 400
     time.sleep(0.3)

@@ -1,19 +1,24 @@
 """The Slack sender for deliveries (bot.slack_adapter.SlackSender) against FakeSlack."""
+
 from __future__ import annotations
 
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from core.messages import Action, Item, Reply
 from bot.senders import Outcome, Recipient
 from bot.slack_adapter import SlackSender
+from core.messages import Action, Item, Reply
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import check_message
 
-NOTICE = Reply("The GIS meeting on 8 December moved to 10:30 & <room 2>.", title="GIS meeting moved",
-               items=(Item("GIS", "Map Room"),), actions=(Action("My meetings", "my meetings"),))
+NOTICE = Reply(
+    "The GIS meeting on 8 December moved to 10:30 & <room 2>.",
+    title="GIS meeting moved",
+    items=(Item("GIS", "Map Room"),),
+    actions=(Action("My meetings", "my meetings"),),
+)
 PERSON = Recipient(email="someone@kent.gov.uk", name="Someone", address="U0PERSON1", workspace="T1")
 
 
@@ -65,8 +70,9 @@ def test_a_429_without_retry_after_still_waits(fake, sender):
     assert result.retry_after is not None and result.retry_after > 0
 
 
-@pytest.mark.parametrize("error", ["user_not_found", "channel_not_found", "account_inactive", "cannot_dm_bot",
-                                   "is_archived", "invalid_auth"])
+@pytest.mark.parametrize(
+    "error", ["user_not_found", "channel_not_found", "account_inactive", "cannot_dm_bot", "is_archived", "invalid_auth"]
+)
 def test_errors_that_will_never_work_are_permanent(fake, sender, error):
     fake.scripted["chat.postMessage"] = [(200, {"ok": False, "error": error}, {})]
     result = sender.send(PERSON, NOTICE)
@@ -74,11 +80,15 @@ def test_errors_that_will_never_work_are_permanent(fake, sender, error):
     assert error in result.error
 
 
-@pytest.mark.parametrize("answer", [
-    (500, {"ok": False, "error": "internal_error"}, {}),
-    (503, "<html><body>Service Unavailable</body></html>", {}),
-    (200, {"ok": False, "error": "fatal_error"}, {}),
-], ids=["500 json", "503 html", "200 fatal_error"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (500, {"ok": False, "error": "internal_error"}, {}),
+        (503, "<html><body>Service Unavailable</body></html>", {}),
+        (200, {"ok": False, "error": "fatal_error"}, {}),
+    ],
+    ids=["500 json", "503 html", "200 fatal_error"],
+)
 def test_passing_failures_are_retried(fake, sender, answer):
     fake.scripted["chat.postMessage"] = [answer]
     result = sender.send(PERSON, NOTICE)

@@ -1,12 +1,13 @@
 """Ids are never reused (migration 0011): on SQLite every table with an integer surrogate key has
 AUTOINCREMENT, so erasing the person with the highest id doesn't hand that id to the next person
 (`person:N` in the audit log stays unambiguous). The rebuild keeps every row, constraint and index."""
+
 from __future__ import annotations
 
 import importlib.util
 import re
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from alembic import command
@@ -15,12 +16,20 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from core.settings import Settings
 from bot.router import Router
+from core.settings import Settings
 from storage import db, references
 from storage.demo import load_demo
-from storage.models import (AnnouncementAck, AuditEntry, Base, GroupChannel, InboundSeen, Person, PlatformIdentity,
-                            RateBucket)
+from storage.models import (
+    AnnouncementAck,
+    AuditEntry,
+    Base,
+    GroupChannel,
+    InboundSeen,
+    Person,
+    PlatformIdentity,
+    RateBucket,
+)
 from storage.models.base import has_surrogate_id
 from storage.people import person_by_email
 from tests.conftest import ADMIN, DEMO_DAY, NOW, ZONE, Chat, Database, fresh_database
@@ -44,6 +53,7 @@ def autoincrement_tables() -> set[str]:
 
 
 # --- a database as it was at 0010, with data in it -----------------------------------------------
+
 
 def at_0010(kind: str, tmp_path) -> Iterator[Database]:
     """A database migrated only to 0010 (on PostgreSQL 0011 changes nothing, so head then down)."""
@@ -92,8 +102,17 @@ def fill(database: Database) -> None:
     say(chat, "register future workplaces online")
     say(chat, "reminders 3 days")
     say(chat, "fund add kent police £5,000", user=ADMIN)
-    for answer in ("new idea Shared desk booking", "Staff cannot find a desk", "Buy one booking service", "all",
-                   "none", "gis", "£100", "1 month", "me"):
+    for answer in (
+        "new idea Shared desk booking",
+        "Staff cannot find a desk",
+        "Buy one booking service",
+        "all",
+        "none",
+        "gis",
+        "£100",
+        "1 month",
+        "me",
+    ):
         say(chat, answer)
     case = int(re.search(r"\(case (\d+)\)", say(chat, "yes"))[1])
     say(chat, f"approve {case} £50", user=BOARD)
@@ -102,13 +121,24 @@ def fill(database: Database) -> None:
     with factory.begin() as session:
         demo = person_by_email(session, DEMO).id
         session.add(PlatformIdentity(person_id=demo, platform="slack", workspace="T0DEMO", external_id="U0DEMO"))
-        references.save(session, "teams", "user:29:demo", {"user": {"id": "29:demo"}},
-                        "https://smba.trafficmanager.net/uk/", "tenant-1", demo, NOW)
+        references.save(
+            session,
+            "teams",
+            "user:29:demo",
+            {"user": {"id": "29:demo"}},
+            "https://smba.trafficmanager.net/uk/",
+            "tenant-1",
+            demo,
+            NOW,
+        )
         session.add(AnnouncementAck(announcement_id=note, person_id=demo, at=NOW))
         session.add(InboundSeen(platform="slack", key="Ev0001", seen_at=NOW))
         session.add(RateBucket(key="slack:T0DEMO", tokens=1.5, updated_at=NOW))
-        session.add(GroupChannel(group_id=1, platform="slack", workspace="T0DEMO", channel="C0GIS",
-                                 linked_by_id=demo, created_at=NOW))
+        session.add(
+            GroupChannel(
+                group_id=1, platform="slack", workspace="T0DEMO", channel="C0GIS", linked_by_id=demo, created_at=NOW
+            )
+        )
 
 
 def snapshot(database: Database) -> dict[str, list[tuple]]:
@@ -117,20 +147,25 @@ def snapshot(database: Database) -> dict[str, list[tuple]]:
     with database.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             order = ", ".join(c.name for c in table.primary_key.columns)
-            rows[table.name] = [tuple(r) for r in connection.execute(
-                text(f'SELECT * FROM {table.name} ORDER BY {order}'))]
+            rows[table.name] = [
+                tuple(r) for r in connection.execute(text(f"SELECT * FROM {table.name} ORDER BY {order}"))
+            ]
     return rows
 
 
 def sqlite_schema(database: Database) -> dict[tuple[str, str], str]:
     with database.engine.connect() as connection:
-        return {(kind, name): sql for kind, name, sql in connection.exec_driver_sql(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL")}
+        return {
+            (kind, name): sql
+            for kind, name, sql in connection.exec_driver_sql(
+                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL"
+            )
+        }
 
 
 def clauses(create_table: str) -> set[str]:
     """The column and constraint clauses of a CREATE TABLE (split on top-level commas)."""
-    body = create_table[create_table.index("(") + 1:create_table.rindex(")")]
+    body = create_table[create_table.index("(") + 1 : create_table.rindex(")")]
     parts, depth, current = [], 0, ""
     for char in body:
         depth += char == "("
@@ -149,6 +184,7 @@ def foreign_keys(connection) -> int:
 
 
 # --- the models and the migration agree ---------------------------------------------------------
+
 
 def test_every_table_with_an_integer_surrogate_key_autoincrements_on_sqlite():
     assert autoincrement_tables() == set(migration_tables())
@@ -175,6 +211,7 @@ def test_a_migrated_sqlite_database_has_autoincrement_on_every_such_table(tmp_pa
 
 # --- upgrading a database with data in it ---------------------------------------------------------
 
+
 def test_upgrade_keeps_every_row_and_every_child_row(old):
     fill(old)
     before = snapshot(old)
@@ -187,13 +224,25 @@ def test_upgrade_keeps_every_row_and_every_child_row(old):
         if old.kind == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         demo = connection.execute(select(Person.id).where(Person.email == DEMO)).scalar_one()
-        children = {table.name: connection.execute(select(func.count()).select_from(table).where(
-            column == demo)).scalar_one()
-                    for table in Base.metadata.sorted_tables for column in table.columns
-                    if any(fk.column.table.name == "person" for fk in column.foreign_keys)}
-    assert all(children[name] for name in ("membership", "registration", "platform_identity",
-                                           "conversation_ref", "reminder_setting", "delivery",
-                                           "announcement_ack", "conversation_state")), children
+        children = {
+            table.name: connection.execute(select(func.count()).select_from(table).where(column == demo)).scalar_one()
+            for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if any(fk.column.table.name == "person" for fk in column.foreign_keys)
+        }
+    assert all(
+        children[name]
+        for name in (
+            "membership",
+            "registration",
+            "platform_identity",
+            "conversation_ref",
+            "reminder_setting",
+            "delivery",
+            "announcement_ack",
+            "conversation_state",
+        )
+    ), children
 
 
 def test_sqlite_rebuild_keeps_constraints_indexes_and_foreign_keys(old_sqlite):
@@ -216,8 +265,12 @@ def test_sqlite_rebuild_keeps_constraints_indexes_and_foreign_keys(old_sqlite):
         assert clauses(after[kind, name]) == expected, name
     checks = sorted(c for sql in after.values() for c in clauses(sql) if " CHECK (" in c)
     assert checks == sorted(c for sql in before.values() for c in clauses(sql) if " CHECK (" in c)
-    assert len(checks) >= 17 and "CONSTRAINT ck_delivery_delivery_status CHECK (status IN ('pending', 'sending', " \
-        "'sent', 'failed', 'skipped', 'held'))" in checks
+    assert (
+        len(checks) >= 17
+        and "CONSTRAINT ck_delivery_delivery_status CHECK (status IN ('pending', 'sending', "
+        "'sent', 'failed', 'skipped', 'held'))"
+        in checks
+    )
 
 
 def test_sqlite_sequence_holds_each_table_s_highest_id(old_sqlite):
@@ -225,8 +278,10 @@ def test_sqlite_sequence_holds_each_table_s_highest_id(old_sqlite):
     db.upgrade(old_sqlite.engine)
     with old_sqlite.engine.connect() as connection:
         sequence = dict(connection.exec_driver_sql("SELECT name, seq FROM sqlite_sequence").fetchall())
-        highest = {name: connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {name}").scalar()
-                   for name in autoincrement_tables()}
+        highest = {
+            name: connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {name}").scalar()
+            for name in autoincrement_tables()
+        }
     assert sequence == highest
     assert highest["person"] > 0 and highest["audit_entry"] > 0
 
@@ -245,14 +300,14 @@ def test_downgrade_and_upgrade_again_keep_every_row(old_sqlite):
 
 # --- foreign keys while migrating ---------------------------------------------------------------
 
+
 def test_the_rebuild_refuses_to_run_with_foreign_keys_on(old_sqlite):
     # With foreign keys on, dropping `person` for its rebuild would delete every membership.
     fill(old_sqlite)
     before = snapshot(old_sqlite)
-    with pytest.raises(RuntimeError, match="foreign keys off"):
-        with old_sqlite.engine.begin() as connection:
-            assert foreign_keys(connection) == 1
-            command.upgrade(db.alembic_config(connection), "head")
+    with pytest.raises(RuntimeError, match="foreign keys off"), old_sqlite.engine.begin() as connection:
+        assert foreign_keys(connection) == 1
+        command.upgrade(db.alembic_config(connection), "head")
     assert snapshot(old_sqlite) == before
 
 
@@ -263,8 +318,12 @@ def test_foreign_keys_are_on_again_for_connections_from_the_engine(old_sqlite):
     with old_sqlite.engine.connect() as connection:
         assert foreign_keys(connection) == 1
         with pytest.raises(Exception, match="FOREIGN KEY"):
-            connection.execute(text("INSERT INTO membership (person_id, group_id, role, joined_at) "
-                                    "VALUES (9999, 1, 'member', '2026-11-25 12:00:00')"))
+            connection.execute(
+                text(
+                    "INSERT INTO membership (person_id, group_id, role, joined_at) "
+                    "VALUES (9999, 1, 'member', '2026-11-25 12:00:00')"
+                )
+            )
 
 
 def test_an_upgrade_that_leaves_broken_foreign_keys_is_not_committed(tmp_path):
@@ -288,6 +347,7 @@ def test_an_upgrade_that_leaves_broken_foreign_keys_is_not_committed(tmp_path):
 
 # --- erasing the newest person ------------------------------------------------------------------
 
+
 def test_after_erasing_the_newest_person_the_next_one_gets_a_new_id(chat, session):
     newest = "newest.person@medway.gov.uk"
     say(chat, "whoami", user=newest)
@@ -310,7 +370,9 @@ def test_ids_of_deleted_rows_are_not_reused_after_commits(old):
     db.upgrade(old.engine)
     factory = db.make_session_factory(old.engine)
     with factory.begin() as session:
-        session.add_all([Person(email="a@medway.gov.uk", created_at=NOW), Person(email="b@medway.gov.uk", created_at=NOW)])
+        session.add_all(
+            [Person(email="a@medway.gov.uk", created_at=NOW), Person(email="b@medway.gov.uk", created_at=NOW)]
+        )
     with factory.begin() as session:
         highest = session.execute(select(func.max(Person.id))).scalar_one()
         session.delete(session.get(Person, highest))

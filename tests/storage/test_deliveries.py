@@ -2,6 +2,7 @@
 one pending Delivery per recipient; the unique key (kind, subject, occurrence, recipient, channel)
 makes recording the same notice again a no-op.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -17,8 +18,12 @@ from storage.people import get_or_create_person
 
 UTC = timezone.utc
 DUE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-EMAILS = ("demo@kent.gov.uk", "gis.chair.demo@maidstone.gov.uk", "board.demo@kent.police.uk",
-          "alice.member@medway.gov.uk")
+EMAILS = (
+    "demo@kent.gov.uk",
+    "gis.chair.demo@maidstone.gov.uk",
+    "board.demo@kent.police.uk",
+    "alice.member@medway.gov.uk",
+)
 
 NOTICE = Reply(
     "GIS: the meeting on Tuesday 9 March 2027, 10:00–12:00 GMT has moved to Tuesday 16 March 2027, 14:00–15:30 GMT.",
@@ -51,8 +56,14 @@ def total(session) -> int:
     return session.execute(select(func.count()).select_from(Delivery)).scalar_one()
 
 
-def record(session, ids, occurrence: str = "v1", kind: DeliveryKind = DeliveryKind.MEETING_MOVED, subject: str = "meeting:13",
-           **kwargs):
+def record(
+    session,
+    ids,
+    occurrence: str = "v1",
+    kind: DeliveryKind = DeliveryKind.MEETING_MOVED,
+    subject: str = "meeting:13",
+    **kwargs,
+):
     return deliveries.record(session, kind, subject, occurrence, ids, NOTICE.to_data(), due_at=DUE, **kwargs)
 
 
@@ -63,7 +74,12 @@ def test_one_pending_row_per_recipient(session, people):
     rows = stored(session)
     assert sorted(r.recipient_id for r in rows) == sorted(ids)
     for row in rows:
-        assert (row.kind, row.subject, row.occurrence, row.channel) == (DeliveryKind.MEETING_MOVED, "meeting:13", "v1", "direct")
+        assert (row.kind, row.subject, row.occurrence, row.channel) == (
+            DeliveryKind.MEETING_MOVED,
+            "meeting:13",
+            "v1",
+            "direct",
+        )
         assert row.status is DeliveryStatus.PENDING
         assert row.attempts == 0
         assert row.due_at == DUE
@@ -100,10 +116,13 @@ def test_a_different_occurrence_is_recorded_again(session, people):
     record(session, ids, occurrence="v2")
     record(session, ids, occurrence="v2")
     assert sorted((r.recipient_id, r.occurrence) for r in stored(session)) == sorted(
-        (i, v) for i in ids for v in ("v1", "v2"))
+        (i, v) for i in ids for v in ("v1", "v2")
+    )
 
 
-@pytest.mark.parametrize("change", [{"kind": DeliveryKind.MEETING_CANCELLED}, {"subject": "meeting:14"}, {"channel": "email"}])
+@pytest.mark.parametrize(
+    "change", [{"kind": DeliveryKind.MEETING_CANCELLED}, {"subject": "meeting:14"}, {"channel": "email"}]
+)
 def test_each_part_of_the_key_tells_notices_apart(session, people, change):
     ids = [people[0].id]
     record(session, ids)
@@ -173,14 +192,24 @@ def test_for_subject_lists_that_subjects_rows(session, people):
 
 def test_the_database_enforces_the_unique_key(session, people):
     record(session, [people[0].id])
-    session.add(Delivery(kind="meeting_moved", subject="meeting:13", occurrence="v1", recipient_id=people[0].id,
-                         channel="direct", payload={}, due_at=DUE, status=DeliveryStatus.PENDING))
-    with pytest.raises(IntegrityError):
-        with session.begin_nested():
-            session.flush()
+    session.add(
+        Delivery(
+            kind="meeting_moved",
+            subject="meeting:13",
+            occurrence="v1",
+            recipient_id=people[0].id,
+            channel="direct",
+            payload={},
+            due_at=DUE,
+            status=DeliveryStatus.PENDING,
+        )
+    )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.flush()
 
 
 # --- kinds: DeliveryKind, and the database's CHECK (migration 0012) ------------------------------
+
 
 @pytest.mark.parametrize("kind", list(DeliveryKind))
 def test_every_kind_is_stored_as_its_value_and_read_back_as_the_enum(session, people, kind):
@@ -203,18 +232,23 @@ def test_record_refuses_a_kind_the_enum_does_not_know(session, people):
 
 
 def test_the_database_refuses_a_kind_the_enum_does_not_know(session, people):
-    insert = text("INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
-                  "attempts, created_at) VALUES (:kind, 'meeting:13', 'v1', :person, 'direct', '{}', :due, 'pending', "
-                  "0, :due)")
+    insert = text(
+        "INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
+        "attempts, created_at) VALUES (:kind, 'meeting:13', 'v1', :person, 'direct', '{}', :due, 'pending', "
+        "0, :due)"
+    )
     with session.begin_nested():
         session.execute(insert, {"kind": "meeting_moved", "person": people[0].id, "due": DUE.replace(tzinfo=None)})
-    with pytest.raises(IntegrityError, match="ck_delivery_delivery_kind|CHECK constraint failed"):
-        with session.begin_nested():
-            session.execute(insert, {"kind": "meeting_changed", "person": people[1].id, "due": DUE.replace(tzinfo=None)})
+    with (
+        pytest.raises(IntegrityError, match="ck_delivery_delivery_kind|CHECK constraint failed"),
+        session.begin_nested(),
+    ):
+        session.execute(insert, {"kind": "meeting_changed", "person": people[1].id, "due": DUE.replace(tzinfo=None)})
     assert total(session) == 1
 
 
 # --- withdraw_about_group: someone left a group -----------------------------------------------------
+
 
 def test_leaving_a_group_withdraws_what_waits_about_it_and_nothing_else(session, people):
     from storage.models import Announcement, AnnouncementStatus, Group, Meeting, MeetingSeries
@@ -236,16 +270,20 @@ def test_leaving_a_group_withdraws_what_waits_about_it_and_nothing_else(session,
     def add(kind: DeliveryKind, subject: str, occurrence: str = "1", recipient: int = me) -> None:
         record(session, [recipient], occurrence=occurrence, kind=kind, subject=subject)
 
-    about = [(DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "7d" + start),
-             (DeliveryKind.MEETING_MOVED, f"series:{series.id}", "v2"),
-             (DeliveryKind.ANNOUNCEMENT, f"announcement:{note.id}", "1"),
-             (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}:2h" + start)]
-    not_about = [(DeliveryKind.MEETING_REMINDER, f"meeting:{elsewhere.id}", "7d" + start),
-                 (DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}5", "7d" + start),  # another id, same digits
-                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{elsewhere.id}:2h" + start),
-                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}5:2h" + start),
-                 (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", "at:2026-12-08T09:00:00+00:00:0123456789abcdef"),
-                 (DeliveryKind.MEETING_MOVED, f"series:{other_series.id}", "v2")]
+    about = [
+        (DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "7d" + start),
+        (DeliveryKind.MEETING_MOVED, f"series:{series.id}", "v2"),
+        (DeliveryKind.ANNOUNCEMENT, f"announcement:{note.id}", "1"),
+        (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}:2h" + start),
+    ]
+    not_about = [
+        (DeliveryKind.MEETING_REMINDER, f"meeting:{elsewhere.id}", "7d" + start),
+        (DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}5", "7d" + start),  # another id, same digits
+        (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{elsewhere.id}:2h" + start),
+        (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", f"meeting:{meeting.id}5:2h" + start),
+        (DeliveryKind.PERSONAL_REMINDER, f"person:{me}", "at:2026-12-08T09:00:00+00:00:0123456789abcdef"),
+        (DeliveryKind.MEETING_MOVED, f"series:{other_series.id}", "v2"),
+    ]
     for kind, subject, occurrence in about + not_about:
         add(kind, subject, occurrence)
     add(DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "1d" + start, recipient=someone)
@@ -261,6 +299,8 @@ def test_leaving_a_group_withdraws_what_waits_about_it_and_nothing_else(session,
         assert (row.status, row.last_error) == (DeliveryStatus.SKIPPED, "left the group"), (kind, subject, occurrence)
     for kind, subject, occurrence in not_about:
         assert rows[kind, subject, occurrence, me].status is DeliveryStatus.PENDING, (kind, subject, occurrence)
-    assert rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "1d" + start, someone].status \
+    assert (
+        rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "1d" + start, someone].status
         is DeliveryStatus.PENDING
+    )
     assert rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "2d" + start, me].status is DeliveryStatus.SENT

@@ -1,10 +1,11 @@
 """Migration 0012: the database refuses a delivery kind that DeliveryKind doesn't know, on SQLite and
 PostgreSQL. Existing rows keep their kinds; rows of an unknown kind stop the upgrade, named, before
 anything changes; the downgrade takes the CHECK away again."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 import pytest
 from alembic import command
@@ -18,8 +19,10 @@ from storage.models import Delivery, DeliveryKind, Person
 from tests.conftest import Database, fresh_database
 
 DUE = datetime(2026, 11, 25, 12, 0)
-INSERT = text("INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
-              "attempts, created_at) VALUES (:kind, :subject, '1', :person, 'direct', '{}', :due, 'pending', 0, :due)")
+INSERT = text(
+    "INSERT INTO delivery (kind, subject, occurrence, recipient_id, channel, payload, due_at, status, "
+    "attempts, created_at) VALUES (:kind, :subject, '1', :person, 'direct', '{}', :due, 'pending', 0, :due)"
+)
 
 
 def at(kind: str, revision: str, tmp_path) -> Iterator[Database]:

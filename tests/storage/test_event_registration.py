@@ -7,21 +7,20 @@ has to commit in a session of its own: on PostgreSQL, a row lock on the event se
 allocation; on SQLite, every write transaction starts with BEGIN IMMEDIATE, so the threads queue
 for the database's write lock (the sqlite3 timeout, 30 s, lets them wait).
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import NOW, ZONE, fresh_database
-from storage import db
-from storage import events as event_queries
+from storage import db, events as event_queries
 from storage.models import (
     AttendanceMode,
     Event,
@@ -34,25 +33,41 @@ from storage.models import (
     RegistrationStatus,
 )
 from storage.people import get_or_create_person
+from tests.conftest import NOW, ZONE, fresh_database
 
 UTC = timezone.utc
 IN_PERSON, ONLINE = AttendanceMode.IN_PERSON, AttendanceMode.ONLINE
-CONFIRMED, WAITLISTED, WITHDRAWN = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED,
-                                    RegistrationStatus.WITHDRAWN)
+CONFIRMED, WAITLISTED, WITHDRAWN = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.WITHDRAWN,
+)
 START = datetime(2027, 1, 20, 10, 0)  # local wall time, GMT in January
 
 
-def new_event(title: str = "Narwhal Forum", fmt: EventFormat = EventFormat.IN_PERSON, in_person=10, online=0,
-              start: datetime = START, status: EventStatus = EventStatus.PUBLISHED) -> Event:
+def new_event(
+    title: str = "Narwhal Forum",
+    fmt: EventFormat = EventFormat.IN_PERSON,
+    in_person=10,
+    online=0,
+    start: datetime = START,
+    status: EventStatus = EventStatus.PUBLISHED,
+) -> Event:
     has_room = fmt in (EventFormat.IN_PERSON, EventFormat.HYBRID)
     has_link = fmt in (EventFormat.ONLINE, EventFormat.HYBRID)
-    event = Event(title=title, format=fmt, status=status,
-                  capacity_in_person=in_person if has_room else 0, capacity_online=online if has_link else 0)
+    event = Event(
+        title=title,
+        format=fmt,
+        status=status,
+        capacity_in_person=in_person if has_room else 0,
+        capacity_online=online if has_link else 0,
+    )
     event_queries.set_times(event, start, start + timedelta(hours=2), ZONE)
     return event
 
 
 # --- allocation and the waitlist, in the shared databases ---------------------------------------
+
 
 @pytest.fixture
 def staff(session) -> list[Person]:
@@ -100,10 +115,9 @@ def test_registering_again_is_the_same_row(session, staff):
 def test_the_database_refuses_a_second_row_for_a_person(session, staff):
     event = add(session, new_event())
     event_queries.register(session, event, staff[0], IN_PERSON)
-    with pytest.raises(IntegrityError):
-        with session.begin_nested():
-            session.add(Registration(event_id=event.id, person_id=staff[0].id, mode=IN_PERSON, status=WAITLISTED))
-            session.flush()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(Registration(event_id=event.id, person_id=staff[0].id, mode=IN_PERSON, status=WAITLISTED))
+        session.flush()
     assert len(statuses(session, event)) == 1
 
 
@@ -116,8 +130,10 @@ def test_unlimited_places_never_waitlist(session, staff):
     assert event_queries.taken(session, event, ONLINE) == len(staff)
 
 
-@pytest.mark.parametrize("fmt, in_person, online", [
-    (EventFormat.IN_PERSON, True, False), (EventFormat.ONLINE, False, True), (EventFormat.HYBRID, True, True)])
+@pytest.mark.parametrize(
+    "fmt, in_person, online",
+    [(EventFormat.IN_PERSON, True, False), (EventFormat.ONLINE, False, True), (EventFormat.HYBRID, True, True)],
+)
 def test_what_each_format_offers(fmt, in_person, online):
     event = new_event(fmt=fmt, in_person=40, online=150)
     assert event_queries.offers(event, IN_PERSON) is in_person
@@ -139,8 +155,12 @@ def test_in_person_and_online_are_counted_separately(session, staff):
     reg_b = event_queries.registration(session, event, b)
     promoted = event_queries.unregister(session, event, reg_b)
     assert [r.person_id for r in promoted] == [d.id]
-    assert statuses(session, event) == {a.id: (IN_PERSON, CONFIRMED), b.id: (ONLINE, WITHDRAWN),
-                                        c.id: (IN_PERSON, WAITLISTED), d.id: (ONLINE, CONFIRMED)}
+    assert statuses(session, event) == {
+        a.id: (IN_PERSON, CONFIRMED),
+        b.id: (ONLINE, WITHDRAWN),
+        c.id: (IN_PERSON, WAITLISTED),
+        d.id: (ONLINE, CONFIRMED),
+    }
 
 
 def test_unregistering_a_place_promotes_the_first_in_the_queue(session, staff):
@@ -233,6 +253,7 @@ def test_times_agree_with_the_instant():
 
 # --- concurrency, on real commits -------------------------------------------------------------
 
+
 @dataclass
 class Live:
     kind: str
@@ -266,9 +287,12 @@ def live_pg(tmp_path) -> Iterator[Live]:
     yield from _live("postgresql", tmp_path)
 
 
-PARTNERS = (("medway", "Medway Council", "medway.gov.uk"), ("kent-police", "Kent Police", "kent.police.uk"),
-            ("swale", "Swale Borough Council", "swale.gov.uk"),
-            ("cccu", "Canterbury Christ Church University", "canterbury.ac.uk"))
+PARTNERS = (
+    ("medway", "Medway Council", "medway.gov.uk"),
+    ("kent-police", "Kent Police", "kent.police.uk"),
+    ("swale", "Swale Borough Council", "swale.gov.uk"),
+    ("cccu", "Canterbury Christ Church University", "canterbury.ac.uk"),
+)
 
 
 def seed(live: Live, people: int, **event_args) -> tuple[int, list[int]]:
@@ -320,8 +344,9 @@ class Made:
     position: int | None  # on the waitlist, as seen inside the transaction
 
 
-def register_at_once(live: Live, event_id: int, person_ids: list[int],
-                     mode: AttendanceMode = IN_PERSON) -> tuple[list[Made], list[int]]:
+def register_at_once(
+    live: Live, event_id: int, person_ids: list[int], mode: AttendanceMode = IN_PERSON
+) -> tuple[list[Made], list[int]]:
     """Everyone registers at once, each in a session of their own. Also the order in which the
     transactions held the event (appended while holding it, so it is the commit order)."""
     order: list[int] = []
@@ -350,15 +375,17 @@ def snapshot(live: Live, event_id: int) -> dict[int, Registration]:
 def positions(live: Live, event_id: int) -> dict[int, int]:
     """Waitlist position by registration id, read afresh."""
     with live.sessions() as session:
-        waiting = session.execute(select(Registration).where(
-            Registration.event_id == event_id, Registration.status == WAITLISTED)).scalars()
+        waiting = session.execute(
+            select(Registration).where(Registration.event_id == event_id, Registration.status == WAITLISTED)
+        ).scalars()
         return {r.id: event_queries.waitlist_position(session, r) for r in waiting}
 
 
 def person_rows(live: Live, event_id: int) -> list[tuple[int, int]]:
     with live.sessions() as session:
         return session.execute(
-            select(Registration.person_id, func.count()).where(Registration.event_id == event_id)
+            select(Registration.person_id, func.count())
+            .where(Registration.event_id == event_id)
             .group_by(Registration.person_id)
         ).all()
 
@@ -399,8 +426,9 @@ def test_sixty_at_once_for_ten_places_then_three_leave_at_once(live):
     def leave(i: int) -> list[int]:
         with live.sessions.begin() as session:
             event = session.get(Event, event_id)
-            reg = session.execute(select(Registration).where(
-                Registration.event_id == event_id, Registration.person_id == leavers[i])).scalar_one()
+            reg = session.execute(
+                select(Registration).where(Registration.event_id == event_id, Registration.person_id == leavers[i])
+            ).scalar_one()
             promoted = [r.id for r in event_queries.unregister(session, event, reg)]
             with guard:
                 promotion_order.append(promoted)
@@ -502,6 +530,7 @@ def test_the_same_place_given_up_twice_at_once_frees_one_place(live):
 # going on: what handlers.events.register does (find_event loads the event and
 # event_queries.registration loads the person's row before storage.events.register takes the lock).
 # SQLite cannot interleave so (BEGIN IMMEDIATE takes the write lock before the first read).
+
 
 def test_a_registration_read_before_the_lock_is_not_trusted(live_pg):
     live = live_pg

@@ -1,6 +1,7 @@
 """The development fund's ledger (storage.cases): financial years, balance and totals, in exact pence;
 and two Board members approving at once on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import threading
@@ -10,17 +11,15 @@ import pytest
 from sqlalchemy import delete, func, select
 
 import tests.conftest as conftest
-from core.settings import Settings
-from core.messages import Request
 from bot.router import Router
-from tests.conftest import ADMIN, DEMO_DAY, NOW, ZONE
+from core.messages import Request
+from core.settings import Settings
 from handlers.money import format_pence
-from storage import cases as case_queries
-from storage import db
-from storage import groups as group_queries
+from storage import cases as case_queries, db, groups as group_queries
 from storage.demo import load_demo
 from storage.models import BusinessCase, CaseChange, CaseStatus, FundEntry, FundEntryKind
 from storage.people import list_partners, person_by_email
+from tests.conftest import ADMIN, DEMO_DAY, NOW, ZONE
 
 UTC = timezone.utc
 BOARD = "board.demo@kent.police.uk"
@@ -30,16 +29,20 @@ DEMO = "demo@kent.gov.uk"
 
 # --- financial years ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("day, year", [
-    (date(2027, 3, 31), 2026),
-    (date(2027, 4, 1), 2027),
-    (date(2026, 4, 1), 2026),
-    (date(2026, 3, 31), 2025),
-    (date(2027, 1, 1), 2026),
-    (date(2026, 12, 31), 2026),
-    (date(2024, 2, 29), 2023),
-    (date(2000, 4, 1), 2000),
-])
+
+@pytest.mark.parametrize(
+    "day, year",
+    [
+        (date(2027, 3, 31), 2026),
+        (date(2027, 4, 1), 2027),
+        (date(2026, 4, 1), 2026),
+        (date(2026, 3, 31), 2025),
+        (date(2027, 1, 1), 2026),
+        (date(2026, 12, 31), 2026),
+        (date(2024, 2, 29), 2023),
+        (date(2000, 4, 1), 2000),
+    ],
+)
 def test_financial_year_runs_from_1_april_to_31_march(day, year):
     assert case_queries.financial_year(day) == year
 
@@ -51,6 +54,7 @@ def test_year_label(year, label):
 
 # --- balance and totals -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def ledger(session):
     """An empty fund (the demo's entries removed, inside the test's own transaction) and some cases."""
@@ -59,9 +63,18 @@ def ledger(session):
     gis = group_queries.group_by_slug(session, "gis")
     cases = []
     for title in ("Alpha", "Beta", "Gamma"):
-        case = BusinessCase(title=title, problem="p", proposal="q", benefiting_partners=["all"], benefiting_groups=[],
-                            sponsor_group=gis, estimated_cost_pence=100, timescale="t", contact="c",
-                            status=CaseStatus.APPROVED)
+        case = BusinessCase(
+            title=title,
+            problem="p",
+            proposal="q",
+            benefiting_partners=["all"],
+            benefiting_groups=[],
+            sponsor_group=gis,
+            estimated_cost_pence=100,
+            timescale="t",
+            contact="c",
+            status=CaseStatus.APPROVED,
+        )
         session.add(case)
         cases.append(case)
     session.flush()
@@ -70,8 +83,16 @@ def ledger(session):
 
 
 def add(session, kind: FundEntryKind, year: int, pence: int, partner=None, case=None) -> None:
-    session.add(FundEntry(kind=kind, year=year, amount_pence=pence, partner_id=partner.id if partner else None,
-                          case_id=case.id if case else None, at=NOW))
+    session.add(
+        FundEntry(
+            kind=kind,
+            year=year,
+            amount_pence=pence,
+            partner_id=partner.id if partner else None,
+            case_id=case.id if case else None,
+            at=NOW,
+        )
+    )
     session.flush()
 
 
@@ -141,6 +162,7 @@ def test_large_sums_stay_exact(ledger):
 
 # --- the fund in chat ------------------------------------------------------------------------------
 
+
 def test_fund_add_records_the_financial_year(chat, session):
     medway = next(p for p in list_partners(session) if p.slug == "medway")
     admin_says = lambda text, now=NOW: chat(text, user=ADMIN, now=now)  # noqa: E731
@@ -157,11 +179,18 @@ def test_fund_add_records_the_financial_year(chat, session):
     assert "I don't know a partner called “Atlantis”" in admin_says("fund add Atlantis £5")
 
     session.expire_all()
-    entries = session.execute(select(FundEntry).where(FundEntry.partner_id == medway.id, FundEntry.note.is_(None))
-                              .order_by(FundEntry.id)).scalars().all()
+    entries = (
+        session.execute(
+            select(FundEntry).where(FundEntry.partner_id == medway.id, FundEntry.note.is_(None)).order_by(FundEntry.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [(e.year, e.amount_pence, e.kind) for e in entries] == [
-        (2025, 10_000, FundEntryKind.CONTRIBUTION), (2024, 50, FundEntryKind.CONTRIBUTION),
-        (2026, 100, FundEntryKind.CONTRIBUTION), (2027, 200, FundEntryKind.CONTRIBUTION),
+        (2025, 10_000, FundEntryKind.CONTRIBUTION),
+        (2024, 50, FundEntryKind.CONTRIBUTION),
+        (2026, 100, FundEntryKind.CONTRIBUTION),
+        (2027, 200, FundEntryKind.CONTRIBUTION),
     ]
     assert case_queries.balance(session) == before + 10_350
 
@@ -176,21 +205,35 @@ def test_an_award_is_in_the_financial_year_of_london_on_the_day(chat, session):
     case_ids = []
     for title in ("Before midnight", "After midnight"):
         gis = group_queries.group_by_slug(session, "gis")
-        case = BusinessCase(title=title, problem="p", proposal="q", benefiting_partners=["all"], benefiting_groups=[],
-                            sponsor_group=gis, estimated_cost_pence=100_000, timescale="t", contact="c",
-                            status=CaseStatus.SUBMITTED)
+        case = BusinessCase(
+            title=title,
+            problem="p",
+            proposal="q",
+            benefiting_partners=["all"],
+            benefiting_groups=[],
+            sponsor_group=gis,
+            estimated_cost_pence=100_000,
+            timescale="t",
+            contact="c",
+            status=CaseStatus.SUBMITTED,
+        )
         session.add(case)
         session.flush()
         case_ids.append(case.id)
     chat(f"approve {case_ids[0]} £1,000", user=BOARD, now=datetime(2027, 3, 31, 22, 59, tzinfo=UTC))
     chat(f"approve {case_ids[1]} £1,000", user=BOARD, now=datetime(2027, 3, 31, 23, 0, tzinfo=UTC))
     session.expire_all()
-    years = [session.execute(select(FundEntry.year).where(FundEntry.case_id == i, FundEntry.kind == FundEntryKind.AWARD))
-             .scalar_one() for i in case_ids]
+    years = [
+        session.execute(
+            select(FundEntry.year).where(FundEntry.case_id == i, FundEntry.kind == FundEntryKind.AWARD)
+        ).scalar_one()
+        for i in case_ids
+    ]
     assert years == [2026, 2027]
 
 
 # --- two approvals at once (PostgreSQL) -----------------------------------------------------------
+
 
 def test_two_approvals_at_once_cannot_overspend(tmp_path, monkeypatch):
     generator = conftest.fresh_database("postgresql", tmp_path)  # skips (or fails under CI) if unreachable
@@ -201,15 +244,26 @@ def test_two_approvals_at_once_cannot_overspend(tmp_path, monkeypatch):
             load_demo(session, DEMO_DAY, ZONE)
             session.execute(delete(FundEntry))
             kcc = next(p for p in list_partners(session) if p.slug == "kcc")
-            session.add(FundEntry(kind=FundEntryKind.CONTRIBUTION, year=2026, amount_pence=1_000_000,
-                                  partner_id=kcc.id, at=NOW))
+            session.add(
+                FundEntry(kind=FundEntryKind.CONTRIBUTION, year=2026, amount_pence=1_000_000, partner_id=kcc.id, at=NOW)
+            )
             submitter = person_by_email(session, DEMO)
             gis = group_queries.group_by_slug(session, "gis")
             ids = []
             for title in ("Racing one", "Racing two"):
-                case = BusinessCase(title=title, problem="p", proposal="q", benefiting_partners=["all"],
-                                    benefiting_groups=[], sponsor_group=gis, estimated_cost_pence=700_000,
-                                    timescale="t", contact="c", submitter_id=submitter.id, status=CaseStatus.DRAFT)
+                case = BusinessCase(
+                    title=title,
+                    problem="p",
+                    proposal="q",
+                    benefiting_partners=["all"],
+                    benefiting_groups=[],
+                    sponsor_group=gis,
+                    estimated_cost_pence=700_000,
+                    timescale="t",
+                    contact="c",
+                    submitter_id=submitter.id,
+                    status=CaseStatus.DRAFT,
+                )
                 session.add(case)
                 session.flush()
                 case_queries.change(session, case, CaseStatus.SUBMITTED, submitter, at=NOW)
@@ -238,12 +292,15 @@ def test_two_approvals_at_once_cannot_overspend(tmp_path, monkeypatch):
 
         def approve(case_id: int, email: str) -> None:
             start.wait()
-            reply = router.handle(Request(text=f"approve {case_id} £7,000", platform="console", user_id=email,
-                                          email=email, now=NOW))
+            reply = router.handle(
+                Request(text=f"approve {case_id} £7,000", platform="console", user_id=email, email=email, now=NOW)
+            )
             replies[case_id] = reply.plain_text()
 
-        threads = [threading.Thread(target=approve, args=(ids[0], BOARD)),
-                   threading.Thread(target=approve, args=(ids[1], BOARD_2))]
+        threads = [
+            threading.Thread(target=approve, args=(ids[0], BOARD)),
+            threading.Thread(target=approve, args=(ids[1], BOARD_2)),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -254,18 +311,23 @@ def test_two_approvals_at_once_cannot_overspend(tmp_path, monkeypatch):
         approved = [i for i in ids if "£7,000 awarded" in replies[i]]
         refused = [i for i in ids if "The fund can't cover that" in replies[i]]
         assert len(approved) == 1 and len(refused) == 1, replies
-        assert ("would need £4,000 more than its balance of £3,000. Nothing was changed."
-                in replies[refused[0]])
+        assert "would need £4,000 more than its balance of £3,000. Nothing was changed." in replies[refused[0]]
 
         with sessions() as session:
-            statuses = dict(session.execute(select(BusinessCase.id, BusinessCase.status)
-                                            .where(BusinessCase.id.in_(ids))).all())
+            statuses = dict(
+                session.execute(select(BusinessCase.id, BusinessCase.status).where(BusinessCase.id.in_(ids))).all()
+            )
             assert statuses == {approved[0]: CaseStatus.APPROVED, refused[0]: CaseStatus.SUBMITTED}
-            awards = session.execute(select(FundEntry.case_id, FundEntry.amount_pence)
-                                     .where(FundEntry.kind == FundEntryKind.AWARD)).all()
+            awards = session.execute(
+                select(FundEntry.case_id, FundEntry.amount_pence).where(FundEntry.kind == FundEntryKind.AWARD)
+            ).all()
             assert awards == [(approved[0], 700_000)]
-            assert session.execute(select(func.count()).select_from(CaseChange)
-                                   .where(CaseChange.case_id == refused[0])).scalar_one() == 1
+            assert (
+                session.execute(
+                    select(func.count()).select_from(CaseChange).where(CaseChange.case_id == refused[0])
+                ).scalar_one()
+                == 1
+            )
             assert case_queries.balance(session) == 300_000 >= 0
     finally:
         generator.close()

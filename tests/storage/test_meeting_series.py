@@ -1,4 +1,5 @@
 """Recurring series (local wall time + zone + RFC 5545 rule) and the meetings they make."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
@@ -22,24 +23,40 @@ def make_group(session, slug: str) -> Group:
     return group
 
 
-def make_series(group: Group, rrule: str, first: datetime, minutes: int = 120, zone: str = LONDON,
-                title: str = "Test series") -> MeetingSeries:
-    return MeetingSeries(group=group, title=title, first_start_local=first, duration_minutes=minutes,
-                         timezone=zone, rrule=rrule, place="Test room", online_url=None,
-                         agenda="Test agenda", status=MeetingStatus.SCHEDULED)
+def make_series(
+    group: Group, rrule: str, first: datetime, minutes: int = 120, zone: str = LONDON, title: str = "Test series"
+) -> MeetingSeries:
+    return MeetingSeries(
+        group=group,
+        title=title,
+        first_start_local=first,
+        duration_minutes=minutes,
+        timezone=zone,
+        rrule=rrule,
+        place="Test room",
+        online_url=None,
+        agenda="Test agenda",
+        status=MeetingStatus.SCHEDULED,
+    )
 
 
 def stored_meetings(session, series: MeetingSeries) -> list[Meeting]:
     """The series' meetings as read back from the database, not from the identity map."""
     session.flush()
     session.expire_all()
-    return list(session.execute(
-        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at_utc)
-    ).scalars())
+    return list(
+        session.execute(select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at_utc)).scalars()
+    )
 
 
-def one_off(session, group: Group, start_local: datetime, minutes: int = 60,
-            status: MeetingStatus = MeetingStatus.SCHEDULED, title: str = "One-off") -> Meeting:
+def one_off(
+    session,
+    group: Group,
+    start_local: datetime,
+    minutes: int = 60,
+    status: MeetingStatus = MeetingStatus.SCHEDULED,
+    title: str = "One-off",
+) -> Meeting:
     meeting = Meeting(group=group, title=title, status=status)
     set_times(meeting, start_local, start_local + timedelta(minutes=minutes), LONDON)
     session.add(meeting)
@@ -61,7 +78,12 @@ def test_quarterly_series_keeps_local_time_across_clock_changes(session):
     rows = stored_meetings(session, series)
     # second Tuesdays of Jan/Apr/Jul/Oct
     assert [m.start_local.date().isoformat() for m in rows] == [
-        "2026-01-13", "2026-04-14", "2026-07-14", "2026-10-13", "2027-01-12", "2027-04-13",
+        "2026-01-13",
+        "2026-04-14",
+        "2026-07-14",
+        "2026-10-13",
+        "2027-01-12",
+        "2027-04-13",
     ]
     assert all(m.start_local.time() == time(10, 0) for m in rows)
     assert all(m.end_local - m.start_local == timedelta(hours=2) for m in rows)
@@ -82,22 +104,33 @@ def test_occurrences_run_over_wall_time(session):
     series = make_series(group, QUARTERLY, datetime(2026, 1, 13, 10, 0))
     starts = occurrences(series, until_local=datetime(2026, 10, 13, 10, 0))
     # until is inclusive, and every start is 10:00 on the wall
-    assert starts == [datetime(2026, 1, 13, 10), datetime(2026, 4, 14, 10),
-                      datetime(2026, 7, 14, 10), datetime(2026, 10, 13, 10)]
+    assert starts == [
+        datetime(2026, 1, 13, 10),
+        datetime(2026, 4, 14, 10),
+        datetime(2026, 7, 14, 10),
+        datetime(2026, 10, 13, 10),
+    ]
     assert occurrences(series, until_local=datetime(2026, 1, 13, 9, 59)) == []
 
 
 # --- occurrences that fall in the gap or the overlap ------------------------------------------
 
+
 @pytest.mark.parametrize(
     "rrule, first, expected_utc",
     [
         # 01:30 on the last Sunday of March does not exist: moved on to 02:30 BST = 01:30 UTC
-        ("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", datetime(2026, 3, 29, 1, 30),
-         [datetime(2026, 3, 29, 1, 30, tzinfo=UTC), datetime(2027, 3, 28, 1, 30, tzinfo=UTC)]),
+        (
+            "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+            datetime(2026, 3, 29, 1, 30),
+            [datetime(2026, 3, 29, 1, 30, tzinfo=UTC), datetime(2027, 3, 28, 1, 30, tzinfo=UTC)],
+        ),
         # 01:30 on the last Sunday of October happens twice: the first, BST, 00:30 UTC
-        ("FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", datetime(2026, 10, 25, 1, 30),
-         [datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)]),
+        (
+            "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+            datetime(2026, 10, 25, 1, 30),
+            [datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)],
+        ),
     ],
     ids=["spring-forward", "fall-back"],
 )
@@ -123,11 +156,15 @@ def test_series_can_be_found_again_after_the_change_days(session):
     add_series(session, autumn, until_local=datetime(2028, 1, 1))
     found = upcoming(session, datetime(2026, 1, 1, tzinfo=UTC), group_ids=[group.id])
     assert [(m.title, m.start_local.year) for m in found] == [
-        ("spring", 2026), ("autumn", 2026), ("spring", 2027), ("autumn", 2027),
+        ("spring", 2026),
+        ("autumn", 2026),
+        ("spring", 2027),
+        ("autumn", 2027),
     ]
 
 
 # --- year end, caps, bounds -----------------------------------------------------------------
+
 
 def test_series_across_the_year_end(session):
     group = make_group(session, "test-year-end")
@@ -135,7 +172,10 @@ def test_series_across_the_year_end(session):
     add_series(session, series, until_local=datetime(2027, 12, 31))
     rows = stored_meetings(session, series)
     assert [(m.start_local.year, m.start_local.month, m.start_local.day) for m in rows] == [
-        (2026, 11, 10), (2026, 12, 10), (2027, 1, 10), (2027, 2, 10),
+        (2026, 11, 10),
+        (2026, 12, 10),
+        (2027, 1, 10),
+        (2027, 2, 10),
     ]
     # all in GMT
     assert all(m.starts_at_utc.replace(tzinfo=None) == m.start_local for m in rows)
@@ -189,6 +229,7 @@ def test_demo_meetings_agree_with_their_series(session):
 
 # --- set_times --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("minutes", [0, -30])
 def test_set_times_refuses_an_end_not_after_the_start(minutes):
     meeting = Meeting(title="x", status=MeetingStatus.SCHEDULED)
@@ -222,6 +263,7 @@ def test_set_times_uses_the_given_zone():
 
 
 # --- upcoming -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def agenda(session):
@@ -289,8 +331,9 @@ def test_upcoming_accepts_now_in_any_zone(session, agenda):
 
     a, b, _ = agenda
     same_instant = NOW_2030.astimezone(ZoneInfo("America/New_York"))
-    assert titles(upcoming(session, same_instant, group_ids=[a.id, b.id])) == \
-        titles(upcoming(session, NOW_2030, group_ids=[a.id, b.id]))
+    assert titles(upcoming(session, same_instant, group_ids=[a.id, b.id])) == titles(
+        upcoming(session, NOW_2030, group_ids=[a.id, b.id])
+    )
     one_second_later = NOW_2030 + timedelta(seconds=1)
     assert "a-now" not in titles(upcoming(session, one_second_later, group_ids=[a.id]))
 
@@ -308,5 +351,9 @@ def test_upcoming_without_groups_orders_everything(session, agenda):
 def test_group_meetings_lists_in_time_order(session, agenda):
     a, _, _ = agenda
     assert titles(meeting_queries.group_meetings(session, a)) == [
-        "a-past", "a-now", "a-soon", "a-cancelled", "a-summer",
+        "a-past",
+        "a-now",
+        "a-soon",
+        "a-cancelled",
+        "a-summer",
     ]

@@ -1,4 +1,5 @@
 """Who someone is: partner by e-mail domain, people by e-mail, platform identities."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,8 +49,12 @@ def test_partner_for_email(session, email, expected):
 
 
 def test_partner_for_email_prefers_the_longest_domain(session):
-    schools = Partner(slug="test-schools", name="Test Schools Trust", short_name="Schools",
-                      domains=[PartnerDomain(domain="schools.kent.gov.uk")])
+    schools = Partner(
+        slug="test-schools",
+        name="Test Schools Trust",
+        short_name="Schools",
+        domains=[PartnerDomain(domain="schools.kent.gov.uk")],
+    )
     session.add(schools)
     session.flush()
     assert partner_name(session, "head@schools.kent.gov.uk") == "Test Schools Trust"
@@ -117,9 +122,12 @@ def test_get_or_create_person_survives_a_concurrent_insert(session, monkeypatch)
     monkeypatch.undo()
     assert len(calls) == 2
     assert person.id == existing.id
-    assert session.execute(
-        select(func.count()).select_from(Person).where(Person.email == "raced@kent.gov.uk")
-    ).scalar_one() == 1
+    assert (
+        session.execute(
+            select(func.count()).select_from(Person).where(Person.email == "raced@kent.gov.uk")
+        ).scalar_one()
+        == 1
+    )
 
 
 def test_link_identity_is_idempotent(session):
@@ -128,9 +136,7 @@ def test_link_identity_is_idempotent(session):
     link_identity(session, person, "slack", "U123", workspace="T1")
     link_identity(session, person, "slack", "U123", workspace="T1")
     session.flush()
-    rows = session.execute(
-        select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)
-    ).scalars().all()
+    rows = session.execute(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars().all()
     assert [(r.platform, r.workspace, r.external_id) for r in rows] == [("slack", "T1", "U123")]
     assert person_by_identity(session, "slack", "U123", "T1") is person
 
@@ -143,9 +149,12 @@ def test_link_identity_keys_on_platform_workspace_and_id(session):
     link_identity(session, person, "teams", "U1", workspace="T1")
     link_identity(session, person, "console", "many@kent.gov.uk")
     session.flush()
-    assert session.execute(
-        select(func.count()).select_from(PlatformIdentity).where(PlatformIdentity.person_id == person.id)
-    ).scalar_one() == 4
+    assert (
+        session.execute(
+            select(func.count()).select_from(PlatformIdentity).where(PlatformIdentity.person_id == person.id)
+        ).scalar_one()
+        == 4
+    )
     assert person_by_identity(session, "slack", "U1", "T2") is person
     assert person_by_identity(session, "console", "many@kent.gov.uk") is person
     assert person_by_identity(session, "slack", "U1") is None  # no workspace given
@@ -160,9 +169,12 @@ def test_link_identity_does_not_move_an_identity_to_someone_else(session):
     link_identity(session, second, "teams", "X", workspace="tenant")
     session.flush()
     assert person_by_identity(session, "teams", "X", "tenant") is first
-    assert session.execute(
-        select(func.count()).select_from(PlatformIdentity).where(PlatformIdentity.external_id == "X")
-    ).scalar_one() == 1
+    assert (
+        session.execute(
+            select(func.count()).select_from(PlatformIdentity).where(PlatformIdentity.external_id == "X")
+        ).scalar_one()
+        == 1
+    )
 
 
 def test_grant_role_and_people_with_role(session):

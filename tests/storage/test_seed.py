@@ -1,4 +1,5 @@
 """Loading partners, groups, people and roles from YAML (storage/seed.py)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -8,8 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from storage import groups as group_queries
-from storage import people as people_queries
+from storage import groups as group_queries, people as people_queries
 from storage.models import (
     Group,
     GroupAccess,
@@ -28,10 +28,18 @@ from storage.seed import PARTNERS_FILE, SeedError, is_empty, load_data, load_fil
 REAL = yaml.safe_load(PARTNERS_FILE.read_text(encoding="utf-8"))
 
 KENT_DISTRICTS = {
-    "Ashford Borough Council", "Canterbury City Council", "Dartford Borough Council",
-    "Dover District Council", "Folkestone & Hythe District Council", "Gravesham Borough Council",
-    "Maidstone Borough Council", "Sevenoaks District Council", "Swale Borough Council",
-    "Thanet District Council", "Tonbridge & Malling Borough Council", "Tunbridge Wells Borough Council",
+    "Ashford Borough Council",
+    "Canterbury City Council",
+    "Dartford Borough Council",
+    "Dover District Council",
+    "Folkestone & Hythe District Council",
+    "Gravesham Borough Council",
+    "Maidstone Borough Council",
+    "Sevenoaks District Council",
+    "Swale Borough Council",
+    "Thanet District Council",
+    "Tonbridge & Malling Borough Council",
+    "Tunbridge Wells Borough Council",
 }
 
 
@@ -40,8 +48,10 @@ def count(session, model) -> int:
 
 
 def counts(session) -> dict[str, int]:
-    return {m.__name__: count(session, m)
-            for m in (Partner, PartnerDomain, Group, GroupAlias, Person, PersonRole, Membership)}
+    return {
+        m.__name__: count(session, m)
+        for m in (Partner, PartnerDomain, Group, GroupAlias, Person, PersonRole, Membership)
+    }
 
 
 def write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
@@ -52,6 +62,7 @@ def write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
 
 # --- the real partner file ------------------------------------------------------------------
 
+
 def test_the_yaml_names_the_partnership():
     names = [p["name"] for p in REAL["partners"]]
     assert len(names) == len(set(names))
@@ -59,7 +70,11 @@ def test_the_yaml_names_the_partnership():
     districts = {p["name"] for p in REAL["partners"] if p.get("kind") == "district council"}
     assert districts == KENT_DISTRICTS
     assert {g["slug"] for g in REAL["groups"]} == {
-        "leadership", "information-security", "digital-accessibility", "gis", "smart-kent-and-medway",
+        "leadership",
+        "information-security",
+        "digital-accessibility",
+        "gis",
+        "smart-kent-and-medway",
     }
 
 
@@ -92,7 +107,10 @@ def test_loading_the_real_file_again_changes_nothing(session):
     before = counts(session)
     first = load_file(session, PARTNERS_FILE)
     assert (first.partners, first.groups, first.people) == (
-        len(REAL["partners"]), len(REAL["groups"]), len(REAL.get("people") or []))
+        len(REAL["partners"]),
+        len(REAL["groups"]),
+        len(REAL.get("people") or []),
+    )
     after_once = counts(session)
     load_file(session, PARTNERS_FILE)
     assert counts(session) == after_once == before
@@ -180,8 +198,11 @@ def test_loading_people_twice_changes_nothing(session, tmp_path):
 
 def test_a_second_load_updates_what_changed(session, tmp_path):
     load_file(session, write(tmp_path, PEOPLE_FILE))
-    changed = PEOPLE_FILE.replace("gis: member", "gis: chair").replace("name: Alice Test", "name: Alice Renamed") \
+    changed = (
+        PEOPLE_FILE.replace("gis: member", "gis: chair")
+        .replace("name: Alice Test", "name: Alice Renamed")
         .replace("aliases: [Test Things, tg]", "aliases: [tg, more things]")
+    )
     load_file(session, write(tmp_path, changed, "changed.yaml"))
     alice = people_queries.person_by_email(session, "alice@test-borough.example")
     assert alice.display_name == "Alice Renamed"
@@ -201,6 +222,7 @@ def test_load_data_with_nothing_to_do(session):
 
 
 # --- errors ---------------------------------------------------------------------------------
+
 
 def seed_error(session, data) -> str:
     with pytest.raises(SeedError) as caught:
@@ -228,28 +250,38 @@ def test_a_partner_with_no_domains(session):
 
 
 def test_a_domain_owned_by_another_partner(session):
-    message = seed_error(session, {"partners": [
-        {"slug": "test-squatter", "name": "Squatter Council", "domains": ["squatter.example", "KENT.gov.uk"]}]})
+    message = seed_error(
+        session,
+        {
+            "partners": [
+                {"slug": "test-squatter", "name": "Squatter Council", "domains": ["squatter.example", "KENT.gov.uk"]}
+            ]
+        },
+    )
     assert "partners[0]" in message
     assert "domain kent.gov.uk already belongs to Kent County Council" in message
 
 
 def test_a_domain_given_to_two_new_partners_in_one_file(session):
-    message = seed_error(session, {"partners": [
-        {"slug": "test-one", "name": "One", "domains": ["shared.example"]},
-        {"slug": "test-two", "name": "Two", "domains": ["shared.example"]}]})
+    message = seed_error(
+        session,
+        {
+            "partners": [
+                {"slug": "test-one", "name": "One", "domains": ["shared.example"]},
+                {"slug": "test-two", "name": "Two", "domains": ["shared.example"]},
+            ]
+        },
+    )
     assert "partners[1]" in message and "already belongs to One" in message
 
 
 def test_an_alias_owned_by_another_group(session):
-    message = seed_error(session, {"groups": [
-        {"slug": "test-maps", "name": "Maps", "aliases": ["Mapping"]}]})
+    message = seed_error(session, {"groups": [{"slug": "test-maps", "name": "Maps", "aliases": ["Mapping"]}]})
     assert "groups[0]" in message and "alias 'mapping' already names GIS" in message
 
 
 def test_an_unknown_group_slug_for_a_person(session):
-    message = seed_error(session, {"people": [
-        {"email": "someone@kent.gov.uk", "groups": {"no-such-group": "member"}}]})
+    message = seed_error(session, {"people": [{"email": "someone@kent.gov.uk", "groups": {"no-such-group": "member"}}]})
     assert "people[0]" in message and "no group with slug 'no-such-group'" in message
 
 
@@ -270,9 +302,14 @@ def test_bad_person_entries(session, person, expected):
 @pytest.mark.parametrize(
     "data, expected",
     [
-        ({"partners": [{"slug": "t", "name": "T", "domains": ["t.example"], "subscription_tier": "gold"}]},
-         "subscription_tier 'gold' is not one of standard, higher"),
-        ({"groups": [{"slug": "t", "name": "T", "access": "secret"}]}, "access 'secret' is not one of open, restricted"),
+        (
+            {"partners": [{"slug": "t", "name": "T", "domains": ["t.example"], "subscription_tier": "gold"}]},
+            "subscription_tier 'gold' is not one of standard, higher",
+        ),
+        (
+            {"groups": [{"slug": "t", "name": "T", "access": "secret"}]},
+            "access 'secret' is not one of open, restricted",
+        ),
         ({"groups": [{"slug": "t"}]}, "'name' is required"),
         ({"partners": ["kcc"]}, "partners[0]: expected a mapping"),
     ],
@@ -305,13 +342,13 @@ def test_a_missing_file(session, tmp_path):
 
 def test_a_refused_domain_stays_with_its_owner(session):
     # The refused claim on kent.gov.uk leaves the domain with Kent County Council.
-    seed_error(session, {"partners": [
-        {"slug": "test-squatter", "name": "Squatter", "domains": ["kent.gov.uk"]}]})
+    seed_error(session, {"partners": [{"slug": "test-squatter", "name": "Squatter", "domains": ["kent.gov.uk"]}]})
     kcc = people_queries.partner_for_email(session, "x@kent.gov.uk")
     assert kcc is not None and kcc.slug == "kcc"
 
 
 # --- a list where the file wants a mapping, a scalar where it wants a list --------------------
+
 
 def test_person_groups_written_as_a_list_is_a_seed_error(session):
     # "groups: [gis]" is an easy slip for "groups: {gis: member}"; it should be reported as such.

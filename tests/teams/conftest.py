@@ -11,10 +11,11 @@ message with non-empty text and one Adaptive Card that validates against the off
 stays under 28 KB. The logs of the servers registered in `harness.SERVERS` must not show a failed turn or a
 failed request, unless the test is marked `allow_server_errors`.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -66,6 +67,6 @@ def audit_cards_and_logs(request):
     if request.node.get_closest_marker("allow_server_errors"):
         return
     for server in list(harness.SERVERS):
-        new = server.log()[logs.get(id(server), 0):]
+        new = server.log()[logs.get(id(server), 0) :]
         found = FAILURES.search(new)
-        assert found is None, f"{server.log_path.name} logged a failure:\n{new[max(0, found.start() - 200):][:3000]}"
+        assert found is None, f"{server.log_path.name} logged a failure:\n{new[max(0, found.start() - 200) :][:3000]}"

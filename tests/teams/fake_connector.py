@@ -1,4 +1,5 @@
 """A small local stand-in for the Bot Framework connector (a Teams service URL): records what the bot sends."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,7 @@ class FakeConnector:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def start(self) -> "FakeConnector":
+    def start(self) -> FakeConnector:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,8 +88,14 @@ class FakeConnector:
 
             user = unquote(member.group(1))
             email = self.emails.get(user)
-            return {"id": user, "name": f"Person {user}", "email": email, "userPrincipalName": email,
-                    "tenantId": "tenant-1", "aadObjectId": "aad-" + user}
+            return {
+                "id": user,
+                "name": f"Person {user}",
+                "email": email,
+                "userPrincipalName": email,
+                "tenantId": "tenant-1",
+                "aadObjectId": "aad-" + user,
+            }
         if method == "POST" and re.search(r"/v3/conversations/?$", path):
             return {"id": "a:new-conversation", "activityId": "1"}
         if method == "POST" and "/activities" in path:
@@ -101,8 +108,9 @@ class FakeConnector:
 
     # --- helpers for tests ------------------------------------------------------------------------
 
-    def script(self, method: str, pattern: str, status: int, payload: Any = None,
-               headers: Optional[dict] = None) -> None:
+    def script(
+        self, method: str, pattern: str, status: int, payload: Any = None, headers: Optional[dict] = None
+    ) -> None:
         """Answer the next request matching (method, path regex) with this status, once."""
         with self.lock:
             self.scripted.append((method, pattern, status, payload if payload is not None else {}, headers or {}))

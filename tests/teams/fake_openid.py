@@ -1,4 +1,5 @@
 """A small local stand-in for Microsoft's Bot Framework OpenID metadata and signing keys (JWKS)."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ class SigningKey:
         return key
 
     def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def sign(self, claims: dict, kid: Optional[str] = None) -> str:
         """A token signed RS256 with this key, naming `kid` (this key's unless told)."""
@@ -65,7 +67,7 @@ class FakeOpenId:
     def metadata_url(self) -> str:
         return self.base + METADATA_PATH
 
-    def start(self) -> "FakeOpenId":
+    def start(self) -> FakeOpenId:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,8 +84,14 @@ class FakeOpenId:
                 if mode == "fail":
                     status, payload = 500, {"error": "unavailable"}
                 elif self.path == METADATA_PATH:
-                    status, payload = 200, {"issuer": ISSUER, "jwks_uri": fake.base + KEYS_PATH,
-                                            "id_token_signing_alg_values_supported": ["RS256"]}
+                    status, payload = (
+                        200,
+                        {
+                            "issuer": ISSUER,
+                            "jwks_uri": fake.base + KEYS_PATH,
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
                 elif self.path == KEYS_PATH:
                     status, payload = 200, {"keys": keys}
                 else:

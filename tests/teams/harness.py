@@ -3,6 +3,7 @@ activities over real HTTP, FakeConnector as the service URL, and the Adaptive Ca
 
 Imported as `tests.teams.harness` (fixtures live in tests/teams/conftest.py).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -15,11 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 
 from tests.serving import query_rows, start_serve, stop_process
 from tests.teams.fake_connector import FakeConnector, Sent
@@ -37,7 +39,7 @@ AUTH_APP_ID = "5b8a1f0e-7c2d-4e6a-9f31-0d4c2b7e8a19"
 # Every FakeConnector a test starts is registered here, so that each card it receives is audited;
 # every server a fixture starts, so that its log is checked for failed turns (tests/teams/conftest.py).
 CONNECTORS: list[FakeConnector] = []
-SERVERS: list["TeamsServe"] = []
+SERVERS: list[TeamsServe] = []
 
 
 def free_port() -> int:
@@ -53,6 +55,7 @@ def start_connector(host: str = "127.0.0.1") -> FakeConnector:
 
 
 # --- Adaptive Card checks ------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def card_validator():
@@ -125,8 +128,11 @@ def card_text(card: dict) -> str:
 
 def commands(card: dict) -> list[str]:
     """The kc_command of every Action.Submit button."""
-    return [e["data"]["kc_command"] for e in walk(card)
-            if e.get("type") == "Action.Submit" and isinstance(e.get("data"), dict) and "kc_command" in e["data"]]
+    return [
+        e["data"]["kc_command"]
+        for e in walk(card)
+        if e.get("type") == "Action.Submit" and isinstance(e.get("data"), dict) and "kc_command" in e["data"]
+    ]
 
 
 def inputs(card: dict) -> dict[str, dict]:
@@ -179,6 +185,7 @@ def form_value(fields: dict, prefilled: Optional[dict] = None, form: str = "busi
 
 # --- JWTs --------------------------------------------------------------------------------------
 
+
 def token(claims: dict, key: str = "not-the-real-key-but-long-enough-for-hs256!!") -> str:
     import jwt
 
@@ -186,6 +193,7 @@ def token(claims: dict, key: str = "not-the-real-key-but-long-enough-for-hs256!!
 
 
 # --- the server --------------------------------------------------------------------------------
+
 
 @dataclass
 class Response:
@@ -201,8 +209,9 @@ def seed_template(workdir: Path) -> Path:
     """A SQLite file with the demo seeded by `python -m bot seed --demo`; copy it for each server."""
     path = workdir / "template.db"
     env = serve_env(f"sqlite:///{path}")
-    done = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return path
 
@@ -215,10 +224,26 @@ def copy_database(template: Path, workdir: Path, name: str) -> Path:
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:
     # BOT_EMULATOR=1: the fake connector is a plain-http service URL on this machine.
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url, BOT_ADMINS=ADMIN,
-               BOT_TIMEZONE="Europe/London", TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1", BOT_EMULATOR="1")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT", "MICROSOFT_APP_ID",
-                 "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID", "BOT_OPENID_METADATA_URL"):
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=database_url,
+        BOT_ADMINS=ADMIN,
+        BOT_TIMEZONE="Europe/London",
+        TEAMS_SERVICE_URL_ALLOWLIST="127.0.0.1",
+        BOT_EMULATOR="1",
+    )
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "PORT",
+        "MICROSOFT_APP_ID",
+        "MICROSOFT_APP_PASSWORD",
+        "MICROSOFT_APP_TYPE",
+        "MICROSOFT_APP_TENANT_ID",
+        "BOT_OPENID_METADATA_URL",
+    ):
         env.pop(name, None)
     for name in [n for n in env if n.startswith("KC_TEST_") and n != "KC_TEST_DATABASE_URL"]:
         env.pop(name)  # the launcher's switches (tests/teams/launcher.py) only when a test sets them
@@ -231,8 +256,17 @@ class TeamsServe:
 
     _ids = itertools.count(1)
 
-    def __init__(self, fake: FakeConnector, database_url: str, workdir: Path, sqlite_path: Optional[Path] = None,
-                 worker: bool = False, name: str = "serve", module: str = "bot", **env: str):
+    def __init__(
+        self,
+        fake: FakeConnector,
+        database_url: str,
+        workdir: Path,
+        sqlite_path: Optional[Path] = None,
+        worker: bool = False,
+        name: str = "serve",
+        module: str = "bot",
+        **env: str,
+    ):
         self.fake = fake
         self.module = module  # "tests.teams.launcher": serve with stand-ins for Microsoft's login service
         self.database_url = database_url
@@ -250,7 +284,7 @@ class TeamsServe:
         self._marks: dict[str, int] = {}
 
     # lifecycle
-    def start(self) -> "TeamsServe":
+    def start(self) -> TeamsServe:
         self._log = open(self.log_path, "a")
         self.proc = start_serve(self.port, self.env, self._log, self.log_path, worker=self.worker, module=self.module)
         return self
@@ -280,13 +314,25 @@ class TeamsServe:
         return user
 
     # activities
-    def activity(self, user: str, text: Optional[str] = "", *, kind: str = "personal",
-                 conversation: Optional[str] = None, service_url: Optional[str] = None, type: str = "message",
-                 tenant: str = TENANT, **extra: Any) -> dict:
+    def activity(
+        self,
+        user: str,
+        text: Optional[str] = "",
+        *,
+        kind: str = "personal",
+        conversation: Optional[str] = None,
+        service_url: Optional[str] = None,
+        type: str = "message",
+        tenant: str = TENANT,
+        **extra: Any,
+    ) -> dict:
         conversation = conversation or (("a:" if kind == "personal" else "19:") + self.uid("c"))
         body = {
-            "type": type, "id": self.uid("act"), "timestamp": datetime.now(timezone.utc).isoformat(),
-            "channelId": "msteams", "serviceUrl": service_url or self.fake.url,
+            "type": type,
+            "id": self.uid("act"),
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "channelId": "msteams",
+            "serviceUrl": service_url or self.fake.url,
             "from": {"id": user, "name": "Test Person", "aadObjectId": "aad-" + user},
             "recipient": {"id": BOT_ID, "name": BOT_NAME},
             "conversation": {"id": conversation, "conversationType": kind, "tenantId": tenant},
@@ -302,15 +348,26 @@ class TeamsServe:
         """A channel message that @mentions the bot: `<at>Kent Connects</at> words`."""
         channel = channel or "19:" + self.uid("chan") + "@thread.tacv2"
         at = f"<at>{BOT_NAME}</at>"
-        body = self.activity(user, f"{at} {words}", kind="channel", conversation=f"{channel};messageid={self.uid('m')}",
-                             entities=[{"type": "mention", "text": at, "mentioned": {"id": BOT_ID, "name": BOT_NAME}},
-                                       {"type": "clientInfo", "locale": "en-GB", "platform": "Web"}])
-        body["channelData"] = {"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"},
-                               "channel": {"id": channel}}
+        body = self.activity(
+            user,
+            f"{at} {words}",
+            kind="channel",
+            conversation=f"{channel};messageid={self.uid('m')}",
+            entities=[
+                {"type": "mention", "text": at, "mentioned": {"id": BOT_ID, "name": BOT_NAME}},
+                {"type": "clientInfo", "locale": "en-GB", "platform": "Web"},
+            ],
+        )
+        body["channelData"] = {
+            "tenant": {"id": TENANT},
+            "team": {"id": "19:team@thread.tacv2"},
+            "channel": {"id": channel},
+        }
         return body
 
-    def post(self, activity: Any, headers: Optional[dict] = None, raw: Optional[bytes] = None,
-             timeout: float = 20) -> Response:
+    def post(
+        self, activity: Any, headers: Optional[dict] = None, raw: Optional[bytes] = None, timeout: float = 20
+    ) -> Response:
         if isinstance(activity, dict) and activity.get("id"):
             self._marks.setdefault(activity["id"], len(self.fake.snapshot()))
         data = raw if raw is not None else json.dumps(activity).encode()

@@ -1,4 +1,5 @@
 """`python -m tests.teams.launcher serve ...`: `python -m bot serve` with the stand-ins a Teams test switches on."""
+
 from __future__ import annotations
 
 import builtins
@@ -32,7 +33,7 @@ def main() -> int:
 
         async def _request(self, turn_context, text):
             if text.startswith("raise "):
-                raise getattr(builtins, text[len("raise "):].strip())("a bug ordered by the test")
+                raise getattr(builtins, text[len("raise ") :].strip())("a bug ordered by the test")
             return await read_request(self, turn_context, text)
 
         teams_adapter.KentConnectsTeamsBot._request = _request
@@ -55,7 +56,7 @@ def main() -> int:
 
     for name, value in os.environ.items():
         if name.startswith("KC_TEST_KEYS_"):
-            constant = name[len("KC_TEST_"):]
+            constant = name[len("KC_TEST_") :]
             assert hasattr(teams_adapter, constant), f"bot.teams_adapter has no {constant}"
             setattr(teams_adapter, constant, float(value))
 

@@ -6,6 +6,7 @@ checks the schema cannot make (version 1.5, at most 28 KB, unique input ids): ha
 The cards come from the router's real replies to many commands, on SQLite and on PostgreSQL (the
 shared `sessions` fixture), from every registered form, and from made-up replies at the limits.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from datetime import datetime, timezone
 import pytest
 
 from bot import cards
-from core.messages import Action, Field, Item, Reply, Request
 from bot.router import Router
 from core.forms import FORMS
+from core.messages import Action, Field, Item, Reply, Request
 from tests.teams.harness import MAX_CARD_BYTES, card_errors, card_text, commands, inputs, walk
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # the demo's day (tests/conftest.py)
@@ -31,8 +32,12 @@ def assert_valid(card: dict) -> None:
 
 # --- the validator is not vacuous ---------------------------------------------------------------
 
-GOOD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Hello", "wrap": True}],
-        "actions": [{"type": "Action.Submit", "title": "Go", "data": {"kc_command": "help"}}]}
+GOOD = {
+    "type": "AdaptiveCard",
+    "version": "1.5",
+    "body": [{"type": "TextBlock", "text": "Hello", "wrap": True}],
+    "actions": [{"type": "Action.Submit", "title": "Go", "data": {"kc_command": "help"}}],
+}
 
 
 def _broken(change) -> dict:
@@ -41,19 +46,33 @@ def _broken(change) -> dict:
     return card
 
 
-@pytest.mark.parametrize("card", [
-    _broken(lambda c: c["body"][0].update(color="Purple")),  # not a colour the schema knows
-    _broken(lambda c: c["body"][0].update(wrap="yes")),
-    _broken(lambda c: c["body"][0].pop("text")),  # TextBlock needs its text
-    _broken(lambda c: c["body"].append({"type": "Carousel", "pages": []})),  # not in 1.5
-    _broken(lambda c: c["body"].append({"type": "Input.Text"})),  # an input needs an id
-    _broken(lambda c: c["actions"].append({"type": "Action.Submit", "title": "x", "style": "loud"})),
-    _broken(lambda c: c.update(version="1.6")),
-    _broken(lambda c: c.pop("version")),
-    _broken(lambda c: c["body"].extend([{"type": "Input.Text", "id": "a"}, {"type": "Input.Date", "id": "a"}])),
-    _broken(lambda c: c["body"].append({"type": "TextBlock", "text": "x" * MAX_CARD_BYTES})),
-], ids=["colour", "wrap type", "no text", "1.6 element", "input without id", "action style", "version 1.6",
-        "no version", "repeated input id", "over 28 KB"])
+@pytest.mark.parametrize(
+    "card",
+    [
+        _broken(lambda c: c["body"][0].update(color="Purple")),  # not a colour the schema knows
+        _broken(lambda c: c["body"][0].update(wrap="yes")),
+        _broken(lambda c: c["body"][0].pop("text")),  # TextBlock needs its text
+        _broken(lambda c: c["body"].append({"type": "Carousel", "pages": []})),  # not in 1.5
+        _broken(lambda c: c["body"].append({"type": "Input.Text"})),  # an input needs an id
+        _broken(lambda c: c["actions"].append({"type": "Action.Submit", "title": "x", "style": "loud"})),
+        _broken(lambda c: c.update(version="1.6")),
+        _broken(lambda c: c.pop("version")),
+        _broken(lambda c: c["body"].extend([{"type": "Input.Text", "id": "a"}, {"type": "Input.Date", "id": "a"}])),
+        _broken(lambda c: c["body"].append({"type": "TextBlock", "text": "x" * MAX_CARD_BYTES})),
+    ],
+    ids=[
+        "colour",
+        "wrap type",
+        "no text",
+        "1.6 element",
+        "input without id",
+        "action style",
+        "version 1.6",
+        "no version",
+        "repeated input id",
+        "over 28 KB",
+    ],
+)
 def test_the_checks_refuse_broken_cards(card):
     assert card_errors(card), "a broken card passed the checks"
 
@@ -65,12 +84,36 @@ def test_the_checks_accept_a_good_card():
 # --- real replies ------------------------------------------------------------------------------
 
 COMMANDS = [
-    "help", "whoami", "groups", "events", "past events", "my events", "event 1", "my meetings",
-    "next gis meeting", "meetings gis", "meetings in March", "when does the information security group meet next",
-    "idea", "new idea Shared desks for partner offices", "ideas", "my ideas", "fund", "reminders", "announcements",
-    "calendar gis", "join digital accessibility", "register 1", "schedule smart kent", "create event", "review",
-    "hello", "what is the meaning of life", "[a link](https://evil.example) *and* _emphasis_ # heading",
-    "<at>someone</at> & <b>html</b>", "x" * 1200,
+    "help",
+    "whoami",
+    "groups",
+    "events",
+    "past events",
+    "my events",
+    "event 1",
+    "my meetings",
+    "next gis meeting",
+    "meetings gis",
+    "meetings in March",
+    "when does the information security group meet next",
+    "idea",
+    "new idea Shared desks for partner offices",
+    "ideas",
+    "my ideas",
+    "fund",
+    "reminders",
+    "announcements",
+    "calendar gis",
+    "join digital accessibility",
+    "register 1",
+    "schedule smart kent",
+    "create event",
+    "review",
+    "hello",
+    "what is the meaning of life",
+    "[a link](https://evil.example) *and* _emphasis_ # heading",
+    "<at>someone</at> & <b>html</b>",
+    "x" * 1200,
 ]
 
 
@@ -79,8 +122,16 @@ def test_cards_of_real_replies_are_valid(sessions, settings, who):
     router = Router(sessions, settings)
     checked = 0
     for text in COMMANDS:
-        request = Request(text=text, platform="teams", user_id=f"29:{who}", email=who, now=NOW, workspace="t1",
-                          conversation="a:1", capabilities=frozenset({"forms"}))
+        request = Request(
+            text=text,
+            platform="teams",
+            user_id=f"29:{who}",
+            email=who,
+            now=NOW,
+            workspace="t1",
+            conversation="a:1",
+            capabilities=frozenset({"forms"}),
+        )
         reply = router.handle(request)
         assert reply is not None, text
         if reply.form is not None:
@@ -94,6 +145,7 @@ def test_cards_of_real_replies_are_valid(sessions, settings, who):
 
 
 # --- every form ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(FORMS))
 def test_every_form_card_is_valid_empty_and_with_errors(name):
@@ -132,11 +184,17 @@ def test_long_answers_shown_again_still_fit_a_card():
 
 # --- replies at the limits -------------------------------------------------------------------------
 
+
 def test_a_long_list_is_cut_to_fit_and_says_so():
-    items = tuple(Item(f"Meeting {n}: " + "word " * 60, text="agenda " * 80,
-                       fields=(Field("When", "Tuesday 8 December 2026, 10:00–12:00 GMT"), Field("Where", "Room " * 20)),
-                       actions=(Action("Details", f"meeting {n}"), Action("Calendar", f"calendar meeting {n}")))
-                  for n in range(80))
+    items = tuple(
+        Item(
+            f"Meeting {n}: " + "word " * 60,
+            text="agenda " * 80,
+            fields=(Field("When", "Tuesday 8 December 2026, 10:00–12:00 GMT"), Field("Where", "Room " * 20)),
+            actions=(Action("Details", f"meeting {n}"), Action("Calendar", f"calendar meeting {n}")),
+        )
+        for n in range(80)
+    )
     card = cards.card(Reply("All the meetings:", title="Meetings", items=items, actions=(Action("Help", "help"),)))
     assert_valid(card)
     shown = [e for e in card["body"] if e["type"] == "Container"]
@@ -146,9 +204,13 @@ def test_a_long_list_is_cut_to_fit_and_says_so():
 
 
 def test_people_text_is_escaped_and_buttons_carry_commands():
-    reply = Reply("You said “[click me](https://evil.example) **now**”", title="# Not a heading",
-                  fields=(Field("Name", "_Mallory_"),), items=(Item("1. first", text="- not a list"),),
-                  actions=(Action("Yes", "register 1", style="primary"), Action("No", "unregister 1", style="danger")))
+    reply = Reply(
+        "You said “[click me](https://evil.example) **now**”",
+        title="# Not a heading",
+        fields=(Field("Name", "_Mallory_"),),
+        items=(Item("1. first", text="- not a list"),),
+        actions=(Action("Yes", "register 1", style="primary"), Action("No", "unregister 1", style="danger")),
+    )
     card = cards.card(reply)
     assert_valid(card)
     text = card_text(card)
@@ -161,5 +223,8 @@ def test_people_text_is_escaped_and_buttons_carry_commands():
     assert commands(card) == ["register 1", "unregister 1"]
     styles = [e.get("style") for e in walk(card) if e.get("type") == "Action.Submit"]
     assert styles == ["positive", "destructive"]
-    assert all(e["data"]["msteams"] == {"type": "messageBack", "text": e["data"]["kc_command"]}
-               for e in walk(card) if e.get("type") == "Action.Submit")
+    assert all(
+        e["data"]["msteams"] == {"type": "messageBack", "text": e["data"]["kc_command"]}
+        for e in walk(card)
+        if e.get("type") == "Action.Submit"
+    )

@@ -7,6 +7,7 @@ without fetching Microsoft's signing keys (which this server can't reach: a fetc
 refused request is answered 401, never 500, and the connector is never contacted (no member look-up, no
 reply); nothing is stored. Tokens signed RS256 against local signing keys: test_teams_tokens.py.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,15 @@ from tests.teams.harness import AUTH_APP_ID, TeamsServe, token
 def secured(template, workdir):
     fake = harness.start_connector()
     path = harness.copy_database(template, workdir, "auth.db")
-    server = TeamsServe(fake, f"sqlite:///{path}", workdir, sqlite_path=path, name="auth",
-                        MICROSOFT_APP_ID=AUTH_APP_ID, MICROSOFT_APP_PASSWORD="x")
+    server = TeamsServe(
+        fake,
+        f"sqlite:///{path}",
+        workdir,
+        sqlite_path=path,
+        name="auth",
+        MICROSOFT_APP_ID=AUTH_APP_ID,
+        MICROSOFT_APP_PASSWORD="x",
+    )
     server.start()
     harness.SERVERS.append(server)
     yield server
@@ -35,6 +43,7 @@ def secured(template, workdir):
 
 def _unsigned(claims: dict) -> str:
     """A token with alg "none": no signature at all."""
+
     def part(data: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
@@ -43,8 +52,13 @@ def _unsigned(claims: dict) -> str:
 
 def _claims(**changes) -> dict:
     now = time.time()
-    claims = {"aud": AUTH_APP_ID, "iss": "https://api.botframework.com", "exp": now + 3600, "nbf": now - 60,
-              "serviceurl": "http://127.0.0.1/"}
+    claims = {
+        "aud": AUTH_APP_ID,
+        "iss": "https://api.botframework.com",
+        "exp": now + 3600,
+        "nbf": now - 60,
+        "serviceurl": "http://127.0.0.1/",
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not ...}
 
@@ -60,8 +74,11 @@ REFUSED_EARLY = {
     "no expiry": "Bearer " + token(_claims(exp=...)),
     "garbage": "Bearer this-is-not-a-jwt",
     "three garbage parts": "Bearer aaa.bbb.ccc",
-    "payload not an object": "Bearer " + base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode().rstrip("=")
-                             + "." + base64.urlsafe_b64encode(b"[1,2]").decode().rstrip("=") + ".sig",
+    "payload not an object": "Bearer "
+    + base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode().rstrip("=")
+    + "."
+    + base64.urlsafe_b64encode(b"[1,2]").decode().rstrip("=")
+    + ".sig",
 }
 
 # Right for this bot in every claim, but not signed RS256: refused without fetching any key.
@@ -97,11 +114,18 @@ def test_refused_install_and_card_submission_store_nothing(secured):
     """Not only messages: an install and a form submission without a token are refused the same way."""
     user = secured.person()
     before = secured.scalar("SELECT COUNT(*) FROM business_case")
-    for activity in (secured.activity(user, None, type="conversationUpdate", membersAdded=[{"id": harness.BOT_ID}]),
-                     secured.activity(user, None, type="installationUpdate", action="add"),
-                     secured.activity(user, "", value={"kc_form": "business_case", "kc_prefilled": {}, "title": "x"}),
-                     secured.activity(user, None, type="invoke", name="adaptiveCard/action",
-                                      value={"action": {"type": "Action.Execute", "data": {"kc_command": "help"}}})):
+    for activity in (
+        secured.activity(user, None, type="conversationUpdate", membersAdded=[{"id": harness.BOT_ID}]),
+        secured.activity(user, None, type="installationUpdate", action="add"),
+        secured.activity(user, "", value={"kc_form": "business_case", "kc_prefilled": {}, "title": "x"}),
+        secured.activity(
+            user,
+            None,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "data": {"kc_command": "help"}}},
+        ),
+    ):
         response = secured.post(activity, headers={"Authorization": "Bearer " + token(_claims(aud="someone-else"))})
         assert response.status == 401, (activity["type"], response.status, response.body)
     assert secured.fake.snapshot() == []

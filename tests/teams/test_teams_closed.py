@@ -4,6 +4,7 @@ A public server must never take unauthenticated Teams requests, nor send anythin
 host, unless the development switch says so. Each test starts its own `serve` on a copy of the
 demo database, with a FakeConnector on 127.0.0.1 that must receive nothing.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -27,19 +28,30 @@ def connector():
     fake.stop()
 
 
-@pytest.mark.parametrize("env", [
-    {},  # nothing configured at all
-    {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": "http://127.0.0.1:9/api/"},
-], ids=["nothing configured", "a Slack-only deployment"])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # nothing configured at all
+        {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": "http://127.0.0.1:9/api/"},
+    ],
+    ids=["nothing configured", "a Slack-only deployment"],
+)
 def test_without_microsoft_settings_or_the_emulator_switch_api_messages_is_404(connector, template, workdir, env):
     server = _server(connector, template, workdir, "closed", **env)
     try:
         user = server.person()
         before = server.scalar("SELECT COUNT(*) FROM conversation_ref")
-        for activity in (server.activity(user, "whoami"),
-                         server.activity(user, None, type="conversationUpdate", membersAdded=[{"id": harness.BOT_ID}]),
-                         server.activity(user, None, type="invoke", name="adaptiveCard/action",
-                                         value={"action": {"type": "Action.Execute", "data": {"kc_command": "help"}}})):
+        for activity in (
+            server.activity(user, "whoami"),
+            server.activity(user, None, type="conversationUpdate", membersAdded=[{"id": harness.BOT_ID}]),
+            server.activity(
+                user,
+                None,
+                type="invoke",
+                name="adaptiveCard/action",
+                value={"action": {"type": "Action.Execute", "data": {"kc_command": "help"}}},
+            ),
+        ):
             response = server.post(activity)
             assert response.status == 404, (response.status, response.body)
         assert connector.snapshot() == [], "a service URL was contacted although Teams is not configured"
@@ -65,18 +77,25 @@ def test_with_the_emulator_switch_teams_answers_and_the_log_says_so_loudly(conne
         server.stop()
 
 
-def test_with_an_app_id_but_no_emulator_switch_a_loopback_service_url_is_never_contacted(
-        connector, template, workdir):
+def test_with_an_app_id_but_no_emulator_switch_a_loopback_service_url_is_never_contacted(connector, template, workdir):
     """Even when TEAMS_SERVICE_URL_ALLOWLIST names 127.0.0.1, plain http to the server's own host is
     only for BOT_EMULATOR=1: the activity is refused before anything is sent there."""
-    server = _server(connector, template, workdir, "no-loopback", MICROSOFT_APP_ID=AUTH_APP_ID,
-                     MICROSOFT_APP_PASSWORD="x")
+    server = _server(
+        connector, template, workdir, "no-loopback", MICROSOFT_APP_ID=AUTH_APP_ID, MICROSOFT_APP_PASSWORD="x"
+    )
     try:
         user = server.person()
-        claims = {"aud": AUTH_APP_ID, "iss": "https://api.botframework.com", "exp": 4102444800,
-                  "serviceurl": connector.url}
-        for url in (connector.url, connector.url.replace("127.0.0.1", "localhost"),
-                    connector.url.replace("http://", "https://")):
+        claims = {
+            "aud": AUTH_APP_ID,
+            "iss": "https://api.botframework.com",
+            "exp": 4102444800,
+            "serviceurl": connector.url,
+        }
+        for url in (
+            connector.url,
+            connector.url.replace("127.0.0.1", "localhost"),
+            connector.url.replace("http://", "https://"),
+        ):
             activity = server.activity(user, "whoami", service_url=url)
             response = server.post(activity, headers={"Authorization": "Bearer " + token(dict(claims, serviceurl=url))})
             assert response.status in (401, 403), (url, response.status, response.body)

@@ -5,6 +5,7 @@ seconds ahead as the file says, so the test moves it to just before and just pas
 waiting. The addresses are not at a partner's domain, so the bot stores nobody and `whoami` shows the
 address it was given each time.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -19,8 +20,15 @@ def test_a_changed_address_is_seen_after_the_hour_and_not_before(template, workd
     clock.write_text("0")
     fake = harness.start_connector()
     path = harness.copy_database(template, workdir, "email-cache.db")
-    server = TeamsServe(fake, f"sqlite:///{path}", workdir, sqlite_path=path, name="email-cache",
-                        module="tests.teams.launcher", KC_TEST_CLOCK_FILE=str(clock))
+    server = TeamsServe(
+        fake,
+        f"sqlite:///{path}",
+        workdir,
+        sqlite_path=path,
+        name="email-cache",
+        module="tests.teams.launcher",
+        KC_TEST_CLOCK_FILE=str(clock),
+    )
     server.start()
     harness.SERVERS.append(server)
     try:

@@ -4,6 +4,7 @@ FakeConnector; what the bot answers is read from what the connector received.
 Each test uses Teams users and conversations of its own on the shared server (see conftest), and every
 card the connector receives is checked against the Adaptive Card 1.5 schema after each test.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ from tests.teams.harness import ADAPTIVE, BOT_ID, BOT_NAME, CASE, DEMO, TENANT, 
 SORRY = "something went wrong"
 NOT_UNDERSTOOD = "don't understand"
 
+
 def only_reply(teams, activity) -> tuple[dict, dict]:
     """The one message the bot posted in the activity's conversation, and its card."""
     replies = teams.reply_cards(activity)
@@ -31,6 +33,7 @@ def cases(teams) -> int:
 
 
 # --- personal messages ------------------------------------------------------------------------------
+
 
 def test_personal_message_is_answered_with_a_card_in_the_same_conversation(teams):
     user = teams.person()
@@ -51,7 +54,9 @@ def test_personal_message_is_answered_with_a_card_in_the_same_conversation(teams
     assert "meetings gis" in commands(card)
     # who is talking came from the connector's member look-up
     lookups = [s for s in teams.fake.about_conversation(conversation) if s.method == "GET"]
-    assert [s.path for s in lookups] == [f"/v3/conversations/{quote(conversation, safe='')}/members/{quote(user, safe='')}"]
+    assert [s.path for s in lookups] == [
+        f"/v3/conversations/{quote(conversation, safe='')}/members/{quote(user, safe='')}"
+    ]
 
 
 def test_talking_to_the_bot_links_the_person_and_stores_the_reference(teams):
@@ -61,10 +66,15 @@ def test_talking_to_the_bot_links_the_person_and_stores_the_reference(teams):
     _, card = only_reply(teams, activity)
     assert "Kent County Council" in card_text(card) and "demo@kent.gov.uk" in card_text(card)
     person = teams.scalar("SELECT id FROM person WHERE email = ?", (DEMO,))
-    assert teams.rows("SELECT person_id FROM platform_identity WHERE platform = 'teams' AND workspace = ? "
-                      "AND external_id = ?", (TENANT, user)) == [(person,)]
-    rows = teams.rows("SELECT service_url, tenant_id, reference, blocked_at FROM conversation_ref "
-                      "WHERE platform = 'teams' AND key = ?", (f"user:{user}",))
+    assert teams.rows(
+        "SELECT person_id FROM platform_identity WHERE platform = 'teams' AND workspace = ? AND external_id = ?",
+        (TENANT, user),
+    ) == [(person,)]
+    rows = teams.rows(
+        "SELECT service_url, tenant_id, reference, blocked_at FROM conversation_ref "
+        "WHERE platform = 'teams' AND key = ?",
+        (f"user:{user}",),
+    )
     assert len(rows) == 1
     service_url, tenant, reference, blocked = rows[0]
     reference = json.loads(reference)
@@ -109,6 +119,7 @@ def test_a_retried_activity_is_answered_once(teams):
 
 # --- channels ---------------------------------------------------------------------------------------
 
+
 def test_channel_message_with_a_mention_is_answered_in_the_thread(teams):
     user = teams.person()
     activity = teams.mention_activity(user, "events")
@@ -120,8 +131,9 @@ def test_channel_message_with_a_mention_is_answered_in_the_thread(teams):
     text = card_text(card)
     assert "Future Workplaces" in text and NOT_UNDERSTOOD not in text
     channel = activity["conversation"]["id"].split(";")[0]
-    assert teams.rows("SELECT tenant_id, person_id FROM conversation_ref WHERE key = ?",
-                      (f"conversation:{channel}",)) == [(TENANT, None)]
+    assert teams.rows(
+        "SELECT tenant_id, person_id FROM conversation_ref WHERE key = ?", (f"conversation:{channel}",)
+    ) == [(TENANT, None)]
 
 
 def test_mention_anywhere_in_the_text_is_stripped(teams):
@@ -144,6 +156,7 @@ def test_only_the_bots_own_mention_is_stripped(teams):
 
 
 # --- buttons (Action.Submit) --------------------------------------------------------------------
+
 
 def test_submit_button_with_kc_command_runs_the_command(teams):
     user = teams.person()
@@ -182,6 +195,7 @@ def test_every_button_the_bot_shows_leads_to_an_answer(teams):
 
 
 # --- forms ------------------------------------------------------------------------------------------
+
 
 def test_idea_opens_the_business_case_form_card(teams):
     user = teams.person()
@@ -237,9 +251,12 @@ def test_valid_form_submission_is_stored_once(teams):
     before = cases(teams)
     assert teams.post(activity).status == 201
     body, card = only_reply(teams, activity)
-    rows = teams.rows("SELECT c.id, c.estimated_cost_pence, c.status, c.timescale, c.contact, c.benefiting_partners, "
-                      "c.benefiting_groups, g.slug, p.email FROM business_case c JOIN kc_group g ON g.id = "
-                      "c.sponsor_group_id JOIN person p ON p.id = c.submitter_id WHERE c.title = ?", (title,))
+    rows = teams.rows(
+        "SELECT c.id, c.estimated_cost_pence, c.status, c.timescale, c.contact, c.benefiting_partners, "
+        "c.benefiting_groups, g.slug, p.email FROM business_case c JOIN kc_group g ON g.id = "
+        "c.sponsor_group_id JOIN person p ON p.id = c.submitter_id WHERE c.title = ?",
+        (title,),
+    )
     assert len(rows) == 1
     case_id, pence, status, timescale, contact, partners, groups, sponsor, submitter = rows[0]
     assert (pence, timescale, contact, submitter) == (2_500_000, "9 months", DEMO, DEMO)
@@ -267,8 +284,9 @@ def test_prefilled_title_comes_back_with_the_submission(teams):
     data = card["actions"][0]["data"]
     assert data == {"kc_form": "business_case"}
     fields = {k: v for k, v in CASE.items() if k != "title"}
-    submit = teams.activity(user, "", conversation=activity["conversation"]["id"],
-                            value={**data, **fields, "title": title})
+    submit = teams.activity(
+        user, "", conversation=activity["conversation"]["id"], value={**data, **fields, "title": title}
+    )
     teams.post(submit)
     body, _ = only_reply(teams, submit)
     assert teams.scalar("SELECT COUNT(*) FROM business_case WHERE title = ?", (title,)) == 1
@@ -281,8 +299,9 @@ def test_prefilled_values_from_the_client_are_validated(teams):
     forged = {"title": marker + "X" * 2000, "cost": -500_000}
     fields = {k: v for k, v in CASE.items() if k not in forged}
     teams.post(teams.activity(user, "", value=form_value(fields, prefilled=forged)))
-    stored = teams.rows("SELECT length(title), estimated_cost_pence FROM business_case WHERE title LIKE ?",
-                        (marker + "%",))
+    stored = teams.rows(
+        "SELECT length(title), estimated_cost_pence FROM business_case WHERE title LIKE ?", (marker + "%",)
+    )
     assert all(length <= 150 and pence >= 0 for length, pence in stored), stored
 
 
@@ -322,8 +341,9 @@ def _answer(response) -> dict:
     else:
         assert body["type"] == ERROR, body
         assert 400 <= body["statusCode"] <= 599, body
-        assert set(body["value"]) == {"code", "message"} and all(isinstance(v, str) and v
-                                                                  for v in body["value"].values()), body
+        assert set(body["value"]) == {"code", "message"} and all(
+            isinstance(v, str) and v for v in body["value"].values()
+        ), body
     return body
 
 
@@ -355,16 +375,20 @@ def test_action_execute_with_fields_to_correct_puts_the_form_in_the_chat_and_say
     before = cases(teams)
     activity = _execute(teams, user, form_value(dict(CASE, cost="lots")))
     body = _answer(teams.post(activity))
-    assert body == {"statusCode": 200, "type": MESSAGE,
-                    "value": "Please correct the fields marked on the form I've put in the chat."}
+    assert body == {
+        "statusCode": 200,
+        "type": MESSAGE,
+        "value": "Please correct the fields marked on the form I've put in the chat.",
+    }
     reply, card = only_reply(teams, activity)
     assert reply["text"] == "Please correct the fields marked on the form."
     assert "“lots” isn't a sum of money" in card_text(card)
     assert cases(teams) == before
 
 
-@pytest.mark.parametrize("data", [{}, {"ticket": 42, "action": "approve"}, MISSING],
-                         ids=["empty data", "another bot's data", "no data"])
+@pytest.mark.parametrize(
+    "data", [{}, {"ticket": 42, "action": "approve"}, MISSING], ids=["empty data", "another bot's data", "no data"]
+)
 def test_action_execute_from_a_card_this_version_does_not_know_is_an_error_that_says_so(teams, data):
     user = teams.person()
     activity = _execute(teams, user, data)
@@ -408,8 +432,14 @@ def test_malformed_action_execute_is_an_error_body_never_an_http_error(teams, pa
 def test_an_automatic_refresh_runs_nothing(teams):
     """Only a card's `refresh` sends trigger "automatic", and the bot's cards have none: no command runs unasked."""
     user = teams.person()
-    activity = _execute(teams, user, value={"action": {"type": "Action.Execute", "verb": "kc",
-                                                       "data": {"kc_command": "register 1"}}, "trigger": "automatic"})
+    activity = _execute(
+        teams,
+        user,
+        value={
+            "action": {"type": "Action.Execute", "verb": "kc", "data": {"kc_command": "register 1"}},
+            "trigger": "automatic",
+        },
+    )
     body = _answer(teams.post(activity))
     assert body["statusCode"] == 400 and body["value"]["code"] == "NotSupported"
     assert teams.fake.about_conversation(activity["conversation"]["id"]) == []
@@ -438,15 +468,16 @@ WELCOME = "Hello! I'm the Kent Connects assistant"
 
 def test_bot_added_to_a_personal_chat_says_welcome(teams):
     user = teams.person()
-    activity = teams.activity(user, None, type="conversationUpdate",
-                              membersAdded=[{"id": BOT_ID, "name": BOT_NAME}])
+    activity = teams.activity(user, None, type="conversationUpdate", membersAdded=[{"id": BOT_ID, "name": BOT_NAME}])
     assert teams.post(activity).status == 201
     body, card = only_reply(teams, activity)
     assert WELCOME in body["text"] and WELCOME in card_text(card)
     assert card["body"][0]["text"] == "Kent Connects"
     assert commands(card) == ["help", "events"]
     assert body["recipient"]["id"] == user
-    assert teams.rows("SELECT service_url FROM conversation_ref WHERE key = ?", (f"user:{user}",)) == [(teams.fake.url,)]
+    assert teams.rows("SELECT service_url FROM conversation_ref WHERE key = ?", (f"user:{user}",)) == [
+        (teams.fake.url,)
+    ]
 
 
 def test_someone_else_added_gets_no_welcome(teams):
@@ -459,10 +490,19 @@ def test_someone_else_added_gets_no_welcome(teams):
 def test_bot_added_to_a_team_says_welcome_in_the_channel(teams):
     user = teams.person()
     channel = "19:" + teams.uid("team") + "@thread.tacv2"
-    activity = teams.activity(user, None, kind="channel", conversation=channel, type="conversationUpdate",
-                              membersAdded=[{"id": BOT_ID}],
-                              channelData={"tenant": {"id": TENANT}, "eventType": "teamMemberAdded",
-                                           "team": {"id": channel, "name": "Kent Connects GIS"}})
+    activity = teams.activity(
+        user,
+        None,
+        kind="channel",
+        conversation=channel,
+        type="conversationUpdate",
+        membersAdded=[{"id": BOT_ID}],
+        channelData={
+            "tenant": {"id": TENANT},
+            "eventType": "teamMemberAdded",
+            "team": {"id": channel, "name": "Kent Connects GIS"},
+        },
+    )
     assert teams.post(activity).status == 201
     body, card = only_reply(teams, activity)
     assert WELCOME in body["text"]
@@ -487,6 +527,7 @@ def test_installation_update_remove_says_nothing(teams):
 
 # --- what is refused ----------------------------------------------------------------------------
 
+
 def test_service_url_outside_the_allowlist_is_never_contacted(teams):
     """403 for the activity, and a connector reachable at that URL gets nothing (no look-up, no reply)."""
     other = harness.start_connector(host="127.0.0.2")  # reachable, but its host is not on the allowlist
@@ -494,9 +535,12 @@ def test_service_url_outside_the_allowlist_is_never_contacted(teams):
         user = teams.person()
         other.emails[user] = DEMO
         before_refs = teams.scalar("SELECT COUNT(*) FROM conversation_ref")
-        for url in ("https://not-allowed.example.com/", other.url,
-                    other.url.replace("http://", "http://127.0.0.1@"),  # user-info that looks like the host
-                    other.url.replace("127.0.0.2", "127.0.0.1.nip.io")):
+        for url in (
+            "https://not-allowed.example.com/",
+            other.url,
+            other.url.replace("http://", "http://127.0.0.1@"),  # user-info that looks like the host
+            other.url.replace("127.0.0.2", "127.0.0.1.nip.io"),
+        ):
             activity = teams.activity(user, "next gis meeting", service_url=url)
             response = teams.post(activity)
             assert response.status == 403, (url, response.status, response.body)
@@ -507,17 +551,20 @@ def test_service_url_outside_the_allowlist_is_never_contacted(teams):
         other.stop()
 
 
-@pytest.mark.parametrize("raw, content_type", [
-    (b"this is not json", "application/json"),
-    (b"[1, 2, 3]", "application/json"),
-    (b"\xff\xfe\x00", "application/json"),
-    (b"{}", "application/json"),
-    (b'{"type": "message", "text": "help", "from": "29:not-an-account"}', "application/json"),
-    (b'{"type": "message", "text": "help", "timestamp": "yesterday"}', "application/json"),
-    (b'{"type": "message", "text": "help", "from": {"id": "29:someone"}}', "application/json"),  # no conversation
-    (None, "text/plain"),
-    (b'{"type": "message", "text": "' + b"x" * (1100 * 1024) + b'"}', "application/json"),  # over 1 MB
-])
+@pytest.mark.parametrize(
+    "raw, content_type",
+    [
+        (b"this is not json", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+        (b"{}", "application/json"),
+        (b'{"type": "message", "text": "help", "from": "29:not-an-account"}', "application/json"),
+        (b'{"type": "message", "text": "help", "timestamp": "yesterday"}', "application/json"),
+        (b'{"type": "message", "text": "help", "from": {"id": "29:someone"}}', "application/json"),  # no conversation
+        (None, "text/plain"),
+        (b'{"type": "message", "text": "' + b"x" * (1100 * 1024) + b'"}', "application/json"),  # over 1 MB
+    ],
+)
 def test_malformed_requests_get_a_4xx_never_a_500(teams, raw, content_type):
     before = len(teams.fake.snapshot())
     user = teams.person()

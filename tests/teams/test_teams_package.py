@@ -4,6 +4,7 @@ The manifest is checked field by field and against the official v1.25 MicrosoftT
 in tests/teams/data (see SCHEMA); the icons are decoded from their PNG bytes (IHDR for the sizes, zlib
 + PNG filters for the pixels).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,14 @@ SCHEMA_SHA256 = "393557f89b0afc5b1134794d3af64c47a56ac29d44fdf977136c8121096f150
 
 
 def run_package(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", "teams-package", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env=env or serve_env("sqlite:///unused.db"))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "teams-package", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or serve_env("sqlite:///unused.db"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +54,15 @@ def package(tmp_path_factory) -> dict:
 
 # --- PNG decoding (no imaging library) -----------------------------------------------------------
 
+
 def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, ...]]]]:
     """(width, height, rows of RGBA pixels) of an 8-bit RGBA, non-interlaced PNG."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     position, chunks = 8, []
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        crc = struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        crc = struct.unpack(">I", data[position + 8 + length : position + 12 + length])[0]
         assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, f"bad CRC in {kind}"
         chunks.append((kind, body))
         position += 12 + length
@@ -66,7 +74,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, ...]]]]:
     rows, previous = [], bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for x in range(stride):
             left = line[x - bpp] if x >= bpp else 0
             up, corner = previous[x], previous[x - bpp] if x >= bpp else 0
@@ -82,7 +90,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, ...]]]]:
                 line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
             else:
                 assert kind == 0, f"unknown filter {kind}"
-        rows.append([tuple(line[i:i + 4]) for i in range(0, stride, 4)])
+        rows.append([tuple(line[i : i + 4]) for i in range(0, stride, 4)])
         previous = line
     return width, height, rows
 
@@ -94,6 +102,7 @@ def header_size(data: bytes) -> tuple[int, int]:
 
 
 # --- the package ---------------------------------------------------------------------------------
+
 
 def test_zip_holds_the_manifest_and_two_icons(package):
     assert sorted(package) == ["color.png", "manifest.json", "outline.png"]
@@ -141,8 +150,10 @@ def test_version_can_be_given_so_a_rebuilt_package_replaces_an_installed_one(tmp
         assert json.loads(archive.read("manifest.json"))["version"] == "2.10.0"
 
 
-@pytest.mark.parametrize("version", ["", "2", "2.0", "v2.0.0", "2.0.0-beta.1", "2.0.0+build.5", "02.0.0",
-                                     "2.0.x", " 2.0.0", "2." + "1" * 260 + ".0"])
+@pytest.mark.parametrize(
+    "version",
+    ["", "2", "2.0", "v2.0.0", "2.0.0-beta.1", "2.0.0+build.5", "02.0.0", "2.0.x", " 2.0.0", "2." + "1" * 260 + ".0"],
+)
 def test_a_version_that_is_not_major_minor_patch_is_refused(tmp_path, version):
     out = tmp_path / "refused.zip"
     done = run_package("--app-id", APP_ID, "--version", version, "--out", str(out))
@@ -181,12 +192,15 @@ def test_outline_icon_is_32_square_white_on_transparent(package):
     assert rows[0][0][3] == 0 and rows[16][16][3] == 0  # corner and centre are background
 
 
-@pytest.mark.parametrize("args, expected", [
-    ((), "app id (a GUID)"),
-    (("--app-id", "not-a-guid"), "app id (a GUID)"),
-    (("--app-id", APP_ID[:-1]), "app id (a GUID)"),
-    (("--app-id", APP_ID, "--public-url", "http://insecure.example.org"), "https"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ((), "app id (a GUID)"),
+        (("--app-id", "not-a-guid"), "app id (a GUID)"),
+        (("--app-id", APP_ID[:-1]), "app id (a GUID)"),
+        (("--app-id", APP_ID, "--public-url", "http://insecure.example.org"), "https"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(tmp_path, args, expected):
     out = tmp_path / "refused.zip"
     done = run_package(*args, "--out", str(out))
@@ -206,6 +220,7 @@ def test_app_id_can_come_from_the_environment(tmp_path):
 
 
 # --- the official manifest schema --------------------------------------------------------------------
+
 
 def _validator():
     import jsonschema
@@ -228,7 +243,12 @@ def test_manifest_validates_against_the_official_schema_of_its_version(package):
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(manifest)]
     assert errors == []
     # and the validator does catch a broken manifest, the channel declarations too
-    broken = dict(manifest, manifestVersion="1.19", bots=[dict(manifest["bots"][0], scopes=["groupchat"])],
-                  supportsChannelFeatures="tier2", supportedChannelTypes=["standardChannels"])
+    broken = dict(
+        manifest,
+        manifestVersion="1.19",
+        bots=[dict(manifest["bots"][0], scopes=["groupchat"])],
+        supportsChannelFeatures="tier2",
+        supportedChannelTypes=["standardChannels"],
+    )
     found = {e.absolute_path[0] for e in validator.iter_errors(broken)}
     assert found >= {"manifestVersion", "bots", "supportsChannelFeatures", "supportedChannelTypes"}, found

@@ -2,6 +2,7 @@
 with `python -m bot seed --demo`, dropped afterwards. Skipped with the reason when no server answers,
 except under CI (CI=true or KC_REQUIRE_POSTGRES=1), where that is a failure.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -11,12 +12,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from core.settings import Settings
 from bot.dispatcher import Dispatcher
-from core.messages import Reply
 from bot.teams_adapter import TeamsSender
-from storage import db
-from storage import deliveries as delivery_queries
+from core.messages import Reply
+from core.settings import Settings
+from storage import db, deliveries as delivery_queries
 from storage.models import Delivery, DeliveryStatus, Person
 from tests.conftest import _drop_schema, _open_postgres, _postgres_required
 from tests.teams import harness
@@ -33,8 +33,14 @@ def on_postgres(workdir):
     fake = harness.start_connector()
     server = TeamsServe(fake, url, workdir, name="postgres")
     try:
-        done = subprocess.run([sys.executable, "-m", "bot", "seed", "--demo"], env=server.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "seed", "--demo"],
+            env=server.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         server.start()
         harness.SERVERS.append(server)
@@ -59,8 +65,9 @@ def test_message_form_and_reminder_on_postgres(on_postgres):
     [(body, card)] = server.reply_cards(activity)
     assert "GIS meets next on" in card_text(card)
     conversation = activity["conversation"]["id"]
-    assert server.rows("SELECT service_url, tenant_id FROM conversation_ref WHERE key = ?",
-                       (f"user:{user}",)) == [(server.fake.url, TENANT)]
+    assert server.rows("SELECT service_url, tenant_id FROM conversation_ref WHERE key = ?", (f"user:{user}",)) == [
+        (server.fake.url, TENANT)
+    ]
 
     # a form: invalid stores nothing, valid stores once (a retry adds nothing)
     before = server.scalar("SELECT COUNT(*) FROM business_case")
@@ -85,8 +92,15 @@ def test_message_form_and_reminder_on_postgres(on_postgres):
         now = datetime.now(timezone.utc)
         with sessions.begin() as session:
             person = session.execute(select(Person.id).where(Person.email == email)).scalar_one()
-            delivery_queries.record(session, "personal_reminder", "test:pg", "once", [person],
-                                    Reply("Postgres reminder.").to_data(), due_at=now)
+            delivery_queries.record(
+                session,
+                "personal_reminder",
+                "test:pg",
+                "once",
+                [person],
+                Reply("Postgres reminder.").to_data(),
+                due_at=now,
+            )
         before_sent = len(server.fake.to_conversation(conversation))
         # only this test's delivery is due for this person; others (the board's notices) may be claimed too
         Dispatcher(sessions, [sender], clock=lambda: now).run_until_idle()

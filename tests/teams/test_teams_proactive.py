@@ -8,24 +8,24 @@ The FakeConnector's answers are scripted for the 429 and 403 cases.
 Each test talks as a person of its own in a tenant of its own (the senders' rate-limit bucket is per
 tenant), on a server and database shared by this module.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from core.settings import Settings
 from bot.dispatcher import Dispatcher
-from core.messages import Action, Reply
 from bot.senders import Outcome, Recipient
 from bot.teams_adapter import TeamsSender
-from storage import db
-from storage import deliveries as delivery_queries
+from core.messages import Action, Reply
+from core.settings import Settings
+from storage import db, deliveries as delivery_queries
 from storage.models import ConversationRef, Delivery, DeliveryStatus, Person
 from tests.teams import harness
 from tests.teams.harness import BOT_ID, TeamsServe, card_text, wait_until
@@ -50,8 +50,9 @@ class Proactive:
     def __init__(self, server: TeamsServe):
         self.server = server
         self.fake = server.fake
-        self.settings = Settings(database_url=server.database_url, timezone="Europe/London",
-                                 teams_allowlist=("127.0.0.1",), emulator=True)
+        self.settings = Settings(
+            database_url=server.database_url, timezone="Europe/London", teams_allowlist=("127.0.0.1",), emulator=True
+        )
         self.engine = db.make_engine(server.database_url)
         self.sessions = db.make_session_factory(self.engine)
         self.sender = TeamsSender(self.sessions, self.settings)
@@ -77,8 +78,12 @@ class Proactive:
         reply = Reply(text, title="Reminder", actions=(Action("My meetings", "my meetings"),))
         subject = "test:" + self.server.uid("s")
         with self.sessions.begin() as session:
-            assert delivery_queries.record(session, "personal_reminder", subject, "once", [self.person_id(email)],
-                                           reply.to_data(), due_at=due) == 1
+            assert (
+                delivery_queries.record(
+                    session, "personal_reminder", subject, "once", [self.person_id(email)], reply.to_data(), due_at=due
+                )
+                == 1
+            )
             return session.execute(select(Delivery.id).where(Delivery.subject == subject)).scalar_one()
 
     def delivery(self, delivery_id: int) -> Delivery:
@@ -115,6 +120,7 @@ def _sent_text(sent) -> str:
 
 # --- a reference that outlives the process -------------------------------------------------------------
 
+
 def test_reference_survives_a_restart_and_the_worker_delivers_a_reminder(template, workdir):
     """Talk once, stop serve, start it again with its worker: a reminder recorded now reaches the person
     in the conversation they used, through the connector."""
@@ -138,10 +144,18 @@ def test_reference_survives_a_restart_and_the_worker_delivers_a_reminder(templat
         engine = db.make_engine(second.database_url)
         sessions = db.make_session_factory(engine)
         with sessions.begin() as session:
-            person = session.execute(select(Person.id).where(Person.email == "restart.person@medway.gov.uk")).scalar_one()
-            delivery_queries.record(session, "personal_reminder", "test:restart", "once", [person],
-                                    Reply("Your GIS meeting is tomorrow at 10:00.", title="Reminder").to_data(),
-                                    due_at=datetime.now(timezone.utc))
+            person = session.execute(
+                select(Person.id).where(Person.email == "restart.person@medway.gov.uk")
+            ).scalar_one()
+            delivery_queries.record(
+                session,
+                "personal_reminder",
+                "test:restart",
+                "once",
+                [person],
+                Reply("Your GIS meeting is tomorrow at 10:00.", title="Reminder").to_data(),
+                due_at=datetime.now(timezone.utc),
+            )
         arrived = wait_until(lambda: fake.to_conversation(conversation)[answered:], timeout=20)
         assert arrived, f"the reminder never reached the connector:\n{second.log()[-3000:]}"
         [sent] = arrived
@@ -149,8 +163,10 @@ def test_reference_survives_a_restart_and_the_worker_delivers_a_reminder(templat
         assert sent.body["conversation"]["id"] == conversation
         assert "Your GIS meeting is tomorrow at 10:00." in _sent_text(sent)
         assert "Your GIS meeting is tomorrow" in sent.body["text"]
-        status = wait_until(lambda: second.scalar("SELECT status FROM delivery WHERE subject = 'test:restart'")
-                            .lower() == "sent", timeout=10)
+        status = wait_until(
+            lambda: second.scalar("SELECT status FROM delivery WHERE subject = 'test:restart'").lower() == "sent",
+            timeout=10,
+        )
         assert status, second.rows("SELECT status, last_error FROM delivery WHERE subject = 'test:restart'")
         engine.dispose()
     finally:
@@ -161,6 +177,7 @@ def test_reference_survives_a_restart_and_the_worker_delivers_a_reminder(templat
 
 
 # --- the dispatcher with TeamsSender, on a fake clock ----------------------------------------------
+
 
 def test_delivery_is_sent_into_the_stored_conversation(proactive):
     user, conversation, tenant = proactive.talk("sent.person@medway.gov.uk")
@@ -257,7 +274,9 @@ def test_a_new_chat_is_opened_in_the_tenant_for_someone_without_a_reference(proa
     assert result.outcome is Outcome.SENT, result
     new = proactive.fake.snapshot()[before:]
     assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
-        ("POST", "/v3/conversations"), ("POST", "/v3/conversations/a%3Anew-conversation")]
+        ("POST", "/v3/conversations"),
+        ("POST", "/v3/conversations/a%3Anew-conversation"),
+    ]
     create = new[0].body
     assert create["isGroup"] is False and create["members"] == [{"id": user}]
     assert create["channelData"] == {"tenant": {"id": tenant}}
@@ -293,7 +312,9 @@ def test_a_database_failure_after_a_new_chat_is_opened_does_not_send_twice(proac
         assert result.outcome is Outcome.SENT, result
         new = proactive.fake.snapshot()[before:]
         assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
-            ("POST", "/v3/conversations"), ("POST", "/v3/conversations/a%3Anew-conversation")]
+            ("POST", "/v3/conversations"),
+            ("POST", "/v3/conversations/a%3Anew-conversation"),
+        ]
         assert "Only once, please." in _sent_text(new[1])
         assert failing.failed == 1
         [record] = [r for r in caplog.records if "could not be kept" in r.getMessage()]
@@ -308,26 +329,31 @@ def test_a_database_failure_after_a_new_chat_is_opened_does_not_send_twice(proac
     assert proactive.sender.send(recipient, Reply("The next one.")).outcome is Outcome.SENT
     new = proactive.fake.snapshot()[before:]
     assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
-        ("POST", "/v3/conversations"), ("POST", "/v3/conversations/a%3Anew-conversation")]
+        ("POST", "/v3/conversations"),
+        ("POST", "/v3/conversations/a%3Anew-conversation"),
+    ]
     kept = proactive.reference(user)
     assert kept.reference["conversation"]["id"] == "a:new-conversation" and kept.tenant_id == tenant
     before = len(proactive.fake.snapshot())
     assert proactive.sender.send(recipient, Reply("And the one after.")).outcome is Outcome.SENT
     new = proactive.fake.snapshot()[before:]
     assert [(s.method, s.path.split("/activities")[0]) for s in new] == [
-        ("POST", "/v3/conversations/a%3Anew-conversation")]  # no new chat this time
+        ("POST", "/v3/conversations/a%3Anew-conversation")
+    ]  # no new chat this time
     assert "And the one after." in _sent_text(new[0])
 
 
 def test_no_reference_in_the_tenant_is_a_permanent_failure_without_any_request(proactive):
     before = len(proactive.fake.snapshot())
-    result = proactive.sender.send(Recipient("nobody@medway.gov.uk", None, "29:nobody", "tenant-unknown"),
-                                   Reply("Hello?"))
+    result = proactive.sender.send(
+        Recipient("nobody@medway.gov.uk", None, "29:nobody", "tenant-unknown"), Reply("Hello?")
+    )
     assert result.outcome is Outcome.PERMANENT
     assert len(proactive.fake.snapshot()) == before
 
 
 # --- the allowlist, outbound ---------------------------------------------------------------------------
+
 
 def test_stored_reference_with_a_service_url_off_the_allowlist_is_refused_without_a_request(proactive):
     email = "moved.person@medway.gov.uk"
@@ -337,8 +363,11 @@ def test_stored_reference_with_a_service_url_off_the_allowlist_is_refused_withou
         with proactive.sessions.begin() as session:
             ref = session.execute(select(ConversationRef).where(ConversationRef.key == f"user:{user}")).scalar_one()
             reference = dict(ref.reference, serviceUrl=other.url)
-            session.execute(update(ConversationRef).where(ConversationRef.id == ref.id)
-                            .values(service_url=other.url, reference=reference))
+            session.execute(
+                update(ConversationRef)
+                .where(ConversationRef.id == ref.id)
+                .values(service_url=other.url, reference=reference)
+            )
         before = len(proactive.fake.snapshot())
         result = proactive.sender.send(Recipient(email, None, user, tenant), Reply("Should not go."))
         assert result.outcome is Outcome.PERMANENT and "allowlist" in result.error

@@ -8,6 +8,7 @@ is accepted and the answer reaches the connector with the bot's own token; a tok
 reason is 401, and then nothing runs (no member look-up, no reply) and nothing is stored. A bug in the
 turn is a 500 with its traceback in the log, never a 401.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,8 @@ import json
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -45,9 +46,19 @@ def openid(keys) -> Iterator[FakeOpenId]:
 def _serve(template: Path, workdir: Path, name: str, metadata_url: str, **env: str) -> TeamsServe:
     connector = harness.start_connector()
     path = harness.copy_database(template, workdir, f"{name}.db")
-    server = TeamsServe(connector, f"sqlite:///{path}", workdir, sqlite_path=path, name=name, module=LAUNCHER,
-                        MICROSOFT_APP_ID=AUTH_APP_ID, MICROSOFT_APP_PASSWORD="x",
-                        BOT_OPENID_METADATA_URL=metadata_url, KC_TEST_ACCESS_TOKEN=BOT_TOKEN, **env)
+    server = TeamsServe(
+        connector,
+        f"sqlite:///{path}",
+        workdir,
+        sqlite_path=path,
+        name=name,
+        module=LAUNCHER,
+        MICROSOFT_APP_ID=AUTH_APP_ID,
+        MICROSOFT_APP_PASSWORD="x",
+        BOT_OPENID_METADATA_URL=metadata_url,
+        KC_TEST_ACCESS_TOKEN=BOT_TOKEN,
+        **env,
+    )
     server.start()
     harness.SERVERS.append(server)
     return server
@@ -63,8 +74,9 @@ def _stop(server: TeamsServe) -> None:
 def signed(template, workdir, openid) -> Iterator[TeamsServe]:
     # KEYS_UNKNOWN_KID_INTERVAL=0: a token naming a key not in hand fetches the keys again every time
     # (300 s in production), so that the test can see it happen.
-    server = _serve(template, workdir, "tokens", openid.metadata_url, KC_TEST_RAISE="1",
-                    KC_TEST_KEYS_UNKNOWN_KID_INTERVAL="0")
+    server = _serve(
+        template, workdir, "tokens", openid.metadata_url, KC_TEST_RAISE="1", KC_TEST_KEYS_UNKNOWN_KID_INTERVAL="0"
+    )
     yield server
     _stop(server)
 
@@ -72,8 +84,14 @@ def signed(template, workdir, openid) -> Iterator[TeamsServe]:
 def claims(activity: dict, **changes) -> dict:
     """The claims of a Bot Framework channel token for this bot and this activity; `...` removes one."""
     now = int(time.time())
-    made = {"iss": ISSUER, "aud": AUTH_APP_ID, "exp": now + 3600, "nbf": now - 60, "iat": now - 60,
-            "serviceurl": activity["serviceUrl"]}
+    made = {
+        "iss": ISSUER,
+        "aud": AUTH_APP_ID,
+        "exp": now + 3600,
+        "nbf": now - 60,
+        "iat": now - 60,
+        "serviceurl": activity["serviceUrl"],
+    }
     made.update(changes)
     return {k: v for k, v in made.items() if v is not ...}
 
@@ -88,16 +106,20 @@ def header(sent, name: str):
 
 def _hs256_with_the_public_key(key: SigningKey, payload: dict) -> str:
     """The algorithm-confusion forgery: HS256 with the public key's PEM as the HMAC secret."""
+
     def part(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    signing_input = f"{part(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': key.kid}).encode())}." \
-                    f"{part(json.dumps(payload).encode())}"
+    signing_input = (
+        f"{part(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': key.kid}).encode())}."
+        f"{part(json.dumps(payload).encode())}"
+    )
     signature = hmac.new(key.public_pem(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{part(signature)}"
 
 
 # --- accepted --------------------------------------------------------------------------------------
+
 
 def test_a_token_signed_as_the_bot_framework_signs_them_is_accepted(signed, keys):
     user = signed.person()
@@ -153,6 +175,7 @@ def test_a_key_published_after_the_keys_were_fetched_is_fetched_and_accepted(sig
 
 # --- refused -------------------------------------------------------------------------------------------
 
+
 def _refused_token(case: str, keys: dict[str, SigningKey], activity: dict) -> str:
     now = int(time.time())
     teams = keys["teams"]
@@ -183,10 +206,19 @@ def _refused_token(case: str, keys: dict[str, SigningKey], activity: dict) -> st
     raise AssertionError(case)
 
 
-REFUSED = ["another audience", "another issuer", "expired beyond the clock skew", "not valid for another hour",
-           "another RSA key with the same kid", "a kid nobody published", "a key not endorsed for msteams",
-           "serviceurl of another service", "no serviceurl claim", "HS256 with the public key as the secret",
-           "the signature of another token"]
+REFUSED = [
+    "another audience",
+    "another issuer",
+    "expired beyond the clock skew",
+    "not valid for another hour",
+    "another RSA key with the same kid",
+    "a kid nobody published",
+    "a key not endorsed for msteams",
+    "serviceurl of another service",
+    "no serviceurl claim",
+    "HS256 with the public key as the secret",
+    "the signature of another token",
+]
 
 
 @pytest.mark.parametrize("case", REFUSED)
@@ -213,6 +245,7 @@ def test_an_unknown_key_fetches_the_keys_again_and_is_refused(signed, keys, open
 
 # --- failures that are not the token's -------------------------------------------------------------------
 
+
 @pytest.mark.allow_server_errors
 @pytest.mark.parametrize("error", ["RuntimeError", "PermissionError"])
 def test_a_bug_in_an_authenticated_turn_is_a_500_with_its_traceback_never_a_401(signed, keys, error):
@@ -224,15 +257,15 @@ def test_a_bug_in_an_authenticated_turn_is_a_500_with_its_traceback_never_a_401(
     response = post(signed, activity, keys["teams"].sign(claims(activity)))
     assert response.status == 500, (response.status, response.body)
     assert response.json == {"error": "the activity could not be processed"}
-    log = wait_until(lambda: (lambda text: text if "a bug ordered by the test" in text else "")(
-        signed.log()[log_mark:]), timeout=5)
+    log = wait_until(
+        lambda: (lambda text: text if "a bug ordered by the test" in text else "")(signed.log()[log_mark:]), timeout=5
+    )
     assert "Teams turn failed" in log and "Traceback (most recent call last)" in log, log[-2000:]
     assert f"{error}: a bug ordered by the test" in log
     assert "refused a request" not in log
 
 
-def test_while_the_keys_cannot_be_fetched_a_request_is_503_and_the_server_keeps_answering(template, workdir,
-                                                                                           keys):
+def test_while_the_keys_cannot_be_fetched_a_request_is_503_and_the_server_keeps_answering(template, workdir, keys):
     """Microsoft's metadata endpoint that never answers: 4.17.1 waited for it on the event loop, for ever."""
     hanging = FakeOpenId(keys=[keys["teams"]], mode="hang").start()
     server = _serve(template, workdir, "keys-hang", hanging.metadata_url, KC_TEST_KEYS_TIMEOUT="2")
@@ -240,8 +273,9 @@ def test_while_the_keys_cannot_be_fetched_a_request_is_503_and_the_server_keeps_
         activity = server.activity(server.person(), "help")
         answers: dict[str, Response] = {}
         started = time.monotonic()
-        waiting = threading.Thread(target=lambda: answers.update(
-            response=post(server, activity, keys["teams"].sign(claims(activity)))))
+        waiting = threading.Thread(
+            target=lambda: answers.update(response=post(server, activity, keys["teams"].sign(claims(activity))))
+        )
         waiting.start()
         assert wait_until(lambda: hanging.requests, timeout=5), "the keys were never asked for"
         asked = time.monotonic()
@@ -287,9 +321,16 @@ def test_keys_fetched_before_are_used_while_fetching_them_again_fails(template, 
 def test_a_bug_while_answering_an_action_execute_is_an_error_body_never_an_http_error(signed, keys):
     """Teams expects HTTP 200 for every adaptiveCard/action: the failure is in the body, the traceback in the log."""
     user = signed.person()
-    activity = signed.activity(user, None, type="invoke", name="adaptiveCard/action",
-                               value={"action": {"type": "Action.Execute", "verb": "kc",
-                                                 "data": {"kc_command": "raise RuntimeError"}}, "trigger": "manual"})
+    activity = signed.activity(
+        user,
+        None,
+        type="invoke",
+        name="adaptiveCard/action",
+        value={
+            "action": {"type": "Action.Execute", "verb": "kc", "data": {"kc_command": "raise RuntimeError"}},
+            "trigger": "manual",
+        },
+    )
     log_mark = len(signed.log())
     response = post(signed, activity, keys["teams"].sign(claims(activity)))
     assert response.status == 200, (response.status, response.body)

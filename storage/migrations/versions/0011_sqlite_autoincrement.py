@@ -10,36 +10,57 @@ On SQLite every table is rebuilt (rows, indexes, constraints and foreign keys ke
 foreign keys off, or dropping a parent would CASCADE-delete its children: storage.db.upgrade
 switches them off before the transaction and runs PRAGMA foreign_key_check before committing.
 """
+
 from alembic import op
-import sqlalchemy as sa
 
-
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 TABLES = (
-    'partner', 'partner_domain', 'person', 'platform_identity', 'person_role', 'kc_group', 'group_alias',
-    'membership', 'meeting_series', 'meeting', 'event', 'registration', 'business_case', 'case_change',
-    'fund_entry', 'conversation_state', 'delivery', 'announcement', 'announcement_ack', 'inbound_seen',
-    'conversation_ref', 'audit_entry', 'group_channel',
+    "partner",
+    "partner_domain",
+    "person",
+    "platform_identity",
+    "person_role",
+    "kc_group",
+    "group_alias",
+    "membership",
+    "meeting_series",
+    "meeting",
+    "event",
+    "registration",
+    "business_case",
+    "case_change",
+    "fund_entry",
+    "conversation_state",
+    "delivery",
+    "announcement",
+    "announcement_ack",
+    "inbound_seen",
+    "conversation_ref",
+    "audit_entry",
+    "group_channel",
 )
 
 
 def _rebuild(autoincrement: bool) -> None:
     bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
+    if bind.dialect.name != "sqlite":
         return
-    if bind.exec_driver_sql('PRAGMA foreign_keys').scalar() and any(
-            bind.exec_driver_sql(f'SELECT 1 FROM {table} LIMIT 1').first() for table in TABLES):
+    if bind.exec_driver_sql("PRAGMA foreign_keys").scalar() and any(
+        bind.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() for table in TABLES
+    ):
         # Dropping a parent would CASCADE-delete its children's rows (an empty database is safe).
-        raise RuntimeError("Migration 0011 rebuilds tables: run it with SQLite foreign keys off, "
-                           "as storage.db.upgrade does")
+        raise RuntimeError(
+            "Migration 0011 rebuilds tables: run it with SQLite foreign keys off, as storage.db.upgrade does"
+        )
     for table in TABLES:
         # Reflection doesn't see AUTOINCREMENT, so a rebuild without the option drops it.
-        with op.batch_alter_table(table, recreate='always',
-                                  table_kwargs={'sqlite_autoincrement': True} if autoincrement else {}):
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": True} if autoincrement else {}
+        ):
             pass
 
 
