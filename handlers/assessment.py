@@ -154,7 +154,8 @@ def approve(ctx: Context, target: str, amount: str) -> Reply:
     step = case_queries.change(
         ctx.session, case, CaseStatus.APPROVED, ctx.caller.person, note=f"awarded {format_pence(pence)}", at=ctx.now
     )
-    ctx.session.add(
+    case_queries.add_fund_entry(
+        ctx.session,
         FundEntry(
             kind=FundEntryKind.AWARD,
             year=case_queries.financial_year(ctx.now.astimezone(ctx.zone).date()),
@@ -162,7 +163,7 @@ def approve(ctx: Context, target: str, amount: str) -> Reply:
             case_id=case.id,
             recorded_by_id=ctx.caller.person.id,
             at=ctx.now,
-        )
+        ),
     )
     record(ctx, "case_approved", f"case:{case.id}", amount=format_pence(pence))
     notify_submitter(
@@ -284,7 +285,8 @@ def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str
     fy = _year(ctx, year)
     if fy is None:
         return Reply("Give the financial year as e.g. 2026/27.")
-    ctx.session.add(
+    case_queries.add_fund_entry(
+        ctx.session,
         FundEntry(
             kind=FundEntryKind.CONTRIBUTION,
             year=fy,
@@ -292,9 +294,8 @@ def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str
             partner_id=found.id,
             recorded_by_id=ctx.caller.person.id,
             at=ctx.now,
-        )
+        ),
     )
-    ctx.session.flush()
     record(ctx, "fund_contribution", f"fund:{fy}", partner=found.slug, amount=format_pence(pence))
     return Reply(
         f"Recorded {format_pence(pence)} from {found.name} for {case_queries.year_label(fy)}. The fund's "
@@ -318,7 +319,8 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
             f"That would take {label(found)}'s spending to {format_pence(spent + pence)}, more than its "
             f"award of {format_pence(found.awarded_pence or 0)}. Nothing was recorded."
         )
-    ctx.session.add(
+    case_queries.add_fund_entry(
+        ctx.session,
         FundEntry(
             kind=FundEntryKind.SPEND,
             year=_year(ctx, None),
@@ -326,7 +328,7 @@ def record_spend(ctx: Context, target: str, amount: str) -> Reply:
             case_id=found.id,
             recorded_by_id=ctx.caller.person.id,
             at=ctx.now,
-        )
+        ),
     )
     record(ctx, "fund_spend", f"case:{found.id}", amount=format_pence(pence))
     return Reply(

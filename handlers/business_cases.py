@@ -180,8 +180,7 @@ def _submit(ctx: Context, values: Values) -> Reply:
         submitter_partner_id=ctx.caller.partner.id if ctx.caller.partner else None,
         status=CaseStatus.DRAFT,
     )
-    ctx.session.add(case)
-    ctx.session.flush()
+    case_queries.add(ctx.session, case)
     case_queries.change(ctx.session, case, CaseStatus.SUBMITTED, ctx.caller.person, at=ctx.now)
     board = [
         p.id for p in people_queries.people_with_role(ctx.session, PersonRoleKind.BOARD) if p.id != ctx.caller.person.id

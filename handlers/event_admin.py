@@ -200,8 +200,7 @@ def _apply(event: Event, values: Values, zone: str) -> None:
 def _submit_event(ctx: Context, values: Values) -> Reply:
     event = Event(status=EventStatus.PUBLISHED, created_by_id=ctx.caller.person.id)
     _apply(event, values, ctx.settings.timezone)
-    ctx.session.add(event)
-    ctx.session.flush()
+    event_queries.add(ctx.session, event)
     record(ctx, "event_created", f"event:{event.id}", title=event.title)
     return Reply(
         f"{label(event)} is published: partner staff can see it under `events` and register.",
@@ -306,7 +305,6 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
                 actions=(Action("Event details", f"event {event.id}"),),
             ),
         )
-    ctx.session.flush()
     shown = form_field.display(values[form_field.name])
     record(ctx, "event_edited", f"event:{event.id}", field=form_field.label, value=shown)
     extra = f" A notice to its {told} registrant{'s' if told != 1 else ''} is queued." if told else ""

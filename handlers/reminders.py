@@ -200,7 +200,6 @@ def reminders(ctx: Context) -> Reply:
 def reminders_switch(ctx: Context, state: str) -> Reply:
     setting = _setting(ctx)
     setting.enabled = state.lower() == "on"
-    ctx.session.flush()
     if setting.enabled:
         return Reply(
             "Automatic reminders are on: "
@@ -221,7 +220,6 @@ def reminder_leads(ctx: Context, leads: str) -> Reply:
         return Reply("Give one to four lead times, e.g. `reminders 7 days, 1 day`.")
     setting = _setting(ctx)
     setting.enabled, setting.lead_times = True, chosen
-    ctx.session.flush()
     return Reply(
         "Done: I'll remind you "
         + " and ".join(lead_text(x) for x in chosen)

@@ -79,6 +79,5 @@ def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
     for role_row in list(person.roles):
         if role_row.role is kind:
             person.roles.remove(role_row)
-    ctx.session.flush()
     record(ctx, f"{kind.value}_removed", f"person:{person.id}", person=person.email)
     return Reply(f"{person.email} is no longer {ROLE_NAMES[kind]}.")

@@ -138,3 +138,17 @@ def spent_on(session: Session, case: BusinessCase) -> int:
             )
         ).scalar_one()
     )
+
+
+def add(session: Session, case: BusinessCase) -> BusinessCase:
+    """Store a new business case (its id is known on return)."""
+    session.add(case)
+    session.flush()
+    return case
+
+
+def add_fund_entry(session: Session, entry: FundEntry) -> FundEntry:
+    """Record a contribution, an award or spending in the fund's ledger."""
+    session.add(entry)
+    session.flush()
+    return entry

@@ -281,3 +281,10 @@ def fill_places(session: Session, event: Event, mode: AttendanceMode) -> list[Re
         reg.status = RegistrationStatus.CONFIRMED
     session.flush()
     return promoted
+
+
+def add(session: Session, event: Event) -> Event:
+    """Store a new event (its id is known on return)."""
+    session.add(event)
+    session.flush()
+    return event

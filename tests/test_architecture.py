@@ -5,25 +5,27 @@ and handlers query the database through storage/ only (read from their code with
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
-
-from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_import_contracts_hold(monkeypatch, capsys):
-    monkeypatch.chdir(ROOT)
-    status = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
-    report = capsys.readouterr().out
-    assert status == 0, report
-    assert "3 kept, 0 broken" in report
+def test_the_import_contracts_hold():
+    # In a process of its own: import-linter configures logging, which would stop later tests
+    # from seeing the bot's log records.
+    script = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 kept, 0 broken" in done.stdout
 
 
 # import-linter sees an external package only whole (`sqlalchemy`, not `sqlalchemy.orm`), so it
 # can't tell the Session type from a query: this reads the handlers' code instead.
 ALLOWED_FROM_SQLALCHEMY = {("sqlalchemy.orm", "Session")}
-QUERIES = {"execute", "get", "scalar", "scalars", "query"}
+# Reading, and writing: new rows and deletions go through storage/ too.
+QUERIES = {"execute", "get", "scalar", "scalars", "query", "add", "add_all", "delete", "merge", "flush"}
 
 
 def _problems(path: Path, root: Path = ROOT) -> list[str]:
@@ -56,7 +58,7 @@ def test_handlers_query_the_database_through_storage_only():
     problems = [p for path in sorted((ROOT / "handlers").glob("*.py")) for p in _problems(path)]
     assert problems == [], (
         "handlers/ imports SQLAlchemy only for the Session type, and asks storage/ "
-        "for what it needs:\n" + "\n".join(problems)
+        "for what it needs and to store what it makes:\n" + "\n".join(problems)
     )
 
 
@@ -67,9 +69,10 @@ def test_the_handlers_check_sees_a_query(tmp_path):
     module.write_text(
         "from sqlalchemy import select\nfrom sqlalchemy.orm import Session\nimport sqlalchemy.sql\n"
         "from storage.db import insert_for\n"
-        "def f(ctx):\n    return ctx.session.execute(select(1)), ctx.session.get(int, 1)\n"
+        "def f(ctx):\n    ctx.session.add(object())\n    return ctx.session.execute(select(1)), ctx.session.get(int, 1)\n"
     )
     assert sorted(p.split(": ", 1)[1] for p in _problems(module, tmp_path)) == [
+        "ctx.session.add(...)",
         "ctx.session.execute(...)",
         "ctx.session.get(...)",
         "from sqlalchemy import select",
