@@ -147,50 +147,25 @@ def _leased(delivery_id: int, owner: str):
     )
 
 
+def _end_lease(session: Session, delivery_id: int, owner: str, **values: Any) -> bool:
+    """Set the outcome, if `owner` still holds the lease; False means another dispatcher took it over."""
+    ended = _leased(delivery_id, owner).values(lease_owner=None, lease_expires_at=None, **values)
+    return session.execute(ended.returning(Delivery.id)).first() is not None
+
+
 def mark_sent(session: Session, delivery_id: int, owner: str, now: datetime, via: Optional[str] = None) -> bool:
-    """Done, if `owner` still holds the lease; False means another dispatcher took it over."""
-    result = session.execute(
-        _leased(delivery_id, owner)
-        .values(
-            status=DeliveryStatus.SENT,
-            sent_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=None,
-            delivered_via=via,
-        )
-        .returning(Delivery.id)
+    return _end_lease(
+        session, delivery_id, owner, status=DeliveryStatus.SENT, sent_at=now, last_error=None, delivered_via=via
     )
-    return result.first() is not None
 
 
 def mark_held(session: Session, delivery_id: int, owner: str, reason: str) -> bool:
     """No configured platform reaches the person: kept for the console, with the reason."""
-    result = session.execute(
-        _leased(delivery_id, owner)
-        .values(
-            status=DeliveryStatus.HELD,
-            last_error=reason[:2000],
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(Delivery.id)
-    )
-    return result.first() is not None
+    return _end_lease(session, delivery_id, owner, status=DeliveryStatus.HELD, last_error=reason[:2000])
 
 
 def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
-    result = session.execute(
-        _leased(delivery_id, owner)
-        .values(
-            status=DeliveryStatus.FAILED,
-            last_error=error[:2000],
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .returning(Delivery.id)
-    )
-    return result.first() is not None
+    return _end_lease(session, delivery_id, owner, status=DeliveryStatus.FAILED, last_error=error[:2000])
 
 
 def retry_later(
