@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
+from core.commands import Audience
 from core.roles import MemberRole
 
 
@@ -76,3 +77,16 @@ class Caller:
         if not group.is_restricted:
             return True
         return not self.in_shared_conversation and (self.is_admin or self.is_member(group))
+
+    def audiences(self) -> set[Audience]:
+        """The commands this person may use, by audience."""
+        found = {Audience.ANYONE}
+        if self.is_partner_staff:
+            found.add(Audience.PARTNER_STAFF)
+        if self.is_admin or self.chairs_any:
+            found.add(Audience.CHAIRS)
+        if self.is_board:
+            found.add(Audience.BOARD)
+        if self.is_admin:
+            found.add(Audience.ADMINS)
+        return found

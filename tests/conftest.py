@@ -171,5 +171,24 @@ class Chat:
 
 
 @pytest.fixture
+def declare_command():
+    """Declare a command for one test, first in routing order; withdrawn afterwards."""
+    from core.commands import COMMANDS, Command, words
+
+    declared: list[str] = []
+
+    def declare(intent: str, pattern: str, handler, **fields) -> Command:
+        command = COMMANDS.declare(
+            Command(intent=intent, handler=handler, patterns=words(pattern), **fields), first=True
+        )
+        declared.append(intent)
+        return command
+
+    yield declare
+    for intent in declared:
+        COMMANDS.withdraw(intent)
+
+
+@pytest.fixture
 def chat(sessions, settings) -> Chat:
     return Chat(Router(sessions, settings))

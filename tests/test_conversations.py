@@ -13,15 +13,13 @@ demo@kent.gov.uk is in GIS and Information Security and chairs Smart Kent and Me
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
 
-import bot.router as router_module
 import storage.groups as group_queries
-from bot.router import Route, Router
+from bot.router import Router
 from core.messages import Reply
 from core.settings import Settings
 from storage.models import Membership, Person
@@ -731,11 +729,11 @@ def test_a_failing_handler_gets_an_apology_and_nothing_is_written(chat, session,
     assert chat("join gis", user=MEDWAY).startswith("Welcome to GIS!")
 
 
-def test_a_handler_that_raises_does_not_take_the_router_down(chat, monkeypatch):
+def test_a_handler_that_raises_does_not_take_the_router_down(chat, declare_command):
     def boom(ctx, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(router_module, "ROUTES", (Route(re.compile(r"^help$"), boom), *router_module.ROUTES))
+    declare_command("boom", r"^help$", boom)
     reply = chat.reply("help")
     assert isinstance(reply, Reply)
     assert GENERIC_ERROR in reply.text

@@ -7,13 +7,11 @@ loaded as of Wednesday 25 November 2026 (demo@kent.gov.uk chairs Smart Kent and 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
-from bot import router
 from core.forms import FORMS, Form, FormField
 from core.messages import Action, Refusal, Reply, Request
 from handlers import conversation
@@ -48,7 +46,7 @@ def refuse(request):
 
 
 @pytest.fixture
-def form(refuse, monkeypatch) -> Form:
+def form(refuse, monkeypatch, declare_command) -> Form:
     """A one-field form that refuses the words `not allowed` in `allowed`, and `refused on
     submit` in `submit`; `refusal check` starts it, `refused command` is a command that refuses."""
 
@@ -66,15 +64,8 @@ def form(refuse, monkeypatch) -> Form:
         allowed=allowed,
     )
     monkeypatch.setitem(FORMS, made.name, made)
-    monkeypatch.setattr(
-        router,
-        "ROUTES",
-        (
-            router.Route(re.compile(r"^refusal check$"), lambda ctx: conversation.start(ctx, made, {})),
-            router.Route(re.compile(r"^refused command$"), lambda ctx: refuse()),
-            *router.ROUTES,
-        ),
-    )
+    declare_command("refusal_check", r"^refusal check$", lambda ctx: conversation.start(ctx, made, {}))
+    declare_command("refused_command", r"^refused command$", lambda ctx: refuse())
     return made
 
 

@@ -98,15 +98,9 @@ def assert_plain(reply: Reply) -> None:
 
 
 @pytest.fixture
-def calendar_chat(chat, monkeypatch):
-    """The chat with `calendar ...` routed: by the router's own route once it is wired.
-
-    Until then a stand-in route sends the words to handlers.calendar.calendar, so that these
-    conversations run through the real router, caller resolution and transaction today.
-    """
-    if not router.is_command("calendar gis"):
-        stand_in = router.Route(re.compile(r"^calendar\s+(?P<target>.+)$"), calendar_handlers.calendar)
-        monkeypatch.setattr(router, "ROUTES", (stand_in, *router.ROUTES))
+def calendar_chat(chat):
+    """The chat, through the router's own `calendar ...` route."""
+    assert router.is_command("calendar gis")
     return chat
 
 
