@@ -9,6 +9,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
+from handlers.spoken import PARTS_OF_DAY, office_hour, parse_duration, part_suffix, spoken_time, tidy
 from storage.wallclock import to_utc
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -189,7 +192,7 @@ def _day_period(year: int, month: int, day_number: int) -> Period:
     return Period(day, day, format_day(datetime.combine(day, time())))
 
 
-_CLOCK = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}ap>am|pm|a\.m\.|p\.m\.)?"
+_CLOCK = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}ap>am|pm|a\.m\.?|p\.m\.?)?"
 _TIME_RANGE_RE = re.compile(
     r"^(?:from\s+|at\s+)?" + _CLOCK.format("s") + r"\s*(?:-|–|—|to|until|till)\s*" + _CLOCK.format("e") + "$"
 )
@@ -278,19 +281,29 @@ _LEADING_AT = re.compile(r"^at\s+(?=at\s)", re.IGNORECASE)
 
 
 def parse_moment(
-    words: str, today: date, default_time: time, default_day: Optional[date] = None, span: bool = False
+    words: str,
+    today: date,
+    default_time: time,
+    default_day: Optional[date] = None,
+    span: bool = False,
+    next_week_monday: bool = False,
 ) -> LocalMoment:
     """A day and a time as people write them, in local wall time: '9 March 2027 09:00', 'tomorrow
-    at 9', 'on 3 March at 10:00', 'friday 2pm', "9 o'clock". A day alone ('9 March') is at
-    `default_time`, a time alone ('at 14:00') on `default_day` (refused when there is none). With
-    `span` the time may be a range ('10:00-12:00', '14:00 for 2 hours'), which gives `end`.
+    at 9', 'on 3 March at 10:00', 'friday 2pm', "9 o'clock", and as they say them: 'tomorrow
+    morning', 'this afternoon', 'tonight', 'next Tuesday at 2', 'Tuesday week', 'the 3rd at 10',
+    'in a fortnight', 'half past two', 'lunchtime on Friday' (the time first). A day alone ('9
+    March') is at `default_time`, or at its part of the day's time ('tomorrow morning', 09:00); a
+    time alone ('at 14:00') on `default_day` (refused when there is none). With `span` the time may
+    be a range ('10:00-12:00', '14:00 for 2 hours'), which gives `end`. With `next_week_monday`,
+    'next week' is its Monday. Hours without a.m. or p.m. follow handlers.spoken's office-hours
+    rule ('at 2' is 14:00). Case, emoji, full-width digits and end punctuation change nothing.
 
     The longest words that read as a day are the day. Raises DateError saying, where an "at"
     parts the day from the time, what is wrong with the one or else the other; otherwise what is
     wrong with the time after a day that reads; otherwise what is wrong with the words as a day.
     SpanError when a day reads and the range after it doesn't.
     """
-    tokens = words.split()
+    tokens = tidy(words).split()
     if len(tokens) > 1 and tokens[0].lower() == "on":
         tokens = tokens[1:]
     day_error: Optional[DateError] = None  # of all the words read as a day
@@ -299,31 +312,146 @@ def parse_moment(
         day_words, time_words = _day_words(tokens[:cut]), " ".join(tokens[cut:])
         if day_words:
             try:
-                day = parse_day(day_words, today)
+                day = _day_of(day_words, today, next_week_monday)
             except DateError as exc:
                 if cut == len(tokens):
                     day_error = exc
                 continue
         elif default_day is not None and time_words:
-            day = default_day
+            day = _Day(default_day)
         else:
             continue
         try:
-            start, end = _times(time_words, default_time, span)
+            start, end = _times(time_words, day.at or default_time, span, day.pm)
         except DateError as exc:
             if day_words and span and looks_like_time_range(time_words):
                 raise SpanError(str(exc)) from None
             if day_words and time_error is None:
                 time_error = exc
             continue
-        return LocalMoment(datetime.combine(day, start), None if end is None else datetime.combine(day, end))
+        return day.moment(start, end)
+    time_first = _time_then_day(tokens, today, default_time, span, next_week_monday)
+    if time_first is not None:
+        return time_first
     at = next((i for i, word in enumerate(tokens[:-1]) if word.lower() == "at"), None)
     if at is not None and (at > 0 or default_day is not None):
         # "DAY at TIME" says which words are which: the answer is what is wrong with them.
-        if at > 0:
-            parse_day(_day_words(tokens[:at]), today)
-        _times(" ".join(tokens[at + 1 :]), default_time, span)
+        day = _day_of(_day_words(tokens[:at]), today, next_week_monday) if at > 0 else _Day(today)
+        _times(" ".join(tokens[at + 1 :]), default_time, span, day.pm)
     raise time_error or day_error or DateError("Which day, and what time? e.g. “9 March 2027 10:00”.")
+
+
+def _time_then_day(
+    tokens: list[str], today: date, default_time: time, span: bool, next_week_monday: bool
+) -> Optional[LocalMoment]:
+    """'9am tomorrow', 'lunchtime on Friday', 'first thing on Monday', '8 tonight': the time
+    first, read only where the day first did not."""
+    for cut in range(1, len(tokens)):
+        rest = tokens[cut:]
+        if rest[0].lower() == "on" and len(rest) > 1:
+            rest = rest[1:]
+        time_words, day_words = " ".join(tokens[:cut]).strip(" ,"), " ".join(rest).strip(" ,")
+        if not time_words or not day_words:
+            continue
+        try:
+            day = _day_of(day_words, today, next_week_monday)
+            start, end = _times(time_words, day.at or default_time, span, day.pm)
+        except DateError:
+            continue
+        return day.moment(start, end)
+    return None
+
+
+@dataclass(frozen=True)
+class _Day:
+    """A day read from words, with the time and a.m. or p.m. its part of the day gives, if any."""
+
+    day: date
+    at: Optional[time] = None
+    pm: Optional[bool] = None
+
+    def moment(self, start: time, end: Optional[time]) -> LocalMoment:
+        return LocalMoment(datetime.combine(self.day, start), None if end is None else datetime.combine(self.day, end))
+
+
+def _day_of(words: str, today: date, next_week_monday: bool) -> _Day:
+    """A day as parse_day reads it, or else as people say one; parse_day's error if neither reads."""
+    try:
+        return _Day(parse_day(words, today))
+    except DateError as exc:
+        said = _said_day(" ".join(words.lower().split()), today, next_week_monday)
+        if said is None:
+            raise
+        if isinstance(said, DateError):
+            raise said from exc
+        return said
+
+
+_PART_OF_DAY_RE = re.compile(r"^(?P<day>.+?)\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)$")
+_WEEK_ON = re.compile(r"^(?:a\s+)?(?P<span>week|fortnight)\s+(?:on\s+)?(?P<day>.+)$")  # a week on Friday, a week today
+_DAY_WEEK = re.compile(r"^(?P<day>.+?)\s+(?P<span>week|fortnight)$")  # Tuesday week, tomorrow week
+_ORDINAL = re.compile(
+    r"^(?:the\s+(?P<bare>\d{1,2})|(?:the\s+)?(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th))(?:\s+of\s+the\s+month)?$"
+)
+_IN = re.compile(r"^in\s+(?P<length>.+)$")
+_NEXT_WEEK_DAY = re.compile(r"^(?:(?P<before>[a-z]+)\s+next\s+week|next\s+week\s+on\s+(?P<after>[a-z]+))$")
+
+
+def _said_day(text: str, today: date, next_week_monday: bool) -> Optional[_Day | DateError]:
+    """The days of speech: 'tonight', 'this afternoon', 'Friday morning', 'Tuesday week', 'a week
+    on Friday', 'in a fortnight', 'the 3rd', 'Tuesday next week' (and 'next week' itself where it is
+    its Monday). None for words that are none of these; a DateError for 'the 32nd'."""
+    if text == "tonight":
+        return _Day(today, PARTS_OF_DAY["night"].at, PARTS_OF_DAY["night"].pm)
+    match = _PART_OF_DAY_RE.match(text)
+    if match:
+        part = PARTS_OF_DAY[match["part"]]
+        day = today if match["day"] == "this" else _plain_day(match["day"], today, next_week_monday)
+        return None if day is None else _Day(day, part.at, part.pm)
+    ordinal = _ORDINAL.match(text)
+    if ordinal and not 1 <= int(ordinal["bare"] or ordinal["day"]) <= 31:
+        return DateError(f"No month has a day {int(ordinal['bare'] or ordinal['day'])}.")
+    day = _plain_day(text, today, next_week_monday)
+    return None if day is None else _Day(day)
+
+
+def _plain_day(text: str, today: date, next_week_monday: bool) -> Optional[date]:
+    """A day without a part of the day: parse_day's, or one of the spoken ones above."""
+    try:
+        return parse_day(text, today)
+    except DateError:
+        pass
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+    if text == "next week":
+        return monday if next_week_monday else None
+    match = _NEXT_WEEK_DAY.match(text)
+    if match:
+        weekday = _weekday(match["before"] or match["after"])
+        return None if weekday is None else monday + timedelta(days=weekday)
+    match = _IN.match(text)
+    if match:
+        length = parse_duration(match["length"])
+        if length is None or length.seconds or length.roughly_days() > 366 * 5:
+            return None
+        return today + relativedelta(months=length.months, days=length.days)
+    match = _WEEK_ON.match(text) or _DAY_WEEK.match(text)
+    if match and match["day"] not in ("next", "this"):
+        base = _plain_day(match["day"], today, False)
+        return None if base is None else base + timedelta(weeks=1 if match["span"] == "week" else 2)
+    match = _ORDINAL.match(text)
+    return _next_numbered(int(match["bare"] or match["day"]), today) if match else None
+
+
+def _next_numbered(number: int, today: date) -> Optional[date]:
+    """'the 3rd': the next 3rd of a month to come, today included (the 31st skips shorter months)."""
+    if not 1 <= number <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        if number <= calendar.monthrange(year, month)[1] and date(year, month, number) >= today:
+            return date(year, month, number)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None  # no day of a month has that number
 
 
 def _day_words(tokens: list[str]) -> str:
@@ -335,12 +463,56 @@ def _day_words(tokens: list[str]) -> str:
     return text.strip(" ,")
 
 
-def _times(words: str, default_time: time, span: bool) -> tuple[time, Optional[time]]:
-    """The start the words after a day give, and the end of a range where one may be."""
+_BY = re.compile(r"^(?:by|around)\s+", re.IGNORECASE)
+
+
+def _times(words: str, default_time: time, span: bool, pm: Optional[bool] = None) -> tuple[time, Optional[time]]:
+    """The start the words after a day give, and the end of a range where one may be. `pm` is
+    what the day's part says of an hour without a.m. or p.m. (this afternoon at 3 is 15:00)."""
     if not words:
         return default_time, None
     # A doubled "at" (`remind me at at 9`) was read before; parse_time takes one.
     words = _LEADING_AT.sub("", _OCLOCK.sub("", words).strip())
     if span and looks_like_time_range(words):
-        return parse_time_range(words)
+        return _office_range(words, pm)
+    text, said = part_suffix(_BY.sub("", " ".join(words.lower().split())))
+    pm = said if said is not None else pm
+    match = _TIME_RE.match(text)
+    if match:
+        return _office_hours(_clock(match, "s"), match, pm), None
+    spoken = spoken_time(text, pm)
+    if spoken is not None:
+        return spoken, None
     return parse_time(words), None
+
+
+def _office_hours(clock: time, match: re.Match, pm: Optional[bool], prefix: str = "s") -> time:
+    """'at 2' is 14:00, 'this evening at 8' 20:00 (handlers.spoken's rule); '02:00', '2am', '14:00' as written."""
+    if match[prefix + "ap"] or match[prefix + "h"].startswith("0") or not 1 <= clock.hour <= 11:
+        return clock
+    return clock.replace(hour=office_hour(clock.hour, pm))
+
+
+def _office_range(words: str, pm: Optional[bool]) -> tuple[time, time]:
+    """parse_time_range's start and end, their hours read by the office-hours rule: '2-4' is
+    14:00-16:00, '9-5' 09:00-17:00, '6-8' 18:00-20:00 (an end that would come first is p.m.)."""
+    text = " ".join(words.lower().split())
+    match = _TIME_RANGE_RE.match(text)
+    if not match:  # "14:00 for 2 hours": the start by the rule, the same length after it
+        start, end = parse_time_range(words)
+        clock = _TIME_FOR_RE.match(text)
+        if clock is None:
+            return start, end
+        moved = _office_hours(start, clock, pm)
+        length = datetime.combine(date(2000, 1, 1), end) - datetime.combine(date(2000, 1, 1), start)
+        end_dt = datetime.combine(date(2000, 1, 1), moved) + length
+        if end_dt.date() != date(2000, 1, 1):
+            raise DateError("A meeting has to end on the day it starts.")
+        return moved, end_dt.time()
+    start = _office_hours(_clock(match, "s"), match, pm)
+    end = _office_hours(_clock(match, "e"), match, pm, "e")
+    if end <= start and not match["eap"] and 1 <= end.hour <= 11 and not match["eh"].startswith("0"):
+        end = end.replace(hour=end.hour + 12)
+    if end <= start:
+        raise DateError(f"The end ({end:%H:%M}) must be after the start ({start:%H:%M}).")
+    return start, end

@@ -357,7 +357,8 @@ def test_a_range_is_no_time_without_span():
         ("31 February at 9", "31 February isn't a date: February has 29 days at most."),
         ("blursday at 9", "I couldn't read “blursday” as a date."),
         ("tomorrow at 25:00", "25:00 isn't a time of day."),
-        ("tomorrow at noon", "I couldn't read “noon” as a time. Try e.g. 10:00 or 2pm."),
+        ("tomorrow at teatime", "I couldn't read “teatime” as a time. Try e.g. 10:00 or 2pm."),
+        ("tomorrow morning at 25:00", "25:00 isn't a time of day."),
         ("at 25:00", "25:00 isn't a time of day."),
         # no "at": what is wrong with the time after a day that reads...
         ("tomorrow 25:00", "25:00 isn't a time of day."),
@@ -384,3 +385,176 @@ def test_other_problems_with_a_span_are_no_span_errors(words):
     with pytest.raises(DateError) as raised:
         parse_moment(words, TODAY, time(10), default_day=MEETING_DAY, span=True)
     assert not isinstance(raised.value, SpanError)
+
+
+# --- parse_moment: British phrases of the day and the time (Wednesday 25 November 2026) -----------------
+
+SAID = [
+    # parts of the day: morning 09:00, afternoon 14:00, evening 18:00, tonight and night 19:00
+    ("tomorrow morning", datetime(2026, 11, 26, 9)),
+    ("this morning", datetime(2026, 11, 25, 9)),
+    ("this afternoon", datetime(2026, 11, 25, 14)),
+    ("this evening", datetime(2026, 11, 25, 18)),
+    ("tonight", datetime(2026, 11, 25, 19)),
+    ("tomorrow night", datetime(2026, 11, 26, 19)),
+    ("Friday afternoon", datetime(2026, 11, 27, 14)),
+    ("on Friday morning", datetime(2026, 11, 27, 9)),
+    ("tomorrow in the evening", datetime(2026, 11, 26, 18)),
+    # an hour in the part of the day: p.m. in the afternoon, evening and night
+    ("this afternoon at 3", datetime(2026, 11, 25, 15)),
+    ("this evening at 7.30", datetime(2026, 11, 25, 19, 30)),
+    ("tonight at 8", datetime(2026, 11, 25, 20)),
+    ("tonight at 10", datetime(2026, 11, 25, 22)),
+    ("tomorrow morning at 10", datetime(2026, 11, 26, 10)),
+    ("8 tonight", datetime(2026, 11, 25, 20)),
+    ("7 this evening", datetime(2026, 11, 25, 19)),
+    ("tomorrow at 3 in the afternoon", datetime(2026, 11, 26, 15)),
+    ("friday at 10 in the morning", datetime(2026, 11, 27, 10)),
+    # named times of the working day
+    ("lunchtime", datetime(2026, 11, 25, 12)),
+    ("at lunchtime", datetime(2026, 11, 25, 12)),
+    ("midday", datetime(2026, 11, 25, 12)),
+    ("noon", datetime(2026, 11, 25, 12)),
+    ("tomorrow at noon", datetime(2026, 11, 26, 12)),
+    ("tomorrow at 12 noon", datetime(2026, 11, 26, 12)),
+    ("first thing", datetime(2026, 11, 25, 9)),
+    ("tomorrow first thing", datetime(2026, 11, 26, 9)),
+    ("first thing tomorrow", datetime(2026, 11, 26, 9)),
+    ("first thing on Monday", datetime(2026, 11, 30, 9)),
+    ("end of the day", datetime(2026, 11, 25, 17)),
+    ("by the end of the day", datetime(2026, 11, 25, 17)),
+    ("close of play on Friday", datetime(2026, 11, 27, 17)),
+    # a bare hour: 1 to 6 p.m., 7 to 11 a.m., 12 midday (office hours)
+    ("next Tuesday at 2", datetime(2026, 12, 1, 14)),
+    ("tomorrow at 1", datetime(2026, 11, 26, 13)),
+    ("tomorrow at 6", datetime(2026, 11, 26, 18)),
+    ("tomorrow at 7", datetime(2026, 11, 26, 7)),
+    ("tomorrow at 11", datetime(2026, 11, 26, 11)),
+    ("tomorrow at 12", datetime(2026, 11, 26, 12)),
+    ("tomorrow at 2:30", datetime(2026, 11, 26, 14, 30)),
+    ("tomorrow at 3 o'clock", datetime(2026, 11, 26, 15)),
+    # ...but a.m., p.m., a leading zero and the 24-hour clock are as written
+    ("tomorrow at 2am", datetime(2026, 11, 26, 2)),
+    ("tomorrow at 02:30", datetime(2026, 11, 26, 2, 30)),
+    ("tomorrow at 6pm", datetime(2026, 11, 26, 18)),
+    ("tomorrow at 14.30", datetime(2026, 11, 26, 14, 30)),
+    ("2pm", datetime(2026, 11, 25, 14)),
+    ("2.30pm", datetime(2026, 11, 25, 14, 30)),
+    ("2.30 p.m.", datetime(2026, 11, 25, 14, 30)),
+    ("14.30", datetime(2026, 11, 25, 14, 30)),
+    # the clock in words
+    ("half past two", datetime(2026, 11, 25, 14, 30)),
+    ("quarter to three", datetime(2026, 11, 25, 14, 45)),
+    ("quarter past ten", datetime(2026, 11, 25, 10, 15)),
+    ("twenty to twelve", datetime(2026, 11, 25, 11, 40)),
+    ("ten past 4", datetime(2026, 11, 25, 16, 10)),
+    ("half two", datetime(2026, 11, 25, 14, 30)),  # British: half past two
+    ("three o'clock", datetime(2026, 11, 25, 15)),
+    ("tomorrow at half past nine", datetime(2026, 11, 26, 9, 30)),
+    ("half past ten in the morning", datetime(2026, 11, 25, 10, 30)),
+    ("quarter to one", datetime(2026, 11, 25, 12, 45)),
+    # days as they are said
+    ("on Tuesday", datetime(2026, 12, 1, 9)),
+    ("Tuesday week", datetime(2026, 12, 8, 9)),
+    ("tomorrow week", datetime(2026, 12, 3, 9)),
+    ("a week on Friday", datetime(2026, 12, 4, 9)),
+    ("a week today", datetime(2026, 12, 2, 9)),
+    ("a week tomorrow", datetime(2026, 12, 3, 9)),
+    ("Friday fortnight", datetime(2026, 12, 11, 9)),
+    ("a fortnight on Friday", datetime(2026, 12, 11, 9)),
+    ("in a fortnight", datetime(2026, 12, 9, 9)),
+    ("in a fortnight at 10", datetime(2026, 12, 9, 10)),
+    ("in 3 days", datetime(2026, 11, 28, 9)),
+    ("in a month", datetime(2026, 12, 25, 9)),
+    ("Tuesday next week", datetime(2026, 12, 1, 9)),
+    ("next week on Thursday", datetime(2026, 12, 3, 9)),
+    ("on the 3rd", datetime(2026, 12, 3, 9)),
+    ("the 3rd at 10", datetime(2026, 12, 3, 10)),
+    ("the 25th", datetime(2026, 11, 25, 9)),  # today is still to come
+    ("the 24th", datetime(2026, 12, 24, 9)),
+    ("the 31st", datetime(2026, 12, 31, 9)),
+    ("3rd of March", datetime(2027, 3, 3, 9)),
+    ("the 3rd of March at 2.30pm", datetime(2027, 3, 3, 14, 30)),
+    ("3rd March", datetime(2027, 3, 3, 9)),
+    # the time first
+    ("9am tomorrow", datetime(2026, 11, 26, 9)),
+    ("10 on Friday", datetime(2026, 11, 27, 10)),
+    ("3pm next Tuesday", datetime(2026, 12, 1, 15)),
+    ("lunchtime on Friday", datetime(2026, 11, 27, 12)),
+    ("at half past two on the 3rd", datetime(2026, 12, 3, 14, 30)),
+    # case, emoji, full-width digits and end punctuation change nothing
+    ("TOMORROW AT 9AM", datetime(2026, 11, 26, 9)),
+    ("tomorrow at 9am!!", datetime(2026, 11, 26, 9)),
+    ("tomorrow at 9 a.m.", datetime(2026, 11, 26, 9)),
+    ("tomorrow at 9 a.m. 🙂", datetime(2026, 11, 26, 9)),
+    ("tomorrow at ９:３０", datetime(2026, 11, 26, 9, 30)),
+    ("Ｔｏｍｏｒｒｏｗ ａｔ ９", datetime(2026, 11, 26, 9)),
+    ("tomorrow’s… no", None),  # not a moment: refused, not guessed
+]
+
+
+@pytest.mark.parametrize("words, start", SAID, ids=[w for w, _ in SAID])
+def test_days_and_times_as_they_are_said(words, start):
+    if start is None:
+        with pytest.raises(DateError):
+            parse_moment(words, TODAY, NINE, default_day=TODAY)
+        return
+    assert parse_moment(words, TODAY, NINE, default_day=TODAY) == LocalMoment(start)
+
+
+def test_the_31st_skips_the_months_without_one():
+    assert parse_moment("the 31st", date(2027, 2, 1), NINE).start == datetime(2027, 3, 31, 9)
+    assert parse_moment("the 29th", date(2027, 2, 1), NINE).start == datetime(2027, 3, 29, 9)  # not a leap year
+    assert parse_moment("the 29th", date(2028, 2, 1), NINE).start == datetime(2028, 2, 29, 9)
+
+
+@pytest.mark.parametrize("words", ["the 32nd", "the 0th"])
+def test_no_month_has_that_day(words):
+    with pytest.raises(DateError, match=r"^No month has a day"):
+        parse_moment(words, TODAY, NINE)
+
+
+def test_next_week_is_its_monday_only_where_the_caller_says_so():
+    # `remind me next week` is Monday 09:00; `move N to next week` still asks which day
+    assert parse_moment("next week", TODAY, NINE, next_week_monday=True).start == datetime(2026, 11, 30, 9)
+    assert parse_moment("next week at 10", TODAY, NINE, next_week_monday=True).start == datetime(2026, 11, 30, 10)
+    with pytest.raises(DateError, match="Which day in next week"):
+        parse_moment("next week", TODAY, NINE)
+
+
+@pytest.mark.parametrize(
+    "words, start, end",
+    [
+        # `move N to ...` reads the new phrases too, keeping the meeting's length where no end is given
+        ("Tuesday week at 2", datetime(2026, 12, 8, 14), None),
+        ("the 3rd at half past two", datetime(2026, 12, 3, 14, 30), None),
+        ("tomorrow afternoon", datetime(2026, 11, 26, 14), None),
+        ("tomorrow 10:00-12:00", datetime(2026, 11, 26, 10), datetime(2026, 11, 26, 12)),
+        ("10:00-12:00 on the 3rd", datetime(2026, 12, 3, 10), datetime(2026, 12, 3, 12)),
+        # the office-hours rule in a range: an end that would come before its start is p.m.
+        ("16 March 2027 2-4", datetime(2027, 3, 16, 14), datetime(2027, 3, 16, 16)),
+        ("16 March 2027 9-5", datetime(2027, 3, 16, 9), datetime(2027, 3, 16, 17)),
+        ("16 March 2027 6-8", datetime(2027, 3, 16, 18), datetime(2027, 3, 16, 20)),
+        ("16 March 2027 11-1", datetime(2027, 3, 16, 11), datetime(2027, 3, 16, 13)),
+        ("16 March 2027 2-4pm", datetime(2027, 3, 16, 14), datetime(2027, 3, 16, 16)),
+        ("16 March 2027 2 for 2 hours", datetime(2027, 3, 16, 14), datetime(2027, 3, 16, 16)),
+        ("16 March 2027 01:30-03:00", datetime(2027, 3, 16, 1, 30), datetime(2027, 3, 16, 3)),  # as written
+    ],
+)
+def test_a_span_as_it_is_said(words, start, end):
+    assert parse_moment(words, TODAY, time(10), default_day=MEETING_DAY, span=True) == LocalMoment(start, end)
+
+
+@pytest.mark.parametrize(
+    "words, start",
+    [
+        # the event form's registration opens (09:00) and closes (17:00): a day alone keeps its default...
+        ("tuesday week", datetime(2026, 12, 8, 17)),
+        ("the 3rd", datetime(2026, 12, 3, 17)),
+        # ...unless its part of the day gives a time
+        ("friday morning", datetime(2026, 11, 27, 9)),
+        ("friday at noon", datetime(2026, 11, 27, 12)),
+    ],
+)
+def test_the_event_forms_closing_time_as_it_is_said(words, start):
+    assert parse_moment(words, TODAY, FIVE_PM) == LocalMoment(start)
