@@ -8,6 +8,11 @@ bot/router.py `normalise`), ignoring case; their named groups are the handler's 
 
 from __future__ import annotations
 
+import functools
+import re
+from typing import Optional
+
+from bot.language import normalise
 from core.commands import COMMANDS, Audience, Command, words
 from handlers import (
     announcements,
@@ -18,6 +23,7 @@ from handlers import (
     channels,
     event_admin,
     events,
+    faq,
     groups,
     help as help_handler,
     meeting_admin,
@@ -25,16 +31,20 @@ from handlers import (
     notices,
     people,
     privacy,
+    questions,
     reminders,
     roles,
 )
+from storage import faq as faq_file
 
 _G = r"(?:the\s+)?(?P<group>.+?)"  # a group's name, "the" optional
 _P = r"(?P<period>.+)"  # a month or a day
 
 
-def declare(**fields) -> Command:
-    return COMMANDS.declare(Command(**fields))
+def declare(before: Optional[str] = None, **fields) -> Command:
+    """Declare a command, last in routing order, or just `before` another intent whose words would
+    otherwise take its own."""
+    return COMMANDS.declare(Command(**fields), before=before)
 
 
 declare(
@@ -100,7 +110,8 @@ declare(
     intent="join",
     handler=groups.join,
     patterns=words(
-        rf"^(?:join|add me to|subscribe(?: me)? to)\s+{_G}(?:\s+group)?$",
+        # A meeting or an event is not a group: "join the next GIS meeting online" asks about a link.
+        rf"^(?:join|add me to|subscribe(?: me)? to)\s+(?!.*\b(?:meeting|meetings|event|events)\b){_G}(?:\s+group)?$",
     ),
     topic="groups",
     help=("join GROUP / leave GROUP", "join or leave an open group, e.g. `join gis`"),
@@ -118,7 +129,7 @@ declare(
     intent="leave",
     handler=groups.leave,
     patterns=words(
-        rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+{_G}(?:\s+group)?$",
+        rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+(?!.*\b(?:meeting|meetings|event|events)\b){_G}(?:\s+group)?$",
     ),
     topic="groups",
     suggestion="leave GROUP",
@@ -1030,3 +1041,186 @@ declare(
         "dates for the accessibility group",
     ),
 )
+
+
+# --- questions answered as questions (handlers/questions.py) ---------------------------------
+
+_E = r"(?:the\s+)?(?:event\s+)?(?P<target>.+?)"  # an event by number or title, "the" optional
+
+declare(
+    before="next_meeting",
+    intent="meeting_where",
+    handler=questions.meeting_where,
+    patterns=words(
+        rf"^where(?:'s| is| will be)\s+(?:the\s+)?next\s+{_G}\s+(?:group\s+)?meeting(?:\s+(?:being\s+)?(?:held|taking place))?$",
+        rf"^where(?:'s| is| will be)\s+{_G}(?:\s+group)?(?:'s)?\s+(?:next\s+)?meeting(?:\s+(?:being\s+)?(?:held|taking place))?$",
+        rf"^where\s+(?:does|do|will)\s+{_G}(?:\s+group)?\s+(?:next\s+)?meet(?:\s+next)?$",
+        rf"^where\s+is\s+{_G}\s+meeting(?:\s+next)?$",
+    ),
+    topic="meetings",
+    suggestion="where is the next GROUP meeting",
+    examples=(
+        "where is the next GIS meeting being held",
+        "where does infosec meet",
+        "where's the next smart kent meeting",
+        "where is the accessibility group's next meeting",
+    ),
+)
+
+declare(
+    before="next_meeting",
+    intent="meeting_online",
+    handler=questions.meeting_online,
+    patterns=words(
+        rf"^(?:is|will)\s+(?:the\s+)?next\s+{_G}\s+(?:group\s+)?meeting\s+(?:be\s+)?(?:online|virtual|on teams|remote|in person|hybrid)$",
+        # "can I join the next GIS meeting online?", its politeness gone
+        rf"^(?:join|attend)\s+(?:the\s+)?(?:next\s+)?{_G}\s+(?:group\s+)?meeting\s+(?:online|remotely|virtually)$",
+        rf"^is\s+there\s+an?\s+(?:online|teams|joining)\s+link\s+for\s+(?:the\s+)?(?:next\s+)?{_G}\s+(?:group\s+)?meeting$",
+    ),
+    topic="meetings",
+    suggestion="is the next GROUP meeting online",
+    examples=(
+        "Is the next infosec meeting online?",
+        "can I join the next GIS meeting remotely",
+        "is there a teams link for the next accessibility meeting",
+    ),
+)
+
+declare(
+    before="next_meeting",
+    intent="meeting_when",
+    handler=questions.meeting_when,
+    patterns=words(
+        rf"^what\s+time\s+(?:does|do|will)\s+{_G}(?:\s+group)?\s+(?:next\s+)?meet(?:\s+next)?$",
+        rf"^what\s+time\s+is\s+(?:the\s+)?(?:next\s+)?{_G}\s+(?:group\s+)?meeting$",
+        rf"^what\s+time\s+(?:does|do|will)\s+(?:the\s+)?(?:next\s+)?{_G}\s+(?:group\s+)?meeting\s+(?:start|begin)$",
+    ),
+    topic="meetings",
+    suggestion="what time does GROUP meet",
+    examples=(
+        "what time does infosec meet",
+        "what time is the next GIS meeting",
+        "what time does the smart kent meeting start",
+    ),
+)
+
+declare(
+    before="meetings_in",
+    intent="any_meeting_in",
+    handler=questions.any_meeting_in,
+    patterns=words(
+        # Without a group first: "is there any meeting in April" has no group called "any".
+        rf"^(?:is|are)\s+there\s+(?:an?\s+|any\s+)?meetings?\s+(?:(?:in|on|during|for)\s+)?{_P}$",
+        rf"^(?:is|are)\s+there\s+(?:an?\s+|any\s+)?{_G}\s+(?:group\s+)?meetings?\s+(?:(?:in|on|during|for)\s+)?{_P}$",
+        rf"^(?:does|do|will)\s+{_G}(?:\s+group)?\s+meet\s+(?:in|on|during)\s+{_P}$",
+    ),
+    topic="meetings",
+    suggestion="is there a GROUP meeting in MONTH",
+    examples=(
+        "is there a GIS meeting in april?",
+        "does infosec meet in March",
+        "are there any meetings next week",
+    ),
+)
+
+declare(
+    before="join",
+    intent="who_chairs",
+    handler=questions.who_chairs,
+    patterns=words(
+        rf"^who\s+(?:chairs|leads|runs)\s+{_G}(?:\s+group)?$",
+        rf"^who(?:'s| is)\s+(?:the\s+)?(?:chair|chairs|lead|leader)\s+(?:of\s+)?{_G}(?:\s+group)?$",
+    ),
+    audience=Audience.ANYONE,
+    topic="groups",
+    suggestion="who chairs GROUP",
+    examples=("who chairs GIS?", "who is the chair of infosec", "who leads the accessibility group"),
+)
+
+declare(
+    before="join",
+    intent="my_groups",
+    handler=questions.my_groups,
+    patterns=words(
+        r"^(?:which|what)\s+groups\s+am\s+i\s+(?:in|a member of|on|part of)$",
+        r"^my\s+groups$",
+        r"^(?:which|what)\s+groups\s+do\s+i\s+(?:belong to|chair)$",
+    ),
+    topic="groups",
+    suggestion="my groups",
+    complete=True,
+    examples=("which groups am I in?", "my groups", "what groups do I belong to"),
+)
+
+declare(
+    before="join",
+    intent="how_to_join",
+    handler=questions.how_to_join,
+    patterns=words(
+        rf"^how\s+(?:do|can)\s+i\s+(?:join|become a member of|get into|sign up to)\s+{_G}(?:\s+group)?$",
+    ),
+    topic="groups",
+    suggestion="how do I join GROUP",
+    examples=("How do I join the GIS group?", "how can I join infosec", "how can I become a member of smart kent"),
+)
+
+declare(
+    intent="next_event",
+    handler=questions.next_event,
+    patterns=words(
+        r"^(?:what(?:'s| is)\s+)?(?:the\s+)?next\s+event$",
+        r"^when(?:'s| is)\s+(?:the\s+)?next\s+event$",
+        r"^(?:is there|are there)\s+(?:an?\s+|any\s+)?events?\s+coming up$",
+    ),
+    topic="events",
+    suggestion="next event",
+    complete=True,
+    examples=("What's the next event?", "when is the next event", "is there an event coming up"),
+)
+
+declare(
+    intent="places_left",
+    handler=questions.places_left,
+    patterns=words(
+        rf"^how\s+many\s+(?:places|spaces|seats|tickets)\s+(?:are\s+)?(?:left|remaining|available|free)\s+(?:on|for|at|in)\s+{_E}$",
+        rf"^(?:are there|is there)\s+(?:any\s+)?(?:places|spaces|room)\s+(?:left\s+)?(?:on|for|at)\s+{_E}$",
+        rf"^is\s+{_E}\s+(?:full|sold out|booked up)$",
+    ),
+    topic="events",
+    suggestion="how many places are left on EVENT",
+    examples=(
+        "how many places are left on future workplaces?",
+        "are there any places left at event 1",
+        "is future workplaces full",
+    ),
+)
+
+declare(
+    intent="event_when",
+    handler=questions.event_when,
+    patterns=words(
+        rf"^when(?:'s| is)\s+{_E}(?:\s+event)?$",
+        rf"^what\s+(?:date|day|time)\s+is\s+{_E}(?:\s+event)?$",
+    ),
+    topic="events",
+    suggestion="when is EVENT",
+    examples=("when is future workplaces", "what date is the future workplaces event"),
+)
+
+
+# --- questions about the partnership, from the Partnership Office's file (storage/data/faq.yaml) ---
+
+# First in routing order: each is a whole question word for word, which no command's words should
+# take ("can I book a desk at another partner's office" is no event booking).
+for _entry in faq_file.entries():
+    declare(
+        before="help",
+        intent=f"faq:{_entry.id}",
+        handler=functools.partial(faq.answer, entry_id=_entry.id),
+        patterns=words(*(rf"^{re.escape(normalise(q))}$" for q in _entry.questions)),
+        audience=Audience.ANYONE,
+        topic="you",
+        suggestion=_entry.questions[0],
+        complete=True,
+        examples=_entry.questions,
+    )

@@ -15,7 +15,6 @@ from typing import Optional
 
 from rapidfuzz import fuzz, process
 
-import bot.commands  # noqa: F401  (declares every command)
 from core.commands import COMMANDS, Audience, Command, Pattern
 from core.messages import Action, Reply
 
@@ -120,13 +119,13 @@ def usable(audiences: Iterable[Audience]) -> list[Command]:
 
 
 def not_understood(text: str, words: str, audiences: Iterable[Audience], quote: Callable[[str], str]) -> Reply:
-    """A reply that helps: a command's use when the words start with its word but don't fit it
-    (`join` alone), or the likeliest commands this person may use, or help."""
+    """A reply that helps: a command's use when the words are its word alone (`join`), or the
+    likeliest commands this person may use, or help."""
     commands = usable(audiences)
     lowered = words.lower()
     for command in commands:
         lead = _lead_words(command.suggestion)
-        if not command.complete and lead and (lowered == lead or lowered.startswith(lead + " ")):
+        if not command.complete and lead and lowered == lead:
             return _how_to(command)
     choices = {}
     for command in commands:

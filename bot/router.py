@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.commands  # noqa: F401  (declares every command, before any is asked for)
 from bot import logs, platforms
 from bot.language import is_command, normalise, not_understood, understand
 from core.forms import FORMS, fill

@@ -80,13 +80,21 @@ class Commands:
     def __init__(self) -> None:
         self._all: list[Command] = []
 
-    def declare(self, command: Command, first: bool = False) -> Command:
-        """Add a command, last in routing order (or `first`, before every other)."""
+    def declare(self, command: Command, first: bool = False, before: Optional[str] = None) -> Command:
+        """Add a command, last in routing order (or `first`, or just `before` another intent)."""
         if any(c.intent == command.intent for c in self._all):
             raise ValueError(f"the intent {command.intent!r} is declared twice")
         if command.topic not in TOPICS:
             raise ValueError(f"{command.intent}: topic {command.topic!r} is not one of {TOPICS}")
-        self._all.insert(0, command) if first else self._all.append(command)
+        if before is not None:
+            index = next((i for i, c in enumerate(self._all) if c.intent == before), None)
+            if index is None:
+                raise ValueError(f"{command.intent}: no intent {before!r} to go before")
+            self._all.insert(index, command)
+        elif first:
+            self._all.insert(0, command)
+        else:
+            self._all.append(command)
         return command
 
     def withdraw(self, intent: str) -> None:

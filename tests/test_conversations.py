@@ -395,7 +395,7 @@ def test_meetings_in_a_past_month(chat):
             "Information Security meets next on Wednesday 2 December 2026, 10:00–12:00 GMT",
         ),
         ("/kc next gis meeting", "GIS meets next on Tuesday 8 December 2026"),
-        ("where does the gis group meet?", "Where: Map Room"),
+        ("where does the gis group meet?", "is at Map Room"),
         ("which meetings are in March?", "Meetings in March 2027"),
         ("what's on in december?", "GIS: Tuesday 8 December 2026"),
         ("what groups are there?", "Kent Connects has 5 groups"),
