@@ -9,6 +9,7 @@ that own them (e.g. handlers/business_cases.py) and registered in FORMS.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -27,6 +28,13 @@ class FieldError(ValueError):
 
 def always(values: Values) -> bool:
     return True
+
+
+# A choice named by its place in the list: "2", "the second one", "the last".
+_PLACES = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+_PLACE = re.compile(
+    r"^(?:the |option |number )?(\d+|first|second|third|fourth|fifth|sixth|last)(?:st|nd|rd|th)?(?: one)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,22 @@ class FormField:
     # How an empty answer reads ("no limit" for a capacity).
     none_text: str = "(none)"
 
+    def choice_named(self, text: str) -> Optional[str]:
+        """The choice the words name: itself in any case, its place in the list (`2`, `the first
+        one`, `the last`), or a beginning that fits only it (`on` for online); else None."""
+        words = " ".join(text.lower().replace("-", " ").split()).strip(" .!")
+        words = words.removesuffix(" please").removeprefix("please ")
+        lowered = [c.lower().replace("-", " ") for c in self.choices]
+        if words in lowered:
+            return self.choices[lowered.index(words)]
+        place = _PLACE.match(words)
+        if place:
+            named = place[1]
+            n = len(self.choices) if named == "last" else _PLACES.get(named) or int(named)
+            return self.choices[n - 1] if 1 <= n <= len(self.choices) else None
+        starting = [c for c, low in zip(self.choices, lowered, strict=True) if words and low.startswith(words)]
+        return starting[0] if len(starting) == 1 else None
+
     @property
     def conditional(self) -> bool:
         """Asked only for some answers to other fields: a form showing every field at once
@@ -66,6 +90,8 @@ class FormField:
             return None
         if len(text) > self.max_length:
             raise FieldError(f"{self.label} can be at most {self.max_length:,} characters (that was {len(text):,}).")
+        if self.choices:
+            text = self.choice_named(text) or text
         return self.parse(text, ctx, values)
 
 

@@ -53,8 +53,11 @@ def _chosen(pairs: dict[str, str]) -> dict[str, Any]:
 
 
 def _read_partners(text: str, ctx: Context, values: Values) -> dict[str, Any]:
-    if " ".join(text.lower().split()) in ALL_PARTNERS:
+    words = " ".join(text.lower().split())
+    if words in ALL_PARTNERS:
         return {"slugs": ["all"], "names": "all partners"}
+    if words in NONE_WORDS:  # a case benefits some partners; and the loose match reads "no" as Sevenoaks
+        raise FieldError("Name the partners who benefit, or say `all`.")
     partners = people_queries.list_partners(ctx.session)
     candidates = [(p, [p.name, p.short_name, p.slug, *(d.domain for d in p.domains)]) for p in partners]
     chosen, unknown = {}, []

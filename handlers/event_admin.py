@@ -33,14 +33,16 @@ from storage.wallclock import exists, to_utc
 
 FORMAT_WORDS = {
     "in person": EventFormat.IN_PERSON,
-    "in-person": EventFormat.IN_PERSON,
     "face to face": EventFormat.IN_PERSON,
     "online": EventFormat.ONLINE,
     "remote": EventFormat.ONLINE,
+    "remotely": EventFormat.ONLINE,
     "virtual": EventFormat.ONLINE,
+    "virtually": EventFormat.ONLINE,
     "hybrid": EventFormat.HYBRID,
     "both": EventFormat.HYBRID,
     "in person and online": EventFormat.HYBRID,
+    "online and in person": EventFormat.HYBRID,
 }
 
 
@@ -54,7 +56,8 @@ def _only_admins(ctx: Context, values: Optional[Values] = None) -> Optional[Repl
 
 
 def _read_format(text: str, ctx: Context, values: Values) -> str:
-    chosen = FORMAT_WORDS.get(" ".join(text.lower().split()))
+    words = " ".join(text.lower().replace("-", " ").split()).removesuffix(" only")
+    chosen = FORMAT_WORDS.get(words)
     if chosen is None:
         raise FieldError("Say `in person`, `online` or `hybrid`.")
     return chosen.value

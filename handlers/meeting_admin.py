@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import Any, Optional
 
@@ -65,6 +66,10 @@ def _read_group(text: str, ctx: Context, values: Values) -> dict[str, str]:
 
 
 def _read_repeat(text: str, ctx: Context, values: Values) -> Optional[dict[str, str]]:
+    if " ".join(text.lower().split()).strip(" .!") in ("yes", "y", "yes it does", "it does"):
+        raise FieldError(
+            "How often? Say `quarterly`, `monthly`, or e.g. `every 3 months on the second Tuesday, 4 times`."
+        )
     first_day = date.fromisoformat(values["date"]) if values.get("date") else today(ctx)
     start = time.fromisoformat(values["time"]["start"]) if values.get("time") else time(10)
     try:
@@ -327,11 +332,14 @@ def _read_meeting(text: str, ctx: Context, values: Values) -> dict[str, Any]:
     return {"id": found.id, "label": f"{found.group.name}: {when_text(ctx, found)} (meeting {found.id})"}
 
 
+SCOPES = ("this one only", "the rest of the series too")
+
+
 def _read_scope(text: str, ctx: Context, values: Values) -> str:
-    words = text.lower()
-    if any(w in words for w in ("rest", "later", "following", "all", "series")):
+    words = set(re.findall(r"[a-z]+", text.lower()))  # whole words: "none" is not "one"
+    if words & {"rest", "later", "following", "all", "series"}:
         return "rest"
-    if any(w in words for w in ("this", "one", "only", "just")):
+    if words & {"this", "one", "only", "just"}:
         return "one"
     raise FieldError("Say `this one` or `the rest of the series`.")
 
@@ -375,6 +383,8 @@ CANCEL = register(
                 "Which",
                 "Only this one, or the rest of the series too?",
                 _read_scope,
+                kind="choice",
+                choices=SCOPES,
                 show=lambda v: "this one and the rest of its series" if v == "rest" else "this one only",
             ),
         ),
