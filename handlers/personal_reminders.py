@@ -78,10 +78,13 @@ class _Due:
 
 
 @partner_staff_only
-def remind_me(ctx: Context, words: str) -> Reply:
+def remind_me(ctx: Context, words: str, when: str = "") -> Reply:
     """`remind me WHEN to WHAT`, `remind me to WHAT WHEN`, `remind me LEAD before THING`,
-    `remind me the morning of THING`: a reminder at a moment, or following a meeting or event."""
-    words = tidy(words).lstrip(",:;-–— ")  # "remind me: ...", "remind me, tomorrow at 9, to ..."
+    `remind me the morning of THING`: a reminder at a moment, or following a meeting or event.
+    `when` is a moment said before `remind me` ("tomorrow at 9 remind me to call Swale")."""
+    words = tidy(f"{when} {words}" if when else words).lstrip(
+        ",:;-–— "
+    )  # "remind me: ...", "remind me, tomorrow at 9, to ..."
     tokens = words.split()
     about_before = _ABOUT_BEFORE.match(words)
     if about_before:  # remind me about the GIS meeting the day before
