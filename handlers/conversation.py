@@ -174,6 +174,14 @@ def take(ctx: Context, state: ConversationState, text: str, is_command: IsComman
 PAUSED_NOTE = "Your unfinished form is kept: say `continue` to carry on or `cancel` to drop it."
 
 
+def end(ctx: Context, form_name: str) -> None:
+    """Drop the person's draft of this form, if it is the one in this conversation (its
+    question was answered another way, e.g. by a button carrying the whole command)."""
+    state = active(ctx)
+    if state is not None and state.form == form_name:
+        conversations.finish(ctx.session, state)
+
+
 def pause(state: ConversationState) -> None:
     state.step = ConversationStep.PAUSED
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from core.forms import FieldError, Form, FormField, Values, register as register_form
 from core.messages import Action, Item, Refusal, Reply, field_list
+from handlers import conversation
 from handlers.base import Context, partner_staff_only, quote
 from handlers.groups import find_group, join
 from handlers.names import resolve
@@ -244,6 +246,49 @@ def _mode(event: Event, words: Optional[str]) -> AttendanceMode:
     )
 
 
+def _ask_mode(ctx: Context, event: Event) -> Reply:
+    """In person or online? Asked as a one-question form, so that `online` typed back is the answer."""
+    asked = conversation.start(ctx, PLACE_FORM, {"event": event.id})
+    if asked.form is not None:  # a platform showing whole forms: the buttons say it at once
+        try:
+            _mode(event, None)
+        except Refusal as refusal:
+            return refusal.reply
+    return Reply(
+        f"{label(event)} is both in person and online. Which would you like? (`in person` or `online`)",
+        actions=tuple(
+            Action(f"Register {MODE_NAMES[m]}", f"register {event.id} {MODE_NAMES[m]}", "primary")
+            for m in AttendanceMode
+        ),
+    )
+
+
+def _read_place(text: str, ctx: Context, values: Values) -> str:
+    mode = MODE_WORDS.get(" ".join(text.lower().split()))
+    if mode is None:
+        raise FieldError("Say `in person` or `online`.")
+    return MODE_NAMES[mode]
+
+
+def _submit_place(ctx: Context, values: Values) -> Reply:
+    return register(ctx, str(values["event"]), values["mode"])
+
+
+PLACE_FORM = register_form(
+    Form(
+        "event_place",
+        "How you'll attend",
+        (
+            FormField(
+                "mode", "How", "In person or online?", _read_place, kind="choice", choices=("in person", "online")
+            ),
+        ),
+        _submit_place,
+        review=False,
+    )
+)
+
+
 @partner_staff_only
 def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
     event = find_event(ctx, target)
@@ -256,6 +301,9 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
             f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
             actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")),
         )
+    if mode is None and all(event_queries.offers(event, m) for m in AttendanceMode):
+        return _ask_mode(ctx, event)
+    conversation.end(ctx, PLACE_FORM.name)  # answered with the whole command (a button)
     chosen = _mode(event, mode)
     try:
         outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)

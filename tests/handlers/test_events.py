@@ -942,3 +942,30 @@ def test_a_change_notice_to_the_waitlist_has_no_joining_link(chat, session):
     assert set(notices) == {person_id(session, A), person_id(session, B)}
     assert LINK in Reply.from_data(notices[person_id(session, A)].payload).plain_text()
     assert LINK not in Reply.from_data(notices[person_id(session, B)].payload).plain_text()
+
+
+@pytest.mark.parametrize(
+    "answer, mode",
+    [
+        ("online", AttendanceMode.ONLINE),
+        ("In person", AttendanceMode.IN_PERSON),
+        ("the first one", AttendanceMode.IN_PERSON),
+        ("2", AttendanceMode.ONLINE),
+    ],
+)
+def test_in_person_or_online_takes_the_short_answer(chat, session, answer, mode):
+    workplaces = event_titled(session, "Future Workplaces")
+    assert "Which would you like?" in say(chat, "register for future workplaces", user=A)
+    assert registrations(session, workplaces.id) == {}
+    assert "You have a place at Future Workplaces" in say(chat, answer, user=A)
+    assert registrations(session, workplaces.id) == {A: (mode, RegistrationStatus.CONFIRMED)}
+    assert draft(session, A) is None
+
+
+def test_the_question_is_over_once_a_button_answers_it(chat, session):
+    workplaces = event_titled(session, "Future Workplaces")
+    which = ask(chat, "register for future workplaces", user=A)
+    assert draft(session, A) is not None
+    assert "You have a place" in say(chat, commands(which)[1], user=A)  # the button: register N online
+    assert draft(session, A) is None
+    assert registrations(session, workplaces.id) == {A: (AttendanceMode.ONLINE, RegistrationStatus.CONFIRMED)}
