@@ -500,3 +500,10 @@ def _finish(ctx: Context, form: Form, state: ConversationState) -> Reply:
     # The draft is done with whatever the answer, a Refusal raised by `allowed` or `submit` too.
     conversations.finish(ctx.session, state)
     return form.allowed(ctx, values) or form.submit(ctx, values)
+
+
+def nothing_to_continue(ctx: Context) -> Reply:
+    """`continue` with no draft to take up (one is taken up before any command is looked for)."""
+    return Reply(
+        "You have no unfinished form to continue. Say `help` to see what I can do.", actions=(Action("Help", "help"),)
+    )
