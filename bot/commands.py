@@ -21,6 +21,7 @@ from handlers import (
     business_cases,
     calendar,
     channels,
+    conversation,
     event_admin,
     events,
     faq,
@@ -108,6 +109,8 @@ declare(
 
 declare(
     intent="join",
+    canonical=("join {group}",),
+    confirm="add you to {group}",
     handler=groups.join,
     patterns=words(
         # A meeting or an event is not a group: "join the next GIS meeting online" asks about a link.
@@ -127,6 +130,8 @@ declare(
 
 declare(
     intent="leave",
+    canonical=("leave {group}",),
+    confirm="take you off {group}",
     handler=groups.leave,
     patterns=words(
         rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+(?!.*\b(?:meeting|meetings|event|events)\b){_G}(?:\s+group)?$",
@@ -143,6 +148,10 @@ declare(
 
 declare(
     intent="sign_up",
+    # Left to its exact words: the model learns "sign me up for ..." as register or join.
+    extra={"learned": False},
+    canonical=("register {event} {mode}", "register {event}", "join {group}"),
+    confirm="book you a place at {event}",
     handler=events.sign_up,
     patterns=words(
         r"^sign me up (?:for|to)\s+(?:the\s+)?(?P<target>.+)$",
@@ -209,6 +218,7 @@ declare(
 
 declare(
     intent="create_event",
+    confirm="start a new event",
     handler=event_admin.create_event,
     patterns=words(
         r"^(?:create|new|add)\s+(?:an?\s+)?event$",
@@ -248,6 +258,7 @@ declare(
 
 declare(
     intent="cancel_event",
+    confirm="cancel {event} for everyone registered",
     handler=event_admin.cancel_event,
     patterns=words(
         r"^cancel\s+(?:the\s+)?event\s+(?P<target>.+)$",
@@ -298,6 +309,7 @@ declare(
 
 declare(
     intent="unregister",
+    confirm="cancel your place at {event}",
     handler=events.unregister,
     patterns=words(
         r"^(?:unregister|deregister|withdraw|cancel my (?:place|registration|booking))(?:\s+(?:me\s+)?(?:from|for|at|on))?\s+(?:the\s+)?(?:event\s+)?(?P<target>.+)$",
@@ -314,6 +326,8 @@ declare(
 
 declare(
     intent="register",
+    canonical=("register {event} {mode}", "register {event}"),
+    confirm="book you a place at {event}",
     handler=events.register,
     patterns=words(
         r"^(?:register|book|reserve)(?:\s+me)?(?:\s+(?:a\s+)?place)?(?:\s+(?:for|on|onto|at|to))?\s+(?:the\s+)?(?:event\s+)?(?P<target>.+?)(?:\s+(?P<mode>in person|in-person|face to face|face-to-face|online|remotely|remote|virtually))?$",
@@ -351,6 +365,7 @@ declare(
 
 declare(
     intent="next_meeting",
+    canonical=("next {group} meeting", "next meeting"),
     handler=meetings.next_meeting,
     patterns=words(
         r"^(?:next meeting|my next meeting|when is (?:the|my) next meeting)$",
@@ -398,7 +413,10 @@ declare(
     handler=business_cases.new_idea,
     patterns=words(
         r"^(?:idea|ideas?\s+form|new idea|new business case|submit an? (?:idea|business case)|propose an? idea|i have an idea)$",
-        r"^(?:new idea|new business case|submit an? (?:idea|business case))\s*:?\s+(?P<title>.+)$",
+        # A title after a colon or "called"; after `new idea` also straight away, unless the words
+        # go on as a sentence does ("submit an idea for funding", "new idea about desks" have none).
+        r"^(?:new idea|new business case|submit an? (?:idea|business case))(?:\s*:\s*|\s+(?:called|titled|named)\s+)(?P<title>.+)$",
+        r"^(?:new idea|new business case)\s+(?!(?:for|about|to|on|regarding|re|please|that|which)\b)(?P<title>.+)$",
     ),
     topic="cases",
     help=("idea", "submit a business case to the development fund; I ask the details step by step"),
@@ -433,6 +451,7 @@ declare(
 
 declare(
     intent="ideas",
+    canonical=("ideas {status}", "ideas {group}", "ideas"),
     handler=business_cases.list_cases,
     patterns=words(
         r"^(?:ideas|business cases|cases|list ideas|list business cases)(?:\s+(?P<which>.+))?$",
@@ -452,6 +471,7 @@ declare(
 
 declare(
     intent="assess",
+    confirm="mark {case} as under assessment",
     handler=assessment.assess,
     patterns=words(
         r"^assess\s+(?:case\s+)?(?P<target>.+)$",
@@ -469,6 +489,7 @@ declare(
 
 declare(
     intent="approve",
+    confirm="approve {case} for {money}",
     handler=assessment.approve,
     patterns=words(
         r"^approve\s+(?:case\s+)?(?P<target>.+?)\s+(?:for\s+|with\s+|at\s+)?(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)$",
@@ -514,6 +535,7 @@ declare(
 
 declare(
     intent="in_delivery",
+    confirm="mark {case} as in delivery",
     handler=assessment.start_delivery,
     patterns=words(
         r"^(?:start delivery(?: of)?|in delivery|delivering)\s+(?:case\s+)?(?P<target>.+)$",
@@ -567,6 +589,8 @@ declare(
 
 declare(
     intent="fund_add",
+    canonical=("fund add {partner} {money}",),
+    confirm="record {money} from {partner}",
     handler=assessment.add_contribution,
     patterns=words(
         r"^fund (?:add|contribution)\s+(?P<partner>.+?)\s+(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)(?:\s+(?:for\s+)?(?P<year>\d{4}(?:/\d{2})?))?$",
@@ -584,6 +608,7 @@ declare(
 
 declare(
     intent="fund_spent",
+    confirm="record {money} spent on {case}",
     handler=assessment.record_spend,
     patterns=words(
         r"^fund (?:spend|spent)\s+(?:case\s+)?(?P<target>\d+)\s+(?P<amount>.+)$",
@@ -634,6 +659,7 @@ declare(
 
 declare(
     intent="forget_me",
+    confirm="erase what I hold about you",
     handler=privacy.forget_me,
     patterns=words(
         r"^(?:forget me|erase me|delete me|erase my data|delete my data)$",
@@ -670,6 +696,7 @@ declare(
 
 declare(
     intent="chair",
+    confirm="make {email} a chair of {group}",
     handler=roles.set_chair,
     patterns=words(
         r"^(?P<remove>un)?chair\s+(?P<group>.+?)\s+(?P<email>\S+@\S+)$",
@@ -704,6 +731,7 @@ declare(
 
 declare(
     intent="link_channel",
+    confirm="link this channel to {group}",
     handler=channels.link,
     patterns=words(
         r"^(?P<remove>un)?link\s+(?:this\s+)?channel\s+(?:to\s+|from\s+)?(?:the\s+)?(?P<group>.+?)(?:\s+group)?$",
@@ -725,6 +753,8 @@ declare(
 
 declare(
     intent="digest",
+    canonical=("channel digest {state}",),
+    confirm="turn the channel digest {state}",
     handler=channels.digest,
     patterns=words(
         r"^(?:channel\s+)?digest\s+(?P<state>on|off)$",
@@ -791,6 +821,7 @@ declare(
 
 declare(
     intent="cancel_announcement",
+    confirm="cancel announcement {number}",
     handler=announcements.cancel_announcement,
     patterns=words(
         r"^cancel\s+(?:the\s+)?announcement\s+#?(?P<number>\d+)$",
@@ -804,6 +835,7 @@ declare(
 
 declare(
     intent="ack",
+    confirm="acknowledge announcement {number}",
     handler=announcements.acknowledge,
     patterns=words(
         r"^(?:ack|acknowledge)\s+(?:announcement\s+)?#?(?P<number>\d+)$",
@@ -840,14 +872,26 @@ declare(
 
 declare(
     intent="remind_me",
+    canonical=(
+        "remind me {lead} before the {group} meeting",
+        "remind me {lead} before event {event}",
+        "remind me {moment} to {task}",
+    ),
+    confirm="set a reminder: {words}",
     handler=reminders.remind_me,
     patterns=words(
-        r"^remind me\s+(?P<words>.+)$",
+        r"^(?:remind me|nudge me|ping me)[\s,:;]+(?P<words>.+)$",
+        r"^(?:set|make|add|create)\s+(?:me\s+)?an?\s+reminder\s+(?:for\s+)?(?P<words>.+)$",
+        r"^reminder\s*:\s*(?P<words>.+)$",
+        r"^(?:don't|do not)\s+let\s+me\s+forget\s+(?P<words>.+)$",
+        # The when first: "tomorrow at 9 remind me to call Swale" reads as "remind me tomorrow at 9 to ...".
+        r"^(?P<when>.+?)\s+remind me\s+(?P<words>.+)$",
     ),
     topic="reminders",
     help=(
         "remind me ...",
-        "e.g. `remind me 2 hours before the GIS meeting`, `remind me tomorrow at 9 to submit my idea`",
+        "e.g. `remind me tomorrow morning to ring Swale`, `remind me to submit my idea on Friday at 10`, "
+        "`remind me in 30 minutes to call Medway`, `remind me the day before the GIS meeting`",
     ),
     suggestion="remind me ...",
     side_effects=True,
@@ -855,6 +899,10 @@ declare(
         "remind me 2 hours before the GIS meeting",
         "remind me tomorrow at 9 to submit my idea",
         "remind me in 30 minutes to call Medway",
+        "remind me tomorrow morning to ring Swale",
+        "remind me to submit my idea on Friday at 10",
+        "remind me the day before the GIS meeting",
+        "remind me 2 days before future workplaces",
     ),
 )
 
@@ -877,6 +925,8 @@ declare(
 
 declare(
     intent="reminders_switch",
+    canonical=("reminders {state}",),
+    confirm="turn your automatic reminders {state}",
     handler=reminders.reminders_switch,
     patterns=words(
         r"^(?:reminders|turn reminders)\s+(?P<state>on|off)$",
@@ -895,6 +945,8 @@ declare(
 
 declare(
     intent="reminder_leads",
+    canonical=("reminders {lead}",),
+    confirm="send your automatic reminders {lead} before",
     handler=reminders.reminder_leads,
     patterns=words(
         r"^reminders\s+(?P<leads>\d.*|an?\s.*)$",
@@ -910,6 +962,7 @@ declare(
 
 declare(
     intent="cancel_reminder",
+    confirm="cancel reminder {number}",
     handler=reminders.cancel_reminder,
     patterns=words(
         r"^cancel\s+(?:the\s+|my\s+)?reminder\s+#?(?P<number>\d+)$",
@@ -925,6 +978,7 @@ declare(
 
 declare(
     intent="calendar",
+    canonical=("calendar {group}", "calendar event {event}"),
     handler=calendar.calendar,
     patterns=words(
         r"^(?:calendar|ics|ical|icalendar|calendar file)\s+(?:file\s+)?(?:for\s+|of\s+)?(?:the\s+)?(?P<target>.+)$",
@@ -945,6 +999,7 @@ declare(
 
 declare(
     intent="schedule",
+    canonical=("schedule {group}", "schedule"),
     handler=meeting_admin.schedule,
     patterns=words(
         r"^schedule(?:\s+an?)?(?:\s+(?:new\s+)?meetings?)?$",
@@ -963,6 +1018,8 @@ declare(
 
 declare(
     intent="move",
+    canonical=("move {number} to {moment}",),
+    confirm="move meeting {number} to {moment}",
     handler=meeting_admin.move,
     patterns=words(
         r"^(?:move|reschedule)\s+(?:meeting\s+)?#?(?P<meeting>\w+)\s+to\s+(?P<when>.+?)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$",
@@ -994,6 +1051,7 @@ declare(
 
 declare(
     intent="cancel_meeting",
+    confirm="cancel meeting {number}",
     handler=meeting_admin.cancel,
     patterns=words(
         r"^cancel\s+(?:the\s+)?(?:meeting|series)?\s*#?(?P<meeting>\d+)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$",
@@ -1021,6 +1079,7 @@ declare(
 
 declare(
     intent="meetings",
+    canonical=("meetings {group}", "meetings"),
     handler=meetings.meetings,
     patterns=words(
         r"^(?:meetings|upcoming meetings|all meetings|(?:what|which) meetings are (?:coming up|there|scheduled)|when are the meetings)$",
@@ -1040,6 +1099,17 @@ declare(
         "infosec meetings",
         "dates for the accessibility group",
     ),
+)
+
+
+declare(
+    intent="continue",
+    handler=conversation.continue_form,
+    patterns=words(r"^(?:continue|resume|carry on)(?: (?:my|the) (?:form|draft|idea))?$"),
+    topic="you",
+    suggestion="continue",
+    complete=True,
+    examples=("continue", "resume my form", "carry on"),
 )
 
 
@@ -1107,6 +1177,7 @@ declare(
 declare(
     before="meetings_in",
     intent="any_meeting_in",
+    canonical=("is there a {group} meeting in {period}", "is there a meeting in {period}"),
     handler=questions.any_meeting_in,
     patterns=words(
         # Without a group first: "is there any meeting in April" has no group called "any".

@@ -30,6 +30,7 @@ _POLITE = re.compile(
 _TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$", re.IGNORECASE)
 _GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$", re.IGNORECASE)
 _THANKS = re.compile(r"^(?:thanks|thank you|cheers)$", re.IGNORECASE)
+_NO = re.compile(r"^(?:no|nope|no thanks|no thank you|no,? leave it|never ?mind|not now)$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\b[A-Z]{2,}\b|\.\.\.|\[.*?\]")
 
 
@@ -59,6 +60,9 @@ class Understood:
     args: dict[str, str] = field(default_factory=dict)
     early: Optional[Reply] = None
     words: str = ""
+    # Matched only a catch-all that explains a command's use (`cancel ...`): the language model
+    # may still know better what the words mean.
+    explains: bool = False
 
 
 def route(text: str) -> Optional[tuple[Command, Pattern, re.Match[str]]]:
@@ -89,11 +93,14 @@ def understand(text: str) -> Understood:
         return Understood(
             early=Reply("Hello! Say `help` to see what I can do, or ask e.g. “when does the GIS group meet next?”")
         )
+    if _NO.match(words):  # "No" to "Shall I ...?" (a form's own questions take their answers first)
+        return Understood(early=Reply("OK, I've left everything as it was."), words=words)
     routed = route(words)
     if routed is None:
         return Understood(words=words)
-    command, _, found = routed
-    return Understood(command=command, args={k: v for k, v in found.groupdict().items() if v is not None}, words=words)
+    command, pattern, found = routed
+    args = {k: v for k, v in found.groupdict().items() if v is not None}
+    return Understood(command=command, args=args, words=words, explains=pattern.explains)
 
 
 def is_command(text: str) -> Optional[str]:
@@ -127,22 +134,30 @@ def not_understood(text: str, words: str, audiences: Iterable[Audience], quote: 
         lead = _lead_words(command.suggestion)
         if not command.complete and lead and lowered == lead:
             return _how_to(command)
-    choices = {}
-    for command in commands:
-        for phrase in (command.suggestion, *command.examples):
-            choices[phrase.lower()] = command
-    guesses = process.extract(lowered, list(choices), scorer=fuzz.WRatio, limit=10, score_cutoff=SUGGEST_CUTOFF)
-    suggested: list[Command] = []
-    for phrase, _, _ in guesses:
-        if choices[phrase] not in suggested:
-            suggested.append(choices[phrase])
-        if len(suggested) == 2:
-            break
+    suggested = closest(lowered, commands)
     lead = f"Sorry, I don't understand “{quote(text)}”."
     if suggested:
         lead += " Did you mean " + " or ".join(f"`{c.suggestion}`" for c in suggested) + "?"
     buttons = tuple(Action(c.suggestion.capitalize(), c.suggestion) for c in suggested if c.complete)
     return Reply(lead + " Say `help` to see everything I can do.", actions=buttons or (Action("Help", "help"),))
+
+
+def closest(
+    words: str, commands: Iterable[Command], cutoff: float = SUGGEST_CUTOFF, limit: int = 2, scorer=fuzz.WRatio
+) -> list[Command]:
+    """The commands whose suggestion or examples the words are most alike (typing slips)."""
+    choices: dict[str, Command] = {}
+    for command in commands:
+        for phrase in (command.suggestion, *command.examples):
+            choices[phrase.lower()] = command
+    guesses = process.extract(words.lower(), list(choices), scorer=scorer, limit=10, score_cutoff=cutoff)
+    suggested: list[Command] = []
+    for phrase, _, _ in guesses:
+        if choices[phrase] not in suggested:
+            suggested.append(choices[phrase])
+        if len(suggested) == limit:
+            break
+    return suggested
 
 
 def _how_to(command: Command) -> Reply:

@@ -30,6 +30,22 @@ class Audience(enum.Enum):
     ADMINS = "the Partnership Office"
 
 
+# The placeholders of suggestions (`join GROUP`) and the kinds of things that fill them.
+SLOTS = {
+    "GROUP": "group",
+    "EVENT": "event",
+    "CASE": "case",
+    "MONTH": "period",
+    "DAY": "period",
+    "N": "number",
+    "MEETING": "number",
+    "AMOUNT": "money",
+    "PARTNER": "partner",
+    "EMAIL": "email",
+    "WHEN": "moment",
+}
+
+
 @dataclass(frozen=True)
 class Pattern:
     """Exact words of a command: a regular expression on the tidied text (case ignored), whose
@@ -60,6 +76,13 @@ class Command:
     # Arguments the handler needs that only the words can give (e.g. `group`), for the language model.
     needs: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # The command's own words with the things it takes as slots, for the language model to act on
+    # what it understood: "next {group} meeting". The first whose slots the message fills is
+    # used; a slot in [brackets] may be left out. Empty: derived from `suggestion` (see canonicals).
+    canonical: tuple[str, ...] = ()
+    # What a command with side effects will do, to ask before doing it on a guess:
+    # "cancel your place at {event}" (slots are named by their labels: "Future Workplaces").
+    confirm: str = ""
 
     def match(self, text: str) -> Optional[tuple[Pattern, re.Match[str]]]:
         for pattern in self.patterns:
@@ -67,6 +90,20 @@ class Command:
             if found:
                 return pattern, found
         return None
+
+    def canonicals(self) -> tuple[str, ...]:
+        """`canonical`, or the suggestion itself when it is a whole command (`my meetings`), or
+        the suggestion with its placeholders as slots (`join GROUP` -> `join {group}`); () when
+        the suggestion takes words no slot gives (`announce GROUP TEXT`)."""
+        if self.canonical:
+            return self.canonical
+        if self.complete:
+            return (self.suggestion,)
+        words = self.suggestion.split()
+        placeholders = [w for w in words if w.isupper() and len(w) > 1 or w in ("...", "N")]
+        if not placeholders or any(w not in SLOTS for w in placeholders):
+            return ()
+        return (" ".join("{" + SLOTS[w] + "}" if w in placeholders else w for w in words),)
 
 
 def words(*regexes: str, explains: bool = False) -> tuple[Pattern, ...]:

@@ -10,9 +10,9 @@ from handlers.audit import record
 from handlers.base import Context, guarded_by, needs_partner, partner_staff_only
 from handlers.business_cases import STATUS_NAMES, case_item, find_case, label, notify_submitter
 from handlers.money import MoneyError, format_pence, parse_pounds
-from handlers.names import resolve
+from handlers.partners import find_partner
 from handlers.when import format_day
-from storage import cases as case_queries, people as people_queries
+from storage import cases as case_queries
 from storage.models import BusinessCase, CaseStatus, FundEntry, FundEntryKind
 
 AWAITING = (CaseStatus.SUBMITTED, CaseStatus.UNDER_ASSESSMENT)
@@ -274,10 +274,7 @@ def _year(ctx: Context, words: Optional[str]) -> Optional[int]:
 
 @guarded_by(_admins_only)
 def add_contribution(ctx: Context, partner: str, amount: str, year: Optional[str] = None) -> Reply:
-    partners = people_queries.list_partners(ctx.session)
-    found = resolve(partner, [(p, [p.name, p.short_name, p.slug]) for p in partners]).found
-    if found is None:
-        return Reply(f"I don't know a partner called “{partner[:40]}”.")
+    found = find_partner(ctx, partner, f"fund add {{partner}} {amount}" + (f" {year}" if year else ""))
     try:
         pence = parse_pounds(amount)
     except MoneyError as exc:

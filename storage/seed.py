@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,23 @@ class SeedSummary:
 
     def __str__(self) -> str:
         return f"{self.partners} partners, {self.groups} groups, {self.people} people"
+
+
+@functools.lru_cache(maxsize=8)
+def partner_aliases(path: Path = PARTNERS_FILE) -> dict[str, tuple[str, ...]]:
+    """Each partner's everyday names ("KCC", "Kent uni", "fire service"), by slug, from the partner
+    file. They stay in the file, not the database: only the language layer reads them, and a name
+    listed under several partners ("Canterbury") is ambiguous there by design."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for i, entry in enumerate(data.get("partners") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("slug"), str):
+            names = _strings(entry, "aliases", f"{path}: partners[{i}]")
+            found[entry["slug"]] = tuple(" ".join(a.lower().split()) for a in names)
+    return found
 
 
 def is_empty(session: Session) -> bool:
@@ -116,6 +134,7 @@ def _load_partner(session: Session, entry: dict[str, Any], where: str) -> None:
     partner.kind = entry.get("kind")
     tier = entry.get("subscription_tier")
     partner.subscription_tier = None if tier is None else _choice(SubscriptionTier, tier, where, "subscription_tier")
+    _strings(entry, "aliases", where)  # read by partner_aliases; checked here, when the file is loaded
     wanted = {d.lower() for d in _strings(entry, "domains", where)}
     if not wanted:
         raise SeedError(f"{where}: a partner needs at least one e-mail domain")

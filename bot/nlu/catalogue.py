@@ -1,0 +1,54 @@
+"""What can be named, read from the database for one request (a handful of small queries, only
+for words that are not exact commands: bench/nlu_bench.py measures them), or from the partner
+file and the corpus's sample names for training, so that the model never depends on the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from bot.nlu.entities import Catalogue, Named, soon
+from handlers.partners import NOT_PARTNERS, names_of
+from storage import cases as case_queries, events as event_queries, groups as group_queries, people as people_queries
+from storage.models import CaseStatus, EventStatus
+from storage.seed import PARTNERS_FILE
+
+
+def from_database(session: Session, now: datetime, common: Iterable[str] = (), said: Iterable[str] = ()) -> Catalogue:
+    named: list[Named] = []
+    for group in group_queries.all_groups(session):
+        named.append(
+            Named("group", group.slug, group.name, (group.name, group.slug, *(a.alias for a in group.aliases)))
+        )
+    for event in event_queries.all_events(session):
+        if event.status is EventStatus.PUBLISHED:
+            names = (event.title, *([event.theme] if event.theme else []))
+            named.append(Named("event", str(event.id), event.title, names, soon(now, event.starts_at_utc)))
+    for case in case_queries.find(session):
+        if case.status is not CaseStatus.DRAFT:
+            named.append(Named("case", str(case.id), case.title, (case.title,)))
+    for partner in people_queries.list_partners(session):
+        named.append(Named("partner", partner.slug, partner.name, tuple(names_of(partner))))
+    return Catalogue(tuple(named), frozenset(common), tuple(NOT_PARTNERS.items()), frozenset(said))
+
+
+def from_file(samples: dict[str, Any], common: Iterable[str] = (), path: Path = PARTNERS_FILE) -> Catalogue:
+    """The partners and groups of the partner file, and the corpus's sample events and cases."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    named: list[Named] = []
+    for group in data.get("groups") or []:
+        names = (group["name"], group["slug"], *(group.get("aliases") or []))
+        named.append(Named("group", group["slug"], group["name"], tuple(names)))
+    for partner in data.get("partners") or []:
+        names = (partner["name"], partner.get("short_name") or partner["name"], partner["slug"])
+        names += tuple(partner.get("aliases") or []) + tuple(partner.get("domains") or [])
+        named.append(Named("partner", partner["slug"], partner["name"], names))
+    for kind in ("event", "case"):
+        for number, title in enumerate(samples.get(kind + "s") or [], start=1):
+            named.append(Named(kind, str(number), title, (title,)))
+    return Catalogue(tuple(named), frozenset(common), tuple(NOT_PARTNERS.items()))
