@@ -11,10 +11,10 @@ from typing import Any, Optional
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands  # noqa: F401  (declares every command, before any is asked for)
-from bot import logs, platforms
-from bot.language import is_command, normalise, not_understood, understand
+from bot import logs, nlu, platforms
+from bot.language import Understood, is_command, normalise, not_understood, understand
 from core.forms import FORMS, fill
-from core.messages import Refusal, Reply, Request
+from core.messages import Action, Refusal, Reply, Request
 from core.settings import Settings
 from handlers import conversation, home, notices, people
 from handlers.base import Context, quote
@@ -45,6 +45,33 @@ def _answered(handler: Callable[..., Optional[Reply]], *args: Any, **kwargs: Any
         return refusal.reply
 
 
+def _loosely(ctx: Context, text: str, understood: Understood, outcome: nlu.Outcome, reading: nlu.Reading) -> Reply:
+    """Words that are no command's exact words (or that exact words took amiss): what the
+    language model makes of them (bot/nlu). It acts only through exact words, and on nothing
+    that changes anything without asking."""
+    explained = understood.command if understood.explains else None  # a catch-all's use (`cancel ...`)
+    if explained is not None and outcome.kind not in ("act", "confirm", "ask"):
+        return _answered(explained.handler, ctx, **understood.args) or SORRY
+    if outcome.kind == "act":
+        exact = understand(outcome.words)
+        assert exact.command is not None  # decide only acts on words that route to the command
+        reply = _answered(exact.command.handler, ctx, **exact.args) or SORRY
+        if outcome.lead:
+            reply = replace(reply, text=f"{outcome.lead} {reply.text}")
+        return reply
+    if outcome.kind == "confirm":  # "Shall I ...?": a `yes` next runs the words
+        conversation.offer(ctx, outcome.words)
+    if outcome.reply is not None:
+        return outcome.reply
+    audiences = ctx.caller.audiences()
+    if outcome.kind == "suggest":
+        return nlu.decide.did_you_mean(text, reading, quote)
+    fallback = not_understood(text, understood.words, audiences, quote)
+    if any(a.command != "help" for a in fallback.actions) or "Did you mean" in fallback.text:
+        return fallback
+    return nlu.decide.short_help(text, reading, audiences, quote)
+
+
 class Router:
     """Runs one request: who is asking, which handler, in one transaction; never raises."""
 
@@ -73,7 +100,19 @@ class Router:
         command, args, early = understood.command, understood.args, understood.early
 
         def work(ctx: Context) -> Reply:
-            state = conversation.active(ctx)
+            offered, state = conversation.take_offer(ctx, conversation.active(ctx))
+            if offered is not None:
+                agreed = conversation.answers_offer(request.text)
+                exact = understand(offered)
+                if agreed and exact.command is not None:
+                    return _answered(exact.command.handler, ctx, **exact.args) or SORRY
+                if agreed is False:
+                    return Reply("OK, I've left everything as it was.")
+            elif state is None and command is None and early is None and conversation.answers_offer(request.text):
+                return Reply(
+                    "There's nothing waiting for a yes just now. Say `help` to see what I can do.",
+                    actions=(Action("Help", "help"),),
+                )
             just_paused = False
             if state is not None:
                 reply = conversation.take(ctx, state, request.text, is_command)
@@ -82,10 +121,14 @@ class Router:
                 if state.step is not ConversationStep.PAUSED:
                     conversation.pause(state)
                     just_paused = True
-            if command is not None:
+            outcome, reading = (None, None) if early is not None else nlu.interpret(ctx, understood)
+            if command is not None and outcome is None:
                 reply = _answered(command.handler, ctx, **args)
+            elif early is not None:
+                reply = early
             else:
-                reply = early or not_understood(request.text, understood.words, ctx.caller.audiences(), quote)
+                assert outcome is not None and reading is not None
+                reply = _loosely(ctx, request.text, understood, outcome, reading)
             assert reply is not None
             # Say the draft is kept only if it still is: the command may have replaced it.
             if (

@@ -37,6 +37,11 @@ At the summary:
 While paused: `continue` resumes, `cancel` drops it, and `back`, `skip` and `edit FIELD` resume
 and do what they say; anything else goes to its command and the draft waits.
 
+An offer: when the bot asks "Shall I ...?" about words it was not sure of (bot/nlu), the words
+are kept with the conversation (in the draft's values if there is one, else in a row of their
+own) until the next message: `yes` (`go ahead`, `ok`...) runs them, `no` leaves everything as it
+was, and anything else forgets the offer and is read as usual.
+
 Slack modals and Teams cards don't come here: they send every field at once (core.forms.fill).
 """
 
@@ -73,6 +78,8 @@ from storage.models import ConversationState, ConversationStep
 TYPED = "_typed"  # the words typed for fields with `depends_on`, to read them again
 GIVEN = "_given"  # the fields answered by the command that started the form
 PENDING = "_pending"  # words that may be an answer or a command, while asking which
+OFFER = "_offer"  # words the bot asked "Shall I ...?" about: `yes` runs them (see offer)
+OFFER_ONLY = "offer"  # the form name of a row that holds an offer and no draft
 
 
 def _where(ctx: Context) -> tuple[str, str]:
@@ -502,8 +509,56 @@ def _finish(ctx: Context, form: Form, state: ConversationState) -> Reply:
     return form.allowed(ctx, values) or form.submit(ctx, values)
 
 
-def nothing_to_continue(ctx: Context) -> Reply:
-    """`continue` with no draft to take up (one is taken up before any command is looked for)."""
+def continue_form(ctx: Context) -> Reply:
+    """`continue`, or words meaning it ("let me finish my form"): the draft here taken up again
+    (the exact words are taken up before any command is looked for), or there is none."""
+    state = active(ctx)
+    form = FORMS.get(state.form) if state is not None else None
+    if state is not None and form is not None:
+        _resume(state)
+        return _prompt(ctx, form, state, lead="Let's carry on.")
     return Reply(
         "You have no unfinished form to continue. Say `help` to see what I can do.", actions=(Action("Help", "help"),)
     )
+
+
+def offer(ctx: Context, words: str) -> None:
+    """Keep the exact words the bot has just asked "Shall I ...?" about, for a `yes` next."""
+    state = active(ctx)
+    if state is None:
+        conversations.replace(
+            ctx.session,
+            ctx.caller.person,
+            *_where(ctx),
+            form=OFFER_ONLY,
+            step=ConversationStep.PAUSED,
+            field=None,
+            values={OFFER: words},
+        )
+    else:
+        state.values = {**(state.values or {}), OFFER: words}
+
+
+def take_offer(ctx: Context, state: Optional[ConversationState]) -> tuple[Optional[str], Optional[ConversationState]]:
+    """The words of the offer made by the bot's last reply, taken out (an offer lasts one
+    message), and the draft left: None when the row held only the offer."""
+    if state is None:
+        return None, None
+    values = state.values or {}
+    words = values.get(OFFER)
+    if state.form == OFFER_ONLY:
+        conversations.finish(ctx.session, state)
+        return (words if isinstance(words, str) else None), None
+    if OFFER in values:
+        state.values = {k: v for k, v in values.items() if k != OFFER}
+    return (words if isinstance(words, str) else None), state
+
+
+def answers_offer(text: str) -> Optional[bool]:
+    """True for a yes to "Shall I ...?", False for a no, None for anything else."""
+    words = tidy(text)
+    if agrees(words):
+        return True
+    if words in NO_WORDS or words in CANCEL_WORDS or words in {"no thanks", "no thank you", "not now", "leave it"}:
+        return False
+    return None

@@ -461,7 +461,7 @@ def test_cancel_writes_nothing(chat, session, answered):
     assert "nothing was saved" in reply
     assert draft(session) is None
     assert snapshot(session) == before
-    assert "don't understand" in say(chat, "yes")  # nothing left to confirm
+    assert "nothing waiting for a yes" in say(chat, "yes")  # nothing left to confirm
     assert snapshot(session) == before
 
 

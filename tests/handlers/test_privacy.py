@@ -253,8 +253,10 @@ def test_cancel_stops_the_erasure(chat, session):
     say(chat, "forget me")
     assert "nothing was saved" in say(chat, "cancel")
     assert personal_counts(session, demo) == before
-    # The words alone, with no erasure asked for, are no command.
-    assert "don't understand" in say(chat, "erase everything")
+    # The words alone are no command's exact words: the bot asks whether to start `forget me`
+    # again (bot/nlu), and `no` to that leaves everything as it was.
+    assert say(chat, "erase everything").startswith("Shall I erase what I hold about you?")
+    assert "left everything as it was" in say(chat, "no")
     assert pid(session, DEMO) == demo
     assert personal_counts(session, demo) == before
     assert count(session, AuditEntry, AuditEntry.action, "erasure") == 0
