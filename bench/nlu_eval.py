@@ -93,6 +93,11 @@ def main() -> int:
     print(f"overall: {100 * summary.accuracy:.1f} % right ({sum(r.right for r in results)} of {len(results)})")
     print(f"lowest intent: {worst} at {100 * worst_rate:.1f} %")
     print(f"issue's examples: {sum(r.right for r in issue)} of {len(issue)} right")
+    for section in ("intents", "blind"):
+        part = [r for r in results if r.case.section == section]
+        if part:
+            right = sum(r.right for r in part)
+            print(f"section {section}: {right} of {len(part)} right ({100 * right / len(part):.1f} %)")
     exact = sum(r.outcome == "exact" for r in results)
     right, total = summary.model_accuracy()
     print(

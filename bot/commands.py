@@ -238,6 +238,8 @@ declare(
 
 declare(
     intent="edit_event",
+    canonical=("edit event {event} {event_field} {value}",),
+    confirm="change the {event_field} of {event} to {value}",
     handler=event_admin.edit_event,
     patterns=words(
         r"^(?:edit|change|update|set)\s+event\s+(?P<target>.+?)\s+(?P<field>title|theme|description|speakers|date|time|format|venue|online link|link|places in person|places online|capacity in person|capacity online|registration opens|registration closes)\s*(?:to\s+|=\s*|:\s*)?(?P<value>.+)$",
@@ -518,6 +520,8 @@ declare(
 
 declare(
     intent="decline",
+    canonical=("decline {case}: {text}",),
+    confirm="decline {case}, giving the reason {text}",
     handler=assessment.decline,
     patterns=words(
         r"^decline\s+(?:case\s+)?(?P<target>\d+)(?:\s*[:,-]\s*|\s+because\s+|\s+)?(?P<reason>.*)$",
@@ -556,6 +560,8 @@ declare(
 
 declare(
     intent="outcome",
+    canonical=("outcome {case}: {text}",),
+    confirm="record the outcome of {case} as {text}",
     handler=assessment.outcome,
     patterns=words(
         r"^outcome\s+(?:of\s+)?(?:case\s+)?(?P<target>\d+)(?:\s*[:,-]\s*|\s+)?(?P<text>.*)$",
@@ -628,7 +634,9 @@ declare(
     intent="case",
     handler=business_cases.show_case,
     patterns=words(
-        r"^(?:idea|case|business case)\s+(?P<target>.+)$",
+        # A number and more words is a sentence ("case 4 is finished, ..."), for the language model.
+        r"^(?:idea|case|business case)\s+#?(?P<target>\d+)$",
+        r"^(?:idea|case|business case)\s+(?!#?\d+\s)(?P<target>.+)$",
     ),
     topic="cases",
     suggestion="idea CASE",
@@ -771,6 +779,8 @@ declare(
 
 declare(
     intent="announce",
+    canonical=("announce {group} {text}",),
+    confirm="announce to {group}: {text}",
     handler=announcements.announce,
     patterns=words(
         r"^announce(?:\s+(?P<words>.+))?$",

@@ -27,7 +27,10 @@ def from_database(session: Session, now: datetime, common: Iterable[str] = (), s
         )
     for event in event_queries.all_events(session):
         if event.status is EventStatus.PUBLISHED:
-            names = (event.title, *([event.theme] if event.theme else []))
+            # A short theme is another name ("Cyber security"); a long one is a description,
+            # whose words ("shared workspaces") would take other questions for the event.
+            theme = event.theme if event.theme and len(event.theme.split()) <= 4 else None
+            names = (event.title, theme) if theme else (event.title,)
             named.append(Named("event", str(event.id), event.title, names, soon(now, event.starts_at_utc)))
     for case in case_queries.find(session):
         if case.status is not CaseStatus.DRAFT:

@@ -95,8 +95,68 @@ def _task(found: Found) -> Optional[str]:
     return None
 
 
+# Free text (an announcement, a reason, an outcome) comes after a colon, a dash or a comma:
+# "tell the gis group: the meeting has moved", "reject case 4, it duplicates GovRoam".
+_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+")
+
+
+def _text(found: Found) -> Optional[str]:
+    """The free text the words end with, as typed; None when there is none to be sure of."""
+    parts = _TEXT_AFTER.split(found.text, maxsplit=1)
+    if len(parts) < 2 or len(parts[1].split()) < 2:
+        return None
+    return parts[1].strip()
+
+
+# An event's fields as people name them, and the name `edit event` takes (longest first).
+_EVENT_FIELDS = [
+    (
+        r"(?:number of )?(?:in[- ]person|face[- ]to[- ]face) (?:places|spaces|capacity)|places in person|capacity in person",
+        "places in person",
+    ),
+    (r"(?:number of )?online (?:places|spaces|capacity)|places online|capacity online", "places online"),
+    (r"registration (?:opening|opens?)(?: date)?", "registration opens"),
+    (r"registration (?:closing|closes?)(?: date)?|closing date", "registration closes"),
+    (r"(?:online |meeting |teams )?link", "online link"),
+    (r"start time|starting time|time", "time"),
+    (r"venue|location", "venue"),
+    (r"title|name", "title"),
+    (r"theme", "theme"),
+    (r"description|blurb", "description"),
+    (r"speakers?", "speakers"),
+    (r"date|day", "date"),
+    (r"format", "format"),
+]
+_FIELD = re.compile(r"\b(?:" + "|".join(f"(?P<f{i}>{rx})" for i, (rx, _) in enumerate(_EVENT_FIELDS)) + r")\b", re.I)
+_NEW_VALUE = re.compile(r"\s(?:to|is now|should be|becomes)\s+|:\s*", re.I)
+
+
+def _event_change(found: Found) -> tuple[Optional[str], Optional[str]]:
+    """(the field `edit event` takes, the new value as typed) in "change the venue for future
+    workplaces to Sessions House"; None for what the words don't say."""
+    match = _FIELD.search(found.text)
+    if match is None:
+        return None, None
+    field = next(name for i, (_, name) in enumerate(_EVENT_FIELDS) if match.group(f"f{i}"))
+    after = list(_NEW_VALUE.finditer(found.text, match.end()))
+    value = found.text[after[-1].end() :].strip(" .!?") if after else ""
+    return field, value or None
+
+
 def _slot(kind: str, found: Found) -> tuple[Optional[str], str, Optional[Entity]]:
     """(the words for the slot, its label for a person, the entity if it could be several things)."""
+    if kind in ("event_field", "value"):
+        field, value = _event_change(found)
+        got = field if kind == "event_field" else value
+        return got, (got if kind == "event_field" else f"“{got}”") if got else "", None
+    if kind == "lead":  # every lead time named: "1 day and 1 hour before" -> "1 day, 1 hour"
+        leads = [e for e in found.entities if e.kind == "lead" and not e.note]
+        if leads:
+            joined = ", ".join(e.value for e in leads)
+            return joined, joined, None
+    if kind == "text":
+        typed = _text(found)
+        return typed, f"“{typed}”" if typed else "", None
     if kind in ("state", "mode", "status"):
         value = found.flags.get(kind)
         return value, value or "", None

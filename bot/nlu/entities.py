@@ -185,6 +185,8 @@ class Found:
     masked: str
     # The small words a command takes, found anywhere: state (on/off), mode, status.
     flags: dict[str, str] = field(default_factory=dict)
+    # The words as typed (their capitals kept), for a command's free text (bot/nlu/decide.py `_text`).
+    text: str = ""
 
     def get(self, kind: str) -> Optional[Entity]:
         """The first thing of this kind, in any of its readings."""
@@ -303,6 +305,22 @@ def _bare_numbers(words: list[str], taken: list[bool]) -> list[Entity]:
     return found
 
 
+_LIST_WORDS = frozenset(["and", "or", "again", "also", "then", "plus"])
+
+
+def _before(words: list[str], j: int) -> bool:
+    """Whether "before" comes at words[j], or after a list of more lead times that it ends:
+    "1 day and 1 hour before", "a week, a day and 2 hours before"."""
+    while j < len(words):
+        word = words[j]
+        if word.startswith("before") or word == "beforehand" or word == "prior":
+            return True
+        if not (word in _LIST_WORDS or word.isdigit() or word in _WORD_AMOUNTS or _LEAD_UNITS.match(word)):
+            return False
+        j += 1
+    return False
+
+
 def _leads(words: list[str], taken: list[bool]) -> list[Entity]:
     found: list[Entity] = []
     for i in range(len(words) - 1):
@@ -313,7 +331,7 @@ def _leads(words: list[str], taken: list[bool]) -> list[Entity]:
         after = words[i + 2] if i + 2 < len(words) else ""
         if amount == "the" and unit in ("day", "week") and after in ("before", "beforehand", "prior"):
             lead = "1 day" if unit == "day" else "1 week"
-        elif (amount.isdigit() or amount in _WORD_AMOUNTS) and _LEAD_UNITS.match(unit) and after.startswith("before"):
+        elif (amount.isdigit() or amount in _WORD_AMOUNTS) and _LEAD_UNITS.match(unit) and _before(words, i + 2):
             lead = f"{_WORD_AMOUNTS.get(amount, amount)} {unit}"
         else:
             continue
@@ -510,7 +528,7 @@ def extract(text: str, catalogue: Catalogue, today: date, now: Optional[datetime
         else:  # a numbered meeting, announcement or reminder keeps its noun
             masked.append(words[i])
         i = entity.end
-    return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)))
+    return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)), text)
 
 
 def named_groups(groups: Iterable[tuple[str, str, Sequence[str]]]) -> list[Named]:

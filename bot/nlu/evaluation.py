@@ -39,6 +39,7 @@ class Case:
     entities: dict[str, str]
     outcome: str  # act, confirm, ask, suggest, note
     issue: bool = False
+    section: str = "intents"  # issue, intents (written beside the corpus), blind (written without seeing it)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Result:
 def load(path: Path = EVAL_FILE) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = []
-    for section, issue in (("issue", True), ("intents", False)):
+    for section, issue in (("issue", True), ("intents", False), ("blind", False)):
         for intent, lines in (data.get(section) or {}).items():
             for line in lines:
                 text, _, rest = (part.strip() for part in line.partition("|"))
@@ -75,7 +76,7 @@ def load(path: Path = EVAL_FILE) -> list[Case]:
                 )
                 command = COMMANDS.get(intent)
                 default = "confirm" if command is not None and command.side_effects else "act"
-                cases.append(Case(text, intent, entities, outcome.lstrip("!") or default, issue))
+                cases.append(Case(text, intent, entities, outcome.lstrip("!") or default, issue, section))
     return cases
 
 
