@@ -114,7 +114,8 @@ declare(
     handler=groups.join,
     patterns=words(
         # A meeting or an event is not a group: "join the next GIS meeting online" asks about a link.
-        rf"^(?:join|add me to|subscribe(?: me)? to)\s+(?!.*\b(?:meeting|meetings|event|events)\b){_G}(?:\s+group)?$",
+        # "Add me to a group" names none: the language model asks which.
+        rf"^(?:join|add me to|subscribe(?: me)? to)\s+(?!.*\b(?:meeting|meetings|event|events)\b)(?!(?:a|an|any|some|one of the|another)\s+groups?(?:\s+please)?$){_G}(?:\s+group)?$",
     ),
     topic="groups",
     help=("join GROUP / leave GROUP", "join or leave an open group, e.g. `join gis`"),
@@ -1028,8 +1029,8 @@ declare(
 
 declare(
     intent="move",
-    canonical=("move {number} to {moment}",),
-    confirm="move meeting {number} to {moment}",
+    canonical=("move {meeting} to {moment}",),
+    confirm="move {meeting} to {moment}",
     handler=meeting_admin.move,
     patterns=words(
         r"^(?:move|reschedule)\s+(?:meeting\s+)?#?(?P<meeting>\w+)\s+to\s+(?P<when>.+?)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$",
@@ -1061,7 +1062,8 @@ declare(
 
 declare(
     intent="cancel_meeting",
-    confirm="cancel meeting {number}",
+    canonical=("cancel meeting {meeting}",),
+    confirm="cancel {meeting}",
     handler=meeting_admin.cancel,
     patterns=words(
         r"^cancel\s+(?:the\s+)?(?:meeting|series)?\s*#?(?P<meeting>\d+)(?P<rest>,?\s+and\s+(?:the\s+)?(?:rest(?:\s+of\s+(?:the|its)\s+series)?|following(?:\s+ones)?|(?:all\s+)?later\s+ones))?$",

@@ -82,6 +82,12 @@ _NUMERIC_RE = re.compile(r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})(?:[/.-](?P<y
 _ISO_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
 
 
+_SPAN_RE = re.compile(
+    r"^(?:next|coming|following)\s+(?:(?P<n>\d{1,2}|two|three|four|few|couple of)\s+)?(?P<unit>fortnight|weeks|days)$"
+)
+_SPAN_COUNTS = {"two": 2, "three": 3, "four": 4, "few": 3, "couple of": 2}
+
+
 def parse_period(words: str, today: date) -> Period:
     """A month ('March', 'march 2027', 'this month', 'next month') or a day ('31 February',
     '9/3/2027', 'tomorrow'). A month or day without a year means the next one to come."""
@@ -104,6 +110,13 @@ def parse_period(words: str, today: date) -> Period:
         if text == "next week":
             monday += timedelta(days=7)
         return Period(monday, monday + timedelta(days=6), text)
+    span = _SPAN_RE.match(text)
+    if span:  # "the next fortnight", "next 3 weeks", "the coming days": from today on
+        count = _SPAN_COUNTS.get(span["n"] or "") or int(span["n"] or 1)
+        unit = span["unit"].rstrip("s")
+        days = count * {"fortnight": 14, "week": 7, "day": 1}[unit]
+        label = "the next fortnight" if unit == "fortnight" and count == 1 else f"the next {days} days"
+        return Period(today, today + timedelta(days=days - 1), label)
     if text in ("this month", "next month"):
         first = today.replace(day=1)
         if text == "next month":

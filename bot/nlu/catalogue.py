@@ -5,7 +5,7 @@ file and the corpus's sample names for training, so that the model never depends
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from bot.nlu.entities import Catalogue, Named, soon
 from handlers.partners import NOT_PARTNERS, names_of
-from storage import cases as case_queries, events as event_queries, groups as group_queries, people as people_queries
+from handlers.when import format_day
+from storage import (
+    cases as case_queries,
+    events as event_queries,
+    groups as group_queries,
+    meetings as meeting_queries,
+    people as people_queries,
+)
 from storage.models import CaseStatus, EventStatus
 from storage.seed import PARTNERS_FILE
 
@@ -37,7 +44,16 @@ def from_database(session: Session, now: datetime, common: Iterable[str] = (), s
             named.append(Named("case", str(case.id), case.title, (case.title,)))
     for partner in people_queries.list_partners(session):
         named.append(Named("partner", partner.slug, partner.name, tuple(names_of(partner))))
-    return Catalogue(tuple(named), frozenset(common), tuple(NOT_PARTNERS.items()), frozenset(said))
+    meetings = tuple(
+        (
+            m.group.slug,
+            m.id,
+            m.start_local.date(),
+            f"the {m.group.name} meeting on {format_day(m.start_local)} (meeting {m.id})",
+        )
+        for m in meeting_queries.upcoming(session, now, until=now + timedelta(days=400))
+    )
+    return Catalogue(tuple(named), frozenset(common), tuple(NOT_PARTNERS.items()), frozenset(said), meetings)
 
 
 def from_file(samples: dict[str, Any], common: Iterable[str] = (), path: Path = PARTNERS_FILE) -> Catalogue:

@@ -28,6 +28,7 @@ from bot.nlu.entities import Catalogue, Entity, Found, Named, extract
 from bot.nlu.model import Model
 from core.commands import COMMANDS, TOPICS, Audience, Command
 from core.messages import Action, Reply
+from handlers.when import MONTHS
 
 ACT = 0.25
 SUGGEST = 0.1
@@ -97,7 +98,7 @@ def _task(found: Found) -> Optional[str]:
 
 # Free text (an announcement, a reason, an outcome) comes after a colon, a dash or a comma:
 # "tell the gis group: the meeting has moved", "reject case 4, it duplicates GovRoam".
-_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+")
+_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+|\s+because\s+", re.I)
 
 
 def _text(found: Found) -> Optional[str]:
@@ -111,7 +112,8 @@ def _text(found: Found) -> Optional[str]:
 # An event's fields as people name them, and the name `edit event` takes (longest first).
 _EVENT_FIELDS = [
     (
-        r"(?:number of )?(?:in[- ]person|face[- ]to[- ]face) (?:places|spaces|capacity)|places in person|capacity in person",
+        r"(?:number of )?(?:in[- ]person|face[- ]to[- ]face) (?:places|spaces|capacity)|places in person|capacity in person"
+        r"|places in the room|seats in the room",
         "places in person",
     ),
     (r"(?:number of )?online (?:places|spaces|capacity)|places online|capacity online", "places online"),
@@ -143,8 +145,29 @@ def _event_change(found: Found) -> tuple[Optional[str], Optional[str]]:
     return field, value or None
 
 
+def _meeting(found: Found) -> tuple[Optional[str], str]:
+    """A meeting by its number ("meeting 13"), or by its group and "next" or a month said before
+    any "to" ("the december gis meeting", "move the next GIS meeting to ..."): (number, label)."""
+    number = found.get("number")
+    if number is not None:
+        return number.value, f"meeting {number.value}"
+    group = found.get("group")
+    if group is None or group.options:
+        return None, ""
+    words = list(found.words)
+    before = words[: words.index("to")] if "to" in words else words
+    months = {MONTHS[w] for w in before if w in MONTHS}
+    for slug, meeting, day, label in found.meetings:
+        if slug == group.value and (not months or day.month in months):
+            return str(meeting), label
+    return None, ""
+
+
 def _slot(kind: str, found: Found) -> tuple[Optional[str], str, Optional[Entity]]:
     """(the words for the slot, its label for a person, the entity if it could be several things)."""
+    if kind == "meeting":
+        number, label = _meeting(found)
+        return number, label, None
     if kind in ("event_field", "value"):
         field, value = _event_change(found)
         got = field if kind == "event_field" else value
@@ -339,6 +362,7 @@ _QUESTIONS = {
     "money": "How much?",
     "email": "Whose e-mail address?",
     "number": "Which number?",
+    "meeting": "Which meeting? Say its number: `meetings GROUP` lists them with theirs.",
     "lead": "How long before?",
     "task": "What shall I remind you of?",
 }
@@ -360,12 +384,17 @@ def _ask_for(
         choices = list(_PERIODS)
     elif kind == "state":
         choices = [("On", "on"), ("Off", "off")]
+    elif kind == "meeting" and found.get("group") is not None:
+        slug = found.get("group").value  # type: ignore[union-attr]
+        choices = [(label.removeprefix("the "), str(m)) for s, m, _, label in found.meetings if s == slug][:4]
     question = _QUESTIONS.get(kind, "")
     example = next((e for e in command.examples if len(e.split()) > 1), command.suggestion)
     text = f"{question} " if question else ""
     if choices and "{" not in _SLOT.sub("", partly):
         names = ", ".join(label for label, _ in choices[:6])
         text = f"{question} {names}." if kind in ("group", "event") else question
+        if kind == "meeting":
+            text = "Which meeting?"
         actions = tuple(Action(label, partly.replace("{" + kind + "}", value)) for label, value in choices[:6])
     else:
         text += f"Say e.g. `{example}`."

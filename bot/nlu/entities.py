@@ -70,6 +70,9 @@ class Catalogue:
     not_partners: tuple[tuple[str, str], ...] = ()
     # Every word the commands are said with, names' words too.
     said: frozenset[str] = frozenset()
+    # The meetings to come, soonest first, for "the next GIS meeting": (group slug, meeting
+    # number, its day where it is held, how to name it to a person).
+    meetings: tuple[tuple[str, int, date, str], ...] = ()
 
     def of_kind(self, kind: str) -> list[Named]:
         return sorted((n for n in self.named if n.kind == kind), key=lambda n: n.rank)
@@ -187,6 +190,8 @@ class Found:
     flags: dict[str, str] = field(default_factory=dict)
     # The words as typed (their capitals kept), for a command's free text (bot/nlu/decide.py `_text`).
     text: str = ""
+    # The meetings the words may mean (Catalogue.meetings).
+    meetings: tuple[tuple[str, int, date, str], ...] = ()
 
     def get(self, kind: str) -> Optional[Entity]:
         """The first thing of this kind, in any of its readings."""
@@ -528,7 +533,7 @@ def extract(text: str, catalogue: Catalogue, today: date, now: Optional[datetime
         else:  # a numbered meeting, announcement or reminder keeps its noun
             masked.append(words[i])
         i = entity.end
-    return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)), text)
+    return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)), text, catalogue.meetings)
 
 
 def named_groups(groups: Iterable[tuple[str, str, Sequence[str]]]) -> list[Named]:

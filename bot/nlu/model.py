@@ -195,6 +195,15 @@ ENGLISH = frozenset(
         "with",
         "would",
         "yet",
+        # without their apostrophes, as typed in a hurry
+        "im",
+        "ive",
+        "id",
+        "youre",
+        "dont",
+        "cant",
+        "isnt",
+        "whats",
         "you",
         "your",
     ]
