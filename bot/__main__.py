@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs, platforms
 from bot.console import run_interactive, run_lines
+from bot.nlu import model as nlu_model
 from bot.runtime import build, local_today, prepare_database
 from bot.server import serve
 from bot.worker import Worker
@@ -119,6 +120,7 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
             print(f"Configuration error: --port {port} is not a port number (1-65535)", file=sys.stderr)
             return 2
         prepare_database(runtime, with_demo=False)
+        nlu_model.warm_up()
         serve(runtime, port, with_worker=not args.no_worker)
         return 0
     if command == "worker":
@@ -134,6 +136,7 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
         print(f"console: --user needs an e-mail address, like someone@medway.gov.uk (got {email!r})", file=sys.stderr)
         return 2
     prepare_database(runtime, with_demo=True)
+    nlu_model.warm_up()
     if sys.stdin.isatty():
         run_interactive(runtime.router, email)
     else:

@@ -495,7 +495,8 @@ declare(
     confirm="approve {case} for {money}",
     handler=assessment.approve,
     patterns=words(
-        r"^approve\s+(?:case\s+)?(?P<target>.+?)\s+(?:for\s+|with\s+|at\s+)?(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)$",
+        # "approve case 4" names no sum: the case is never the word "case" with its number for a sum.
+        r"^approve\s+(?:case\s+)?(?P<target>(?!case\b).+?)\s+(?:for\s+|with\s+|at\s+)?(?P<amount>-?\s*£?\s*\d[\d,]*(?:\.\d+)?\s*(?:k|m|mn|thousand|million|bn)?|lots|some|£\S*)$",
     ),
     audience=Audience.BOARD,
     topic="cases",
@@ -891,7 +892,8 @@ declare(
     confirm="set a reminder: {words}",
     handler=reminders.remind_me,
     patterns=words(
-        r"^(?:remind me|nudge me|ping me)[\s,:;]+(?P<words>.+)$",
+        # "Remind me what groups I'm in" is a question, for the language model.
+        r"^(?:remind me|nudge me|ping me)(?![\s,]+(?:what|which|who|whom|whose|where|how|whether|if)\b)[\s,:;]+(?P<words>.+)$",
         r"^(?:set|make|add|create)\s+(?:me\s+)?an?\s+reminder\s+(?:for\s+)?(?P<words>.+)$",
         r"^reminder\s*:\s*(?P<words>.+)$",
         r"^(?:don't|do not)\s+let\s+me\s+forget\s+(?P<words>.+)$",

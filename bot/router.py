@@ -50,7 +50,8 @@ def _loosely(ctx: Context, text: str, understood: Understood, outcome: nlu.Outco
     language model makes of them (bot/nlu). It acts only through exact words, and on nothing
     that changes anything without asking."""
     explained = understood.command if understood.explains else None  # a catch-all's use (`cancel ...`)
-    if explained is not None and outcome.kind not in ("act", "confirm", "ask"):
+    # The catch-all explains a word alone (`cancel`) better than a question about one of its uses.
+    if explained is not None and (outcome.kind not in ("act", "confirm", "ask") or len(understood.words.split()) == 1):
         return _answered(explained.handler, ctx, **understood.args) or SORRY
     if outcome.kind == "act":
         exact = understand(outcome.words)

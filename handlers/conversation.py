@@ -523,7 +523,10 @@ def continue_form(ctx: Context) -> Reply:
 
 
 def offer(ctx: Context, words: str) -> None:
-    """Keep the exact words the bot has just asked "Shall I ...?" about, for a `yes` next."""
+    """Keep the exact words the bot has just asked "Shall I ...?" about, for a `yes` next (not
+    for someone the bot keeps no record of: their `yes` is then answered as nothing asked)."""
+    if ctx.caller.person.id is None:
+        return
     state = active(ctx)
     if state is None:
         conversations.replace(

@@ -98,7 +98,7 @@ def _task(found: Found) -> Optional[str]:
 
 # Free text (an announcement, a reason, an outcome) comes after a colon, a dash or a comma:
 # "tell the gis group: the meeting has moved", "reject case 4, it duplicates GovRoam".
-_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+|\s+because\s+", re.I)
+_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+|\s+because\s+|\s+that\s+(?=\S+\s+\S+\s+\S)", re.I)
 
 
 def _text(found: Found) -> Optional[str]:
@@ -328,6 +328,8 @@ def names_nothing(command: Command, args: dict[str, str], catalogue: Catalogue, 
         left = [(i, w) for i, w in enumerate(found.words) if i not in covered and w not in _AROUND]
         unknown = [w for i, w in left if i not in named and w not in catalogue.said]
         if left and not unknown and (len(left) > 1 or not covered):
+            return True
+        if covered and len(left) >= 3:  # a name inside a sentence: "what time do the gis lot start their"
             return True
     return False
 

@@ -66,7 +66,7 @@ class Result:
 def load(path: Path = EVAL_FILE) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = []
-    for section, issue in (("issue", True), ("intents", False), ("blind", False), ("blind2", False)):
+    for section, issue in (("issue", True), ("intents", False), ("blind", False), ("blind2", False), ("blind3", False)):
         for intent, lines in (data.get(section) or {}).items():
             for line in lines:
                 text, _, rest = (part.strip() for part in line.partition("|"))

@@ -261,3 +261,12 @@ def model() -> Model:
             _trained.clear()
             _trained[key] = train()
         return _trained[key]
+
+
+def warm_up() -> threading.Thread:
+    """Train the model in the background (serve and the console call this at start), so that the
+    first message no command's words match doesn't wait for it; a message that does need it
+    before it is ready waits for the training under `model`'s lock."""
+    thread = threading.Thread(target=model, name="nlu-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -72,6 +72,15 @@ def test_the_evaluation_stays_at_90_percent_or_more(demo_session):
     assert issue and all(r.right for r in issue), failures
 
 
+def test_every_command_the_model_learns_has_thirty_utterances_or_more():
+    data = model.corpus()
+    texts = model.training_texts(model.learnable(), data)
+    few = {intent: len(us) for intent, us in texts.items() if len(set(us)) < 30}
+    assert not few, few
+    # The corpus names no command that isn't declared (a typo there would teach nothing).
+    assert set(data["intents"]) <= {c.intent for c in model.learnable()}
+
+
 def test_training_is_deterministic():
     first, second = model.train(), model.train()
     sample = ["when does infosec meet next", "cn i book a place on the xeventx", "what's the fund got left"]

@@ -28,6 +28,9 @@ from typing import Any, Optional
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+import bot.commands  # noqa: F401  (declares every command)
+from bot.language import _lead_words
+from core.commands import COMMANDS
 from core.forms import FORMS
 from tests.slack.harness import SECRET, TEAM, SlackBot
 
@@ -86,50 +89,16 @@ MRKDWN = [
     "{",
     "}",
 ]
-# Command words a fresh member of staff may use without harming the demo data other tests read.
-VERBS = [
-    "help",
-    "whoami",
-    "groups",
-    "join",
-    "leave",
-    "meetings",
-    "next",
-    "meetings in",
-    "next gis meeting",
-    "my meetings",
-    "events",
-    "event",
-    "register",
-    "register 1 online",
-    "unregister",
-    "my events",
-    "past events",
-    "idea",
-    "new idea",
-    "ideas",
-    "ideas mine",
-    "idea 1",
-    "fund",
-    "remind me",
-    "reminders",
-    "reminders off",
-    "notices",
-    "calendar gis",
-    "my data",
-    "forget me",
-    "schedule gis",
-    "link channel gis",
-    "announce",
-    "ack 1",
-    "/kc",
-    "kc",
-    "?",
-    "cancel",
-    "continue",
-    "back",
-    "skip",
-]
+# Command words, from the declarations (bot/commands.py): each command's own leading words
+# (`join`, `register`, `fund add`...), the whole words of those that take nothing, a few whole
+# commands a fresh member of staff may use without harming the demo data other tests read, and
+# the forms' own words.
+VERBS = sorted(
+    {_lead_words(c.suggestion) for c in COMMANDS if c.suggestion and _lead_words(c.suggestion)}
+    | {c.suggestion for c in COMMANDS if c.complete and c.suggestion}
+    | {"next gis meeting", "register 1 online", "idea 1", "ideas mine", "calendar gis", "schedule gis", "ack 1"}
+    | {"link channel gis", "/kc", "kc", "?", "cancel", "continue", "back", "skip", "yes", "no thanks"}
+)
 word = st.one_of(st.sampled_from(MRKDWN), st.sampled_from(VERBS), st.text(max_size=12))
 texts = st.one_of(
     st.text(max_size=60),  # any Unicode: control characters, NUL, right-to-left marks, emoji
