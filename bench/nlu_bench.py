@@ -21,8 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
@@ -33,6 +32,7 @@ from core.settings import Settings
 from storage import db
 from storage.demo import load_demo
 
+ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 USER = "demo@kent.gov.uk"
 EXACT = ["next gis meeting", "events", "my meetings", "groups", "fund", "meetings in march", "my events", "whoami"]
