@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.orm import Session
 
 import bot.commands  # noqa: F401  (declares every command)
-from bot.nlu import decide, evaluation, model
+from bot.nlu import decide, evaluation, fit, model
 from storage import db
 from storage.demo import load_demo
 
@@ -39,7 +39,7 @@ def cross_validated(trained: model.Model) -> list[tuple[float, float, float]]:
     texts, labels = numpy.array(trained.texts), numpy.array(trained.targets)
     confidence, right = numpy.zeros(len(labels)), numpy.zeros(len(labels), bool)
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
-        fold = clone(trained.pipeline).fit(texts[train], labels[train])
+        fold = clone(fit.pipeline()).fit(texts[train], labels[train])
         scores = fold.decision_function(texts[test]) * model.SHARPNESS
         weights = numpy.exp(scores - scores.max(axis=1, keepdims=True))
         shares = weights / weights.sum(axis=1, keepdims=True)

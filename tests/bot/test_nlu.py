@@ -7,13 +7,14 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 
+import numpy
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import bot.commands  # noqa: F401  (declares every command)
 from bot.language import understand
-from bot.nlu import catalogue, decide, evaluation, model, plan
+from bot.nlu import catalogue, decide, evaluation, fit, model, plan
 from bot.nlu.decide import Reading
 from bot.nlu.entities import extract
 from core.commands import COMMANDS, Audience
@@ -79,6 +80,27 @@ def test_every_command_the_model_learns_has_thirty_utterances_or_more():
     assert not few, few
     # The corpus names no command that isn't declared (a typo there would teach nothing).
     assert set(data["intents"]) <= {c.intent for c in model.learnable()}
+
+
+def test_the_model_decides_as_scikit_learn_does():
+    """The numpy decision function (bot/nlu/model.py Weights) gives scikit-learn's own scores,
+    for what the model learnt from and for messages it never saw (typos, emoji, other scripts)."""
+    trained = model.model()
+    fitted = fit.pipeline().fit(list(trained.texts), list(trained.targets))
+    unseen = [
+        "wen is teh nxt xgroupx meetin",
+        "🙂 HOW MANY PLACES LEFT ON XEVENTX?",
+        "café résumé naïve",
+        "会議はいつですか",
+        "",
+        "   ",
+        "a",
+    ]
+    texts = list(trained.texts[::7]) + unseen
+    expected = fitted.decision_function(texts)
+    assert list(fitted.classes_) == list(trained.labels)
+    for text, row in zip(texts, expected, strict=True):
+        assert numpy.allclose(trained.weights.decision(text), row, rtol=1e-9, atol=1e-9), text
 
 
 def test_training_is_deterministic():
