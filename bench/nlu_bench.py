@@ -12,6 +12,7 @@ Python process that has imported the router, before and after the model is train
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,12 +50,18 @@ SENTENCES = [
 MEMORY = """
 import resource, sys
 sys.path.insert(0, {root!r})
+
+
+def resident():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+
 import bot.router
 from bot.nlu import model
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = resident()
 model.model()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before, after)
+print(before, resident(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -88,17 +95,33 @@ def main() -> int:
 
     times = []
     for _ in range(3):
+        with tempfile.TemporaryDirectory() as cache:  # nothing cached: scikit-learn fits it in a child
+            os.environ["KC_CACHE_DIR"] = cache
+            started = time.perf_counter()
+            trained = model.train()
+            times.append(time.perf_counter() - started)
+    os.environ.pop("KC_CACHE_DIR")
+    print(
+        f"fitting on {trained.training_size} utterances, {len(trained.labels)} intents, in a child process: "
+        f"best {min(times):.2f} s"
+    )
+    model.train()  # into the cache, if it was not there
+    times = []
+    for _ in range(3):
         started = time.perf_counter()
-        trained = model.train()
+        model.train()
         times.append(time.perf_counter() - started)
-    print(f"training on {trained.training_size} utterances, {len(trained.labels)} intents: best {min(times):.2f} s")
+    print(f"loading it from the cache (masking the utterances included): best {min(times):.2f} s")
     started = time.perf_counter()
     for _ in range(200):
         trained.rank("how many places are left on xeventx")
     print(f"ranking one message: {1000 * (time.perf_counter() - started) / 200:.2f} ms")
     done = subprocess.run([sys.executable, "-c", MEMORY.format(root=str(ROOT))], capture_output=True, text=True)
-    before, after = (int(v) / 1024 for v in done.stdout.split())
-    print(f"memory of a process with the router: {before:.0f} MB; with the model trained: {after:.0f} MB")
+    before, after, peak = (int(v) / 1024 for v in done.stdout.split())
+    print(
+        f"resident memory of a process with the router: {before:.0f} MB; with the model loaded: {after:.0f} MB "
+        f"(peak {peak:.0f} MB)"
+    )
     print()
 
     for kind in ("sqlite", "postgresql"):
@@ -117,7 +140,7 @@ def main() -> int:
                     with Session(bind=connection) as session:
                         load_demo(session, NOW.date(), "Europe/London")
                         session.flush()
-                router = Router(db.session_factory(engine), Settings(database_url=url, timezone="Europe/London"))
+                router = Router(db.make_session_factory(engine), Settings(database_url=url, timezone="Europe/London"))
                 exact = _rate(router, EXACT, args.rounds)
                 sentences = _rate(router, SENTENCES, args.rounds)
                 print(

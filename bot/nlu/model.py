@@ -325,6 +325,17 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("KC_CACHE_DIR") or Path.home() / ".cache" / "kent-connects")
 
 
+# Fits kept in the cache (the newest): one per version of the corpus and declarations in use.
+CACHE_KEEP = 4
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the newest CACHE_KEEP fits (tests declaring commands make one each)."""
+    fits = sorted(folder.glob("nlu-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in fits[CACHE_KEEP:]:
+        old.unlink(missing_ok=True)
+
+
 def fitted(texts: list[str], labels: list[str]) -> Weights:
     """The model fitted to these rows: from the cache when it has them, else fitted by
     scikit-learn in a child process (and cached, where the cache can be written)."""
@@ -353,6 +364,7 @@ def fitted(texts: list[str], labels: list[str]) -> Weights:
             partial = cached.with_suffix(f".{os.getpid()}.tmp")
             partial.write_bytes(out.read_bytes())
             partial.replace(cached)  # atomic: a process reading the cache sees all of it or nothing
+            _prune(cached.parent)
         except OSError:
             pass  # a read-only home: fit again at the next start
     return weights
