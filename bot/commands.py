@@ -724,6 +724,8 @@ declare(
 
 declare(
     intent="role",
+    canonical=("board add {email}",),
+    confirm="make {email} a member of the Leadership Board",
     handler=roles.set_role,
     patterns=words(
         r"^(?P<role>board|admin)\s+(?P<change>add|remove|grant|revoke)\s+(?P<email>\S+@\S+)$",

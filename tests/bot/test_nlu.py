@@ -133,6 +133,13 @@ def test_a_command_that_changes_things_is_never_run_on_the_model_s_word(command,
         assert any(a.command == outcome.words for a in outcome.reply.actions)
 
 
+def test_every_command_the_model_may_name_can_be_acted_through_and_asked_about():
+    for command in model.learnable():
+        assert command.canonicals(), command.intent  # the words it acts through
+        if command.side_effects:
+            assert command.confirm, command.intent  # what "Shall I ...?" says
+
+
 def test_a_middling_score_offers_and_does_not_act(names):
     """Between SUGGEST and ACT: "Did you mean ...?", whatever the intent."""
     for command in model.learnable():
