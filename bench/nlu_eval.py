@@ -93,7 +93,7 @@ def main() -> int:
     print(f"overall: {100 * summary.accuracy:.1f} % right ({sum(r.right for r in results)} of {len(results)})")
     print(f"lowest intent: {worst} at {100 * worst_rate:.1f} %")
     print(f"issue's examples: {sum(r.right for r in issue)} of {len(issue)} right")
-    for section in ("intents", "blind", "blind2", "blind3"):
+    for section in evaluation.SECTIONS[1:]:
         part = [r for r in results if r.case.section == section]
         if part:
             right = sum(r.right for r in part)

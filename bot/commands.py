@@ -135,7 +135,7 @@ declare(
     confirm="take you off {group}",
     handler=groups.leave,
     patterns=words(
-        rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+(?!.*\b(?:meeting|meetings|event|events)\b){_G}(?:\s+group)?$",
+        rf"^(?:leave|remove me from|unsubscribe(?: me)? from)\s+(?!.*\b(?:meeting|meetings|event|events)\b)(?!(?:a|an|any|some|one of the|one of my)\s+groups?(?:\s+please)?$){_G}(?:\s+group)?$",
     ),
     topic="groups",
     suggestion="leave GROUP",

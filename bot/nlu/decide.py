@@ -98,7 +98,7 @@ def _task(found: Found) -> Optional[str]:
 
 # Free text (an announcement, a reason, an outcome) comes after a colon, a dash or a comma:
 # "tell the gis group: the meeting has moved", "reject case 4, it duplicates GovRoam".
-_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+|\s+because\s+|\s+that\s+(?=\S+\s+\S+\s+\S)", re.I)
+_TEXT_AFTER = re.compile(r"\s*:\s+|\s+[-–—]\s+|,\s+|\s+because\s+|\s+(?:that|saying)\s+(?=\S+\s+\S+\s+\S)", re.I)
 
 
 def _text(found: Found) -> Optional[str]:
@@ -142,6 +142,9 @@ def _event_change(found: Found) -> tuple[Optional[str], Optional[str]]:
     field = next(name for i, (_, name) in enumerate(_EVENT_FIELDS) if match.group(f"f{i}"))
     after = list(_NEW_VALUE.finditer(found.text, match.end()))
     value = found.text[after[-1].end() :].strip(" .!?") if after else ""
+    if not value:  # the number before the field: "so there are 80 in person places"
+        before = re.search(r"(\d+)\s*$", found.text[: match.start()])
+        value = before.group(1) if before else ""
     return field, value or None
 
 
@@ -330,6 +333,10 @@ def names_nothing(command: Command, args: dict[str, str], catalogue: Catalogue, 
         if left and not unknown and (len(left) > 1 or not covered):
             return True
         if covered and len(left) >= 3:  # a name inside a sentence: "what time do the gis lot start their"
+            return True
+        if not covered and not left:  # only the bot's little words: "my group", "the"
+            return True
+        if capture in ("period", "when") and not covered:  # no date at all: "in the way of events"
             return True
     return False
 

@@ -22,6 +22,9 @@ from core.commands import COMMANDS, Audience
 
 EVAL_FILE = Path(__file__).resolve().parents[2] / "tests" / "data" / "nlu_eval.yaml"
 EVERYONE = tuple(Audience)
+# The evaluation file's sections: the issue's own examples; messages written beside the corpus;
+# and four sets written blind, each by someone who had seen neither the corpus nor the rest.
+SECTIONS = ("issue", "intents", "blind", "blind2", "blind3", "blind4")
 # What happened, for each expectation: exact words count as acting (they are the person's own).
 ACCEPTED = {
     "act": {"exact", "act"},
@@ -66,9 +69,10 @@ class Result:
 def load(path: Path = EVAL_FILE) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = []
-    for section, issue in (("issue", True), ("intents", False), ("blind", False), ("blind2", False), ("blind3", False)):
+    for section in SECTIONS:
+        issue = section == "issue"
         for intent, lines in (data.get(section) or {}).items():
-            for line in lines:
+            for line in lines or []:
                 text, _, rest = (part.strip() for part in line.partition("|"))
                 wanted, _, outcome = (part.strip() for part in rest.partition("|"))
                 entities = dict(
