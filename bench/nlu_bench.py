@@ -48,20 +48,20 @@ SENTENCES = [
     "what's this govroam thing",
 ]
 MEMORY = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 
 
-def resident():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+def status(field):  # VmRSS: resident now; VmHWM: this program's peak (ru_maxrss would count the parent's)
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) for line in lines if line.startswith(field))
 
 
 import bot.router
 from bot.nlu import model
-before = resident()
+before = status("VmRSS")
 model.model()
-print(before, resident(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(before, status("VmRSS"), status("VmHWM"))
 """
 
 
