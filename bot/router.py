@@ -66,11 +66,19 @@ def _loosely(ctx: Context, text: str, understood: Understood, outcome: nlu.Outco
         return outcome.reply
     audiences = ctx.caller.audiences()
     if outcome.kind == "suggest":
-        return nlu.decide.did_you_mean(text, reading, quote)
+        return _offering(ctx, nlu.decide.did_you_mean(text, reading, quote))
     fallback = not_understood(text, understood.words, audiences, quote)
     if any(a.command != "help" for a in fallback.actions) or "Did you mean" in fallback.text:
-        return fallback
+        return _offering(ctx, fallback)
     return nlu.decide.short_help(text, reading, audiences, quote)
+
+
+def _offering(ctx: Context, did_you_mean: Reply) -> Reply:
+    """ "Did you mean `unregister 1`?" with one command offered: a `yes` next means those words."""
+    offered = [a.command for a in did_you_mean.actions if a.command != "help"]
+    if len(offered) == 1:
+        conversation.offer(ctx, offered[0])
+    return did_you_mean
 
 
 class Router:

@@ -312,3 +312,15 @@ def test_admins_are_asked_before_money_moves(chat, session):
     assert "£5,000" in chat("go ahead", user=ADMIN)
     session.expire_all()
     assert entries() == before + 1
+
+
+def test_yes_to_a_single_did_you_mean_runs_what_was_offered(chat):
+    assert "You have a place" in chat("register future workplaces online", user=PARTNER)
+    asked = chat.reply("actually scrap that, i can't go to future workplaces", user=PARTNER)
+    assert "Did you mean `unregister 1`?" in asked.text, asked.text
+    assert [a.command for a in asked.actions] == ["unregister 1"]
+    assert "given up your place" in chat("yes", user=PARTNER)
+    # Two offered: a yes could mean either, so it means nothing.
+    asked = chat.reply("actually scrap that, i cant go to future workplaces", user=PARTNER)
+    assert len(asked.actions) == 2, asked.actions
+    assert "nothing waiting for a yes" in chat("yes", user=PARTNER)
