@@ -19,15 +19,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 
+from bench.common import reachable
 from bot.dispatcher import Dispatcher, Policy
 from bot.senders import Recipient, SendResult
 from core.messages import Action, Reply
@@ -167,25 +166,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench("sqlite", f"sqlite:///{tmp}/dispatch-bench.db", args.count, args.batch)
 
-    schema = f"kc_bench_{uuid.uuid4().hex[:8]}"
-    pg_base = db.normalise_url(args.postgres)
-    probe = db.make_engine(pg_base, connect_args={"connect_timeout": 3})
-    try:
-        with probe.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # reported, and the PostgreSQL rows are left out
-        print(
-            f"postgresql: skipped, not reachable at {pg_base} ({exc.__class__.__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''})"
-        )
-        probe.dispose()
-        return
-    try:
-        bench("postgresql", f"{pg_base}?options={quote(f'-csearch_path={schema}')}", args.count, args.batch)
-    finally:
-        with probe.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        probe.dispose()
+    schemas = reachable(args.postgres, "kc_bench")  # without a server its rows are left out
+    if schemas is not None:
+        try:
+            bench("postgresql", schemas.url(), args.count, args.batch)
+        finally:
+            schemas.close()
 
 
 if __name__ == "__main__":

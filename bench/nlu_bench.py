@@ -12,26 +12,22 @@ Python process that has imported the router, before and after the model is train
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
 
+from bench.common import demo_router, reachable
 from bot.nlu import model
 from bot.router import Router
 from core.messages import Request
-from core.settings import Settings
-from storage import db
-from storage.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -76,17 +72,6 @@ def _rate(router: Router, messages: list[str], rounds: int) -> float:
     return best
 
 
-def _database(kind: str, folder: str, postgres: str) -> tuple[str, object]:
-    if kind == "sqlite":
-        return f"sqlite:///{folder}/nlu.db", None
-    schema = f"nlu_bench_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres else "?"
-    return f"{postgres}{sep}options={quote(f'-csearch_path={schema}')}", (admin, schema)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -124,36 +109,21 @@ def main() -> int:
     )
     print()
 
-    for kind in ("sqlite", "postgresql"):
-        with tempfile.TemporaryDirectory() as folder:
-            try:
-                url, cleanup = _database(kind, folder, args.postgres)
-            except Exception as exc:  # no server: say so and go on
-                print(f"{kind}: skipped ({exc.__class__.__name__})")
-                continue
-            engine = db.make_engine(url)
-            try:
-                db.upgrade(engine)
-                with engine.begin() as connection:
-                    from sqlalchemy.orm import Session
-
-                    with Session(bind=connection) as session:
-                        load_demo(session, NOW.date(), "Europe/London")
-                        session.flush()
-                router = Router(db.make_session_factory(engine), Settings(database_url=url, timezone="Europe/London"))
-                exact = _rate(router, EXACT, args.rounds)
-                sentences = _rate(router, SENTENCES, args.rounds)
-                print(
-                    f"{kind:10} exact words {exact:6.0f} msg/s; sentences through the model {sentences:6.0f} msg/s; "
-                    f"a sentence costs {exact / sentences:.2f}x a command"
-                )
-            finally:
-                engine.dispose()
-                if cleanup is not None:
-                    admin, schema = cleanup
-                    with admin.begin() as connection:
-                        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                    admin.dispose()
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as cleanup:
+        targets = [("sqlite", f"sqlite:///{folder}/nlu.db")]
+        schemas = reachable(args.postgres, "nlu_bench")
+        if schemas is not None:
+            cleanup.callback(schemas.close)
+            targets.append(("postgresql", schemas.url()))
+        for kind, url in targets:
+            router, engine = demo_router(url, NOW.date())
+            exact = _rate(router, EXACT, args.rounds)
+            sentences = _rate(router, SENTENCES, args.rounds)
+            print(
+                f"{kind:10} exact words {exact:6.0f} msg/s; sentences through the model {sentences:6.0f} msg/s; "
+                f"a sentence costs {exact / sentences:.2f}x a command"
+            )
+            engine.dispose()
     return 0
 
 

@@ -21,20 +21,22 @@ so the same file times an older checkout too (copy it into that checkout's bench
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import reachable
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale_bench import DAY, NOW, ZONE, fill
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.router import Router
 from core.messages import Request
@@ -168,43 +170,21 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
         targets = [("sqlite", lambda name: f"sqlite:///{tmp}/{name}.db")]
-        base = db.normalise_url(args.postgres)
-        schemas: list[str] = []
-        probe = None
-        try:
-            probe = db.make_engine(base, connect_args={"connect_timeout": 3})
-            with probe.begin() as connection:
-                connection.execute(text("SELECT 1"))
-
-            def pg_url(name: str) -> str:
-                schema = f"kc_plan_{name}_{uuid.uuid4().hex[:6]}"
-                with probe.begin() as connection:
-                    connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-                schemas.append(schema)
-                return f"{base}?options={quote(f'-csearch_path={schema}')}"
-
-            targets.append(("postgresql", pg_url))
-        except Exception as exc:  # reported; PostgreSQL is left out
-            print(f"postgresql: skipped ({exc.__class__.__name__})")
-            probe = None
-        try:
-            for kind, make_url in targets:
-                print(f"{kind}:")
-                small = measure(make_url("demo"), 0, 0, big=False, runs=args.rounds)
-                large = measure(make_url("big"), args.people, args.registrations, big=True, runs=args.rounds)
-                for name in small:
-                    print(
-                        f"  {name:8s} demo {small[name]:9.1f} ms   scaled {large[name]:9.1f} ms   "
-                        f"ratio {large[name] / small[name]:7.1f}"
-                    )
-        finally:
-            if probe is not None:
-                with probe.begin() as connection:
-                    for schema in schemas:
-                        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                probe.dispose()
+        schemas = reachable(args.postgres, "kc_plan")
+        if schemas is not None:
+            cleanup.callback(schemas.close)
+            targets.append(("postgresql", schemas.url))
+        for kind, make_url in targets:
+            print(f"{kind}:")
+            small = measure(make_url("demo"), 0, 0, big=False, runs=args.rounds)
+            large = measure(make_url("big"), args.people, args.registrations, big=True, runs=args.rounds)
+            for name in small:
+                print(
+                    f"  {name:8s} demo {small[name]:9.1f} ms   scaled {large[name]:9.1f} ms   "
+                    f"ratio {large[name] / small[name]:7.1f}"
+                )
     print(
         f"(one planning round, jobs.reminders.plan, at {NOW:%Y-%m-%d %H:%M} UTC; {args.people:,} people, "
         f"{args.registrations:,} registrations; median of {args.rounds} runs each, rolled back)"

@@ -12,24 +12,20 @@ machine; compare the ratio between runs, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
 
-from bot.router import Router, understand
+from bench.common import demo_router, reachable
+from bot.router import understand
 from core.messages import Request
-from core.settings import Settings
-from storage import db
-from storage.demo import load_demo
 
 MESSAGES = [
     "help",
@@ -67,15 +63,6 @@ def _rate(fn, requests: list[Request], repeats: int = 3) -> float:
     return max(rates)
 
 
-def _router_for(url: str) -> tuple[Router, object]:
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sessions = db.make_session_factory(engine)
-    with sessions.begin() as session:
-        load_demo(session, date(2026, 11, 25), "Europe/London")
-    return Router(sessions, Settings(database_url=url)), engine
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
@@ -87,45 +74,32 @@ def main() -> None:
     print(f"{len(requests)} messages a run ({len(MESSAGES)} kinds x {len(USERS)} people x {args.rounds})")
     print(f"baseline, understanding the words only: {baseline:12,.0f} msg/s")
 
-    targets = []
-    with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("sqlite", f"sqlite:///{tmp}/bench.db"))
-        schema = f"kc_bench_{uuid.uuid4().hex[:8]}"
-        pg_base = db.normalise_url(args.postgres)
-        try:
-            probe = db.make_engine(pg_base, connect_args={"connect_timeout": 3})
-            with probe.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            targets.append(("postgresql", f"{pg_base}?options={quote(f'-csearch_path={schema}')}"))
-        except Exception as exc:  # reported, and the PostgreSQL row is left out
-            print(f"postgresql: skipped ({exc.__class__.__name__})")
-            probe = None
-        try:
-            for kind, url in targets:
-                router, engine = _router_for(url)
-                router.handle(requests[0])  # warm the connection pool and caches
-                rate = _rate(router.handle, requests)
-                tracemalloc.start()  # a separate pass: tracing slows everything down
-                _rate(router.handle, requests, repeats=1)
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
-                latency_ms = 1000 / rate
-                print(
-                    f"{kind:10s} full router:                  {rate:12,.0f} msg/s "
-                    f"({latency_ms:.2f} ms each, {baseline / rate:,.0f}x the baseline's time; "
-                    f"peak traced memory {peak / 1e6:.1f} MB)"
-                )
-                console = _rate(lambda r, router=router: (router.waiting(r), router.handle(r)), requests)
-                print(
-                    f"{kind:10s} console (inbox check + router): {console:10,.0f} msg/s "
-                    f"({1000 / console:.2f} ms each, {rate / console:.2f}x the router's time)"
-                )
-                engine.dispose()
-        finally:
-            if probe is not None:
-                with probe.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                probe.dispose()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
+        targets = [("sqlite", f"sqlite:///{tmp}/bench.db")]
+        schemas = reachable(args.postgres, "kc_bench")
+        if schemas is not None:
+            cleanup.callback(schemas.close)
+            targets.append(("postgresql", schemas.url()))
+        for kind, url in targets:
+            router, engine = demo_router(url, date(2026, 11, 25))
+            router.handle(requests[0])  # warm the connection pool and caches
+            rate = _rate(router.handle, requests)
+            tracemalloc.start()  # a separate pass: tracing slows everything down
+            _rate(router.handle, requests, repeats=1)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            latency_ms = 1000 / rate
+            print(
+                f"{kind:10s} full router:                  {rate:12,.0f} msg/s "
+                f"({latency_ms:.2f} ms each, {baseline / rate:,.0f}x the baseline's time; "
+                f"peak traced memory {peak / 1e6:.1f} MB)"
+            )
+            console = _rate(lambda r, router=router: (router.waiting(r), router.handle(r)), requests)
+            print(
+                f"{kind:10s} console (inbox check + router): {console:10,.0f} msg/s "
+                f"({1000 / console:.2f} ms each, {rate / console:.2f}x the router's time)"
+            )
+            engine.dispose()
     print(f"(best of 3 runs each; python {sys.version.split()[0]})")
 
 

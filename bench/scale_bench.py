@@ -11,20 +11,20 @@ near 1: indexes, and no query per row. Runs on SQLite, and on PostgreSQL when it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
+from bench.common import reachable
 from bot.router import Router
 from core.messages import Request
 from core.settings import Settings
@@ -218,45 +218,24 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
         targets = [("sqlite", lambda name: f"sqlite:///{tmp}/{name}.db", None)]
-        base = db.normalise_url(args.postgres)
-        schemas = []
-        try:
-            probe = db.make_engine(base, connect_args={"connect_timeout": 3})
-            with probe.begin() as connection:
-                connection.execute(text("SELECT 1"))
-
-            def pg_url(name: str) -> str:
-                schema = f"kc_scale_{name}_{uuid.uuid4().hex[:6]}"
-                with probe.begin() as connection:
-                    connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-                schemas.append(schema)
-                return f"{base}?options={quote(f'-csearch_path={schema}')}"
-
-            targets.append(("postgresql", pg_url, probe))
-        except Exception as exc:  # reported; PostgreSQL is left out
-            print(f"postgresql: skipped ({exc.__class__.__name__})")
-            probe = None
-        try:
-            for kind, make_url, _ in targets:
-                print(f"{kind}:")
-                demo_router, demo_engine = prepared(make_url("demo"), 0, 0, big=False)
-                big_router, big_engine = prepared(make_url("big"), args.people, args.registrations, big=True)
-                small, large = timings(demo_router, args.rounds), timings(big_router, args.rounds)
-                for words, _ in QUESTIONS:
-                    print(
-                        f"  {words:12s} demo {small[words]:7.2f} ms   scaled {large[words]:7.2f} ms   "
-                        f"ratio {large[words] / small[words]:5.2f}"
-                    )
-                demo_engine.dispose()
-                big_engine.dispose()
-        finally:
-            if probe is not None:
-                with probe.begin() as connection:
-                    for schema in schemas:
-                        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                probe.dispose()
+        schemas = reachable(args.postgres, "kc_scale")
+        if schemas is not None:
+            cleanup.callback(schemas.close)
+            targets.append(("postgresql", schemas.url, None))
+        for kind, make_url, _ in targets:
+            print(f"{kind}:")
+            demo_router, demo_engine = prepared(make_url("demo"), 0, 0, big=False)
+            big_router, big_engine = prepared(make_url("big"), args.people, args.registrations, big=True)
+            small, large = timings(demo_router, args.rounds), timings(big_router, args.rounds)
+            for words, _ in QUESTIONS:
+                print(
+                    f"  {words:12s} demo {small[words]:7.2f} ms   scaled {large[words]:7.2f} ms   "
+                    f"ratio {large[words] / small[words]:5.2f}"
+                )
+            demo_engine.dispose()
+            big_engine.dispose()
     print(
         f"({args.people:,} people, {args.registrations:,} registrations, 1,000 events, ten years of "
         f"meetings, 2,000 cases waiting; median of {args.rounds} runs each)"

@@ -206,6 +206,7 @@ def main() -> int:
         serve_bare(args.serve_bare, args.api_url)
         return 0
 
+    from bench.common import PostgresSchemas
     from tests.slack.fake_slack import FakeSlack
 
     fake = FakeSlack(emails={"U0BENCH": "demo@kent.gov.uk"}).start()
@@ -226,7 +227,7 @@ def main() -> int:
     if seeded.returncode:
         raise SystemExit(seeded.stderr)
     procs: list[subprocess.Popen] = []
-    schema_url = None
+    schemas = None
 
     def start(command: list[str], server_env: dict, log: Path) -> int:
         port = free_port()
@@ -242,8 +243,8 @@ def main() -> int:
         bare_port = start([sys.executable, __file__, "--api-url", fake.url, "--serve-bare"], env, workdir / "bare.log")
         pg_port = None
         if args.postgres:
-            schema_url = _postgres_schema(args.postgres)
-            pg_env = dict(env, DATABASE_URL=schema_url)
+            schemas = PostgresSchemas(args.postgres, "kc_slack_bench").__enter__()
+            pg_env = dict(env, DATABASE_URL=schemas.url())
             seeded = subprocess.run(
                 [sys.executable, "-m", "bot", "seed", "--demo"], env=pg_env, cwd=ROOT, capture_output=True, text=True
             )
@@ -300,34 +301,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         fake.stop()
-        if schema_url:
-            _drop_schema(schema_url)
-
-
-def _postgres_schema(base: str) -> str:
-    from sqlalchemy import text
-
-    from storage import db
-
-    schema = f"kc_slack_bench_{os.getpid()}_{time.time_ns() % 10**8}"
-    engine = db.make_engine(db.normalise_url(base), connect_args={"connect_timeout": 3})
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{db.normalise_url(base)}?options={urllib.parse.quote(f'-csearch_path={schema}')}"
-
-
-def _drop_schema(url: str) -> None:
-    from sqlalchemy import text
-
-    from storage import db
-
-    base, _, options = url.partition("?options=")
-    schema = urllib.parse.unquote(options).split("search_path=", 1)[1]
-    engine = db.make_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+        if schemas is not None:
+            schemas.close()
 
 
 if __name__ == "__main__":

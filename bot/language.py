@@ -30,6 +30,8 @@ _POLITE = re.compile(
 _TRAILING = re.compile(r"(?:[\s?!.,;:]+|\s+please)+$", re.IGNORECASE)
 _GREETING = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers)$", re.IGNORECASE)
 _THANKS = re.compile(r"^(?:thanks|thank you|cheers)$", re.IGNORECASE)
+# The answer to a no: to "Shall I ...?" (bot/router.py) or with nothing asked.
+LEFT_AS_IT_WAS = "OK, I've left everything as it was."
 _NO = re.compile(r"^(?:no|nope|no thanks|no thank you|no,? leave it|never ?mind|not now)$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\b[A-Z]{2,}\b|\.\.\.|\[.*?\]")
 
@@ -94,7 +96,7 @@ def understand(text: str) -> Understood:
             early=Reply("Hello! Say `help` to see what I can do, or ask e.g. “when does the GIS group meet next?”")
         )
     if _NO.match(words):  # "No" to "Shall I ...?" (a form's own questions take their answers first)
-        return Understood(early=Reply("OK, I've left everything as it was."), words=words)
+        return Understood(early=Reply(LEFT_AS_IT_WAS), words=words)
     routed = route(words)
     if routed is None:
         return Understood(words=words)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands  # noqa: F401  (declares every command, before any is asked for)
 from bot import logs, nlu, platforms
-from bot.language import Understood, is_command, normalise, not_understood, understand
+from bot.language import LEFT_AS_IT_WAS, Understood, is_command, normalise, not_understood, understand
 from core.forms import FORMS, fill
 from core.messages import Action, Refusal, Reply, Request
 from core.settings import Settings
@@ -116,7 +116,7 @@ class Router:
                 if agreed and exact.command is not None:
                     return _answered(exact.command.handler, ctx, **exact.args) or SORRY
                 if agreed is False:
-                    return Reply("OK, I've left everything as it was.")
+                    return Reply(LEFT_AS_IT_WAS)
             elif state is None and command is None and early is None and conversation.answers_offer(request.text):
                 return Reply(
                     "There's nothing waiting for a yes just now. Say `help` to see what I can do.",

@@ -73,8 +73,6 @@ class Command:
     complete: bool = False
     # Changes something (registers, joins, erases, announces, decides, spends): never done on a guess.
     side_effects: bool = False
-    # Arguments the handler needs that only the words can give (e.g. `group`), for the language model.
-    needs: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     # The command's own words with the things it takes as slots, for the language model to act on
     # what it understood: "next {group} meeting". The first whose slots the message fills is

@@ -10,6 +10,7 @@ from core.messages import Action, Refusal, Reply
 from core.roles import MemberRole
 from handlers.base import Context, partner_staff_only
 from handlers.events import find_event, places_text, when as event_when_text
+from handlers.fields import today
 from handlers.groups import find_group
 from handlers.meetings import closed_group, when_text
 from handlers.when import DateError, parse_period
@@ -98,7 +99,7 @@ def meeting_online(ctx: Context, group: str) -> Reply:
 def any_meeting_in(ctx: Context, period: str, group: Optional[str] = None) -> Reply:
     """Is there a GIS meeting in April? Yes or no, with the dates."""
     try:
-        asked = parse_period(period, ctx.now.astimezone(ctx.zone).date())
+        asked = parse_period(period, today(ctx))
     except DateError as exc:
         return Reply(str(exc))
     start, end = asked.bounds_utc(ctx.zone)
@@ -139,8 +140,7 @@ def who_chairs(ctx: Context, group: str) -> Reply:
         name = person.display_name or "a member"
         partner = person.partner.short_name or person.partner.name if person.partner else ""
         names.append(name if not partner or partner in name else f"{name} ({partner})")
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return Reply(f"{found.name} is chaired by {listed}.")
+    return Reply(f"{found.name} is chaired by {_and(names)}.")
 
 
 @partner_staff_only

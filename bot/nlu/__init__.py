@@ -14,6 +14,7 @@ from bot.nlu import catalogue, decide, model
 from bot.nlu.decide import Outcome, Reading
 from bot.nlu.entities import Catalogue
 from core.commands import Audience
+from handlers import fields
 from handlers.base import Context
 from storage import groups as group_queries
 
@@ -75,6 +76,13 @@ def interpret(ctx: Context, understood: Understood) -> tuple[Optional[Outcome], 
     if command is not None and not understood.explains and not named:
         return None, None  # no name in the words: no database needed to see that they stand
     trained = model.model()
+    today = fields.today(ctx)
+    if command is not None and not understood.explains:
+        # Most exact words name just what they should ("gis" in `next gis meeting`): seen with
+        # only those kinds read from the database, they stand without reading the rest.
+        kinds = {k for wanted in decide.named_kinds(command, understood.args).values() for k in wanted}
+        few = catalogue.from_database(ctx.session, ctx.now, trained.common, trained.said, kinds & set(catalogue.KINDS))
+        if decide.names_just_that(command, understood.args, few, today):
+            return None, None
     names = catalogue.from_database(ctx.session, ctx.now, trained.common, trained.said)
-    today = ctx.now.astimezone(ctx.zone).date()
     return plan(understood, trained, names, ctx.caller.audiences(), today, ctx.now, _Who(ctx))

@@ -5,7 +5,7 @@ file and the corpus's sample names for training, so that the model never depends
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,34 +25,50 @@ from storage import (
 from storage.models import CaseStatus, EventStatus
 from storage.seed import PARTNERS_FILE
 
+# Everything that can be named, by kind (each kind one or two queries).
+KINDS = ("group", "event", "case", "partner", "meeting")
 
-def from_database(session: Session, now: datetime, common: Iterable[str] = (), said: Iterable[str] = ()) -> Catalogue:
+
+def from_database(
+    session: Session,
+    now: datetime,
+    common: Iterable[str] = (),
+    said: Iterable[str] = (),
+    kinds: Iterable[str] = KINDS,
+) -> Catalogue:
+    """What the database holds that people name; only the `kinds` asked for (all by default)."""
+    kinds = set(kinds)
     named: list[Named] = []
-    for group in group_queries.all_groups(session):
-        named.append(
-            Named("group", group.slug, group.name, (group.name, group.slug, *(a.alias for a in group.aliases)))
+    if "group" in kinds:
+        for group in group_queries.all_groups(session):
+            names = (group.name, group.slug, *(a.alias for a in group.aliases))
+            named.append(Named("group", group.slug, group.name, names))
+    if "event" in kinds:
+        for event in event_queries.all_events(session):
+            if event.status is EventStatus.PUBLISHED:
+                # A short theme is another name ("Cyber security"); a long one is a description,
+                # whose words ("shared workspaces") would take other questions for the event.
+                theme = event.theme if event.theme and len(event.theme.split()) <= 4 else None
+                names = (event.title, theme) if theme else (event.title,)
+                named.append(Named("event", str(event.id), event.title, names, soon(now, event.starts_at_utc)))
+    if "case" in kinds:
+        for case in case_queries.find(session):
+            if case.status is not CaseStatus.DRAFT:
+                named.append(Named("case", str(case.id), case.title, (case.title,)))
+    if "partner" in kinds:
+        for partner in people_queries.list_partners(session):
+            named.append(Named("partner", partner.slug, partner.name, tuple(names_of(partner))))
+    meetings: tuple[tuple[str, int, date, str], ...] = ()
+    if "meeting" in kinds:
+        meetings = tuple(
+            (
+                m.group.slug,
+                m.id,
+                m.start_local.date(),
+                f"the {m.group.name} meeting on {format_day(m.start_local)} (meeting {m.id})",
+            )
+            for m in meeting_queries.upcoming(session, now, until=now + timedelta(days=400))
         )
-    for event in event_queries.all_events(session):
-        if event.status is EventStatus.PUBLISHED:
-            # A short theme is another name ("Cyber security"); a long one is a description,
-            # whose words ("shared workspaces") would take other questions for the event.
-            theme = event.theme if event.theme and len(event.theme.split()) <= 4 else None
-            names = (event.title, theme) if theme else (event.title,)
-            named.append(Named("event", str(event.id), event.title, names, soon(now, event.starts_at_utc)))
-    for case in case_queries.find(session):
-        if case.status is not CaseStatus.DRAFT:
-            named.append(Named("case", str(case.id), case.title, (case.title,)))
-    for partner in people_queries.list_partners(session):
-        named.append(Named("partner", partner.slug, partner.name, tuple(names_of(partner))))
-    meetings = tuple(
-        (
-            m.group.slug,
-            m.id,
-            m.start_local.date(),
-            f"the {m.group.name} meeting on {format_day(m.start_local)} (meeting {m.id})",
-        )
-        for m in meeting_queries.upcoming(session, now, until=now + timedelta(days=400))
-    )
     return Catalogue(tuple(named), frozenset(common), tuple(NOT_PARTNERS.items()), frozenset(said), meetings)
 
 

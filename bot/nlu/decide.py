@@ -62,7 +62,6 @@ class Outcome:
     reply: Optional[Reply] = None
     # Said before the command's own answer ("Yes: Swale Borough Council is a partner.").
     lead: str = ""
-    slots: dict[str, str] = field(default_factory=dict)
 
 
 def read(
@@ -272,7 +271,7 @@ def decide(reading: Reading, catalogue: Catalogue, who: Optional[object] = None)
         return Outcome("suggest", intent, confidence)
     if command.side_effects:
         return _confirm(command, confidence, filled)
-    return Outcome("act", intent, confidence, words=filled.words, slots=filled.labels)
+    return Outcome("act", intent, confidence, words=filled.words)
 
 
 _PARTNERS = "who are the partners"
@@ -313,22 +312,48 @@ _AROUND = frozenset(
 _CAPTURES = {"group": {"group"}, "period": {"period", "moment"}, "when": {"period", "moment"}}
 
 
+def named_kinds(command: Command, args: dict[str, str]) -> dict[str, set[str]]:
+    """The captures of exact words that should name something, with the kinds they should name
+    (a number names what it names: no capture of one is listed)."""
+    kinds = _kinds_of(command) & {"group", "event", "case"}
+    wanted = {}
+    for capture, words in args.items():
+        what = _CAPTURES.get(capture, kinds if capture == "target" else set())
+        if what and not words.strip().lstrip("#").isdigit():
+            wanted[capture] = what
+    return wanted
+
+
+def _coverage(words: str, wanted: set[str], catalogue: Catalogue, today: date):
+    """How a capture's words read: (the words, the indexes a thing of the wanted kind covers, the
+    indexes any thing covers, the other words but the little ones, as (index, word))."""
+    found = extract(words, catalogue, today)
+    spans = [(e, set(range(e.start, e.end))) for e in found.entities]
+    covered = {i for e, at in spans if any(r.kind in wanted for r in e.readings()) for i in at}
+    named = {i for _, at in spans for i in at}
+    left = [(i, w) for i, w in enumerate(found.words) if i not in covered and w not in _AROUND]
+    return found, covered, named, left
+
+
+def names_just_that(command: Command, args: dict[str, str], catalogue: Catalogue, today: date) -> bool:
+    """Whether every capture is a thing of the kind it should name and nothing more ("gis" in
+    `next gis meeting`): then the exact words stand, whatever else the words could name. The
+    cheap question, asked of a catalogue of those kinds only, before `names_nothing`."""
+    for capture, wanted in named_kinds(command, args).items():
+        _, covered, _, left = _coverage(args[capture], wanted, catalogue, today)
+        if not covered or left:
+            return False
+    return True
+
+
 def names_nothing(command: Command, args: dict[str, str], catalogue: Catalogue, today: date) -> bool:
     """Whether exact words took a sentence for a thing's name: `{group} meetings` matched by
     "what's in my diary for meetings", `when is {event}` by "when is my next meeting", `what time
     is {event}` by "what time is GIS". True when the words for a group, an event or a case (or a
     date) are all the bot's own words or names of other things, and more than a name of the kind
     wanted: a name the bot doesn't know ("idea hovercraft fleet") is still the command's to answer."""
-    kinds = _kinds_of(command) & {"group", "event", "case"}
-    for capture, words in args.items():
-        wanted = _CAPTURES.get(capture, kinds if capture == "target" else set())
-        if not wanted or words.strip().lstrip("#").isdigit():
-            continue
-        found = extract(words, catalogue, today)
-        spans = [(e, {i for i in range(e.start, e.end)}) for e in found.entities]
-        covered = {i for e, at in spans if any(r.kind in wanted for r in e.readings()) for i in at}
-        named = {i for _, at in spans for i in at}
-        left = [(i, w) for i, w in enumerate(found.words) if i not in covered and w not in _AROUND]
+    for capture, wanted in named_kinds(command, args).items():
+        _, covered, named, left = _coverage(args[capture], wanted, catalogue, today)
         unknown = [w for i, w in left if i not in named and w not in catalogue.said]
         if left and not unknown and (len(left) > 1 or not covered):
             return True
@@ -438,7 +463,6 @@ def _confirm(command: Command, confidence: float, filled: Filled) -> Outcome:
         command.intent,
         confidence,
         words=words,
-        slots=filled.labels,
         reply=Reply(
             question + f" (That is `{words}`.) Say `yes` or `no`.",
             actions=(Action(yes, words, "primary"), Action("No", NO_THANKS)),

@@ -10,8 +10,8 @@ command's words ("next gis meeting").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Optional
@@ -200,9 +200,6 @@ class Found:
                 if reading.kind == kind:
                     return reading
         return None
-
-    def kinds(self) -> set[str]:
-        return {r.kind for e in self.entities for r in e.readings()} | set(self.flags)
 
 
 # --- small words ----------------------------------------------------------------------------------
@@ -473,7 +470,7 @@ def _names(words: list[str], taken: list[bool], catalogue: Catalogue) -> list[En
         for thing in sorted(named, key=lambda n: (_PRIORITY[n.kind], n.rank)):
             by_kind.setdefault(thing.kind, []).append(thing)
         readings = [_entity(kind, start, end, " ".join(words[start:end]), things) for kind, things in by_kind.items()]
-        found.append(_with_also(readings[0], tuple(readings[1:])))
+        found.append(replace(readings[0], also=tuple(readings[1:])))
         for k in range(start, end):
             taken[k] = True
     return found
@@ -485,10 +482,6 @@ def _entity(kind: str, start: int, end: int, text: str, things: list[Named]) -> 
     if len(things) == 1:
         return Entity(kind, start, end, text, things[0].value, things[0].label)
     return Entity(kind, start, end, text, options=tuple(things), label=" or ".join(t.label for t in things))
-
-
-def _with_also(entity: Entity, also: tuple[Entity, ...]) -> Entity:
-    return Entity(entity.kind, entity.start, entity.end, entity.words, entity.value, entity.label, entity.options, also)
 
 
 def _not_partners(words: list[str], taken: list[bool], catalogue: Catalogue) -> list[Entity]:
@@ -534,11 +527,6 @@ def extract(text: str, catalogue: Catalogue, today: date, now: Optional[datetime
             masked.append(words[i])
         i = entity.end
     return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)), text, catalogue.meetings)
-
-
-def named_groups(groups: Iterable[tuple[str, str, Sequence[str]]]) -> list[Named]:
-    """(slug, name, aliases) -> Named groups."""
-    return [Named("group", slug, name, (name, slug, *aliases)) for slug, name, aliases in groups]
 
 
 def soon(now: datetime, start: datetime) -> int:

@@ -17,6 +17,7 @@ milliseconds; `Weights` computes the decision function with numpy alone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -314,7 +315,7 @@ def train(commands: Iterable[Command] = COMMANDS, data: dict[str, Any] | None = 
     texts = training_texts(learnable(commands), data)
     names = catalogue.from_file(data["samples"])
     common = common_words(texts, names)
-    names = catalogue.from_file(data["samples"], common)
+    names = dataclasses.replace(names, common=common)
     said = vocabulary(texts)
     rows = [(extract(u, names, TRAINING_DAY).masked, intent) for intent, us in texts.items() for u in us]
     weights = fitted([text for text, _ in rows], [intent for _, intent in rows])
@@ -339,7 +340,8 @@ def _prune(folder: Path) -> None:
 def fitted(texts: list[str], labels: list[str]) -> Weights:
     """The model fitted to these rows: from the cache when it has them, else fitted by
     scikit-learn in a child process (and cached, where the cache can be written)."""
-    rows = json.dumps({"texts": texts, "labels": labels, "C": fit.C, "chars": fit.CHAR_NGRAMS}, sort_keys=True)
+    settings = {"C": fit.C, "chars": fit.CHAR_NGRAMS, "words": fit.WORD_NGRAMS, "tokens": fit.TOKEN_PATTERN}
+    rows = json.dumps({"texts": texts, "labels": labels, **settings}, sort_keys=True)
     key = hashlib.sha256(rows.encode()).hexdigest()[:24]
     cached = _cache_dir() / f"nlu-{key}.npz"
     try:
