@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from core.commands import COMMANDS, Audience, Command, Pattern
 from core.messages import Action, Reply
+from handlers.spoken import is_decoration
 
 MAX_LENGTH = 1000
 # How alike the words must be to a command's suggestion or examples for "did you mean".
@@ -37,8 +38,9 @@ _PLACEHOLDER = re.compile(r"\b[A-Z]{2,}\b|\.\.\.|\[.*?\]")
 
 
 def _without_symbols(text: str) -> str:
-    # Emoji and other pictographs carry no command words: "📅 meetings?" means "meetings".
-    return "".join(" " if unicodedata.category(ch) == "So" else ch for ch in text)
+    # Emoji and other pictographs carry no command words: "📅 meetings?" means "meetings", and
+    # "❤️ meetings" too (the heart's presentation selector is no word either).
+    return "".join(" " if is_decoration(ch) else ch for ch in text)
 
 
 def normalise(text: str) -> str:

@@ -21,12 +21,13 @@ def tidy(words: str) -> str:
     """The same words whatever the keyboard: NFKC (full-width digits are digits), no emoji or
     invisible marks, straight apostrophes, single spaces, no end punctuation ('9am!!' is '9am')."""
     text = unicodedata.normalize("NFKC", words)
-    text = "".join(" " if _is_decoration(ch) else ch for ch in text)
+    text = "".join(" " if is_decoration(ch) else ch for ch in text)
     text = text.replace("’", "'").replace("‘", "'")
     return re.sub(r"[\s!?.,;:…]+$", "", " ".join(text.split()))
 
 
-def _is_decoration(ch: str) -> bool:
+def is_decoration(ch: str) -> bool:
+    """Emoji and what goes with them (skin tones, presentation selectors, joiners): no words."""
     category = unicodedata.category(ch)
     return (
         category in ("So", "Cf", "Co", "Cs")

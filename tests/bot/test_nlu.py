@@ -198,6 +198,7 @@ VARIANTS = [
     lambda w: w.upper(),
     lambda w: w.capitalize() + "?!",
     lambda w: "🙂 " + w + " 🙏",
+    lambda w: "❤️ " + w + " 👍🏽",  # a presentation selector and a skin tone, which are no words either
     lambda w: w.replace("'", "’"),
     lambda w: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in w),  # full-width
     lambda w: "  ".join(w.split()) + " ...",
