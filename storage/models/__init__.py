@@ -21,6 +21,7 @@ from storage.models.messaging import (
     RateBucket,
     ReminderSetting,
 )
+from storage.models.slack import slack_bots, slack_installations, slack_oauth_states
 from storage.models.people import (
     Group,
     GroupAccess,
@@ -29,6 +30,7 @@ from storage.models.people import (
     Membership,
     Partner,
     PartnerDomain,
+    PartnerTenant,
     Person,
     PersonRole,
     PersonRoleKind,
@@ -70,6 +72,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Partner",
     "PartnerDomain",
+    "PartnerTenant",
     "Person",
     "PersonRole",
     "PersonRoleKind",
@@ -80,5 +83,8 @@ __all__ = [
     "ReminderSetting",
     "SubscriptionTier",
     "UTCDateTime",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "utcnow",
 ]

@@ -41,6 +41,9 @@ class Partner(Base):
     domains: Mapped[list[PartnerDomain]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="PartnerDomain.domain"
     )
+    tenants: Mapped[list[PartnerTenant]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartnerTenant.tenant_id"
+    )
 
 
 class PartnerDomain(Base):
@@ -53,6 +56,19 @@ class PartnerDomain(Base):
     partner: Mapped[Partner] = relationship(back_populates="domains")
 
 
+class PartnerTenant(Base):
+    """A partner's Microsoft 365 tenant (Entra directory id): its staff are recognised by it on
+    Teams whatever their e-mail address."""
+
+    __tablename__ = "partner_tenant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(100), unique=True)
+
+    partner: Mapped[Partner] = relationship(back_populates="tenants")
+
+
 class Person(Base):
     __tablename__ = "person"
 
@@ -61,6 +77,9 @@ class Person(Base):
     display_name: Mapped[Optional[str]] = mapped_column(String(200))
     partner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("partner.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "slack" or "teams": where the person asked for the messages the bot starts itself to go.
+    # None: the platform they used last.
+    preferred_platform: Mapped[Optional[str]] = mapped_column(String(20))
 
     partner: Mapped[Optional[Partner]] = relationship()
     identities: Mapped[list[PlatformIdentity]] = relationship(back_populates="person", cascade="all, delete-orphan")
@@ -80,6 +99,15 @@ class PlatformIdentity(Base):
     # Slack team id or Teams tenant id; "" where the platform has no such thing (console).
     workspace: Mapped[str] = mapped_column(String(100), default="")
     external_id: Mapped[str] = mapped_column(String(200))
+    # The Slack Enterprise Grid organisation of the workspace, if any ("" otherwise): an org-wide
+    # install is found by it.
+    enterprise: Mapped[str] = mapped_column(String(32), default="")
+    # When the person last used the bot here (kept to the hour): the platform used last is the
+    # one the bot's own messages go to, and `partners` shows it.
+    last_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Set when the app was uninstalled from the workspace (or its tokens revoked): nothing is
+    # sent here until the person uses the bot here again.
+    gone_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     person: Mapped[Person] = relationship(back_populates="identities")
 
