@@ -163,7 +163,9 @@ class Dispatcher:
             if platform in identities:
                 identity = identities[platform]
                 return (
-                    Recipient(person.email, person.display_name, identity.external_id, identity.workspace),
+                    Recipient(
+                        person.email, person.display_name, identity.external_id, identity.workspace, identity.enterprise
+                    ),
                     sender,
                     "",
                 )

@@ -37,7 +37,8 @@ class Recipient:
     email: str
     name: Optional[str]
     address: str  # Slack user or channel id, a Teams conversation reference key, the e-mail in the console
-    workspace: str = ""
+    workspace: str = ""  # Slack team id / Teams tenant id
+    enterprise: str = ""  # the Slack Enterprise Grid organisation, for an org-wide install
 
 
 @dataclass(frozen=True)

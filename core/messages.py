@@ -32,7 +32,8 @@ class Request:
     user_id: str  # the person's id on that platform (the e-mail in the console)
     email: Optional[str]  # known e-mail, if the platform told us
     now: datetime  # aware; the instant the message arrived
-    workspace: str = ""  # Slack team id / Teams tenant id
+    workspace: str = ""  # Slack team id / Teams tenant id: the person's own, not a shared channel's host
+    enterprise: str = ""  # the Slack Enterprise Grid organisation of the workspace, if any
     conversation: str = ""  # where to answer: a channel, a chat, a DM
     display_name: Optional[str] = None
     # What the platform can show: "forms" where a whole form fits in a modal or a card.

@@ -27,7 +27,9 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
         if (
             person is not None
             and request.platform != "console"
-            and people_queries.link_identity(session, person, request.platform, request.user_id, request.workspace)
+            and people_queries.link_identity(
+                session, person, request.platform, request.user_id, request.workspace, request.enterprise
+            )
         ):
             # Known on a platform at last: what was held for them goes out there now.
             deliveries.release_held(session, person.id, request.now)

@@ -79,14 +79,22 @@ def get_or_create_person(session: Session, email: str, display_name: Optional[st
     return person
 
 
-def link_identity(session: Session, person: Person, platform: str, external_id: str, workspace: str = "") -> bool:
+def link_identity(
+    session: Session, person: Person, platform: str, external_id: str, workspace: str = "", enterprise: str = ""
+) -> bool:
     """Record the person's account on a platform; False if it was known already."""
     if person_by_identity(session, platform, external_id, workspace) is not None:
         return False
     try:
         with session.begin_nested():
             session.add(
-                PlatformIdentity(person=person, platform=platform, external_id=external_id, workspace=workspace)
+                PlatformIdentity(
+                    person=person,
+                    platform=platform,
+                    external_id=external_id,
+                    workspace=workspace,
+                    enterprise=enterprise,
+                )
             )
     except IntegrityError:
         return False  # linked concurrently by another request: the row we wanted exists

@@ -21,7 +21,6 @@ from storage.models.messaging import (
     RateBucket,
     ReminderSetting,
 )
-from storage.models.slack import slack_bots, slack_installations, slack_oauth_states
 from storage.models.people import (
     Group,
     GroupAccess,
@@ -37,6 +36,7 @@ from storage.models.people import (
     PlatformIdentity,
     SubscriptionTier,
 )
+from storage.models.slack import slack_bots, slack_installations, slack_oauth_states
 
 __all__ = [
     "Announcement",

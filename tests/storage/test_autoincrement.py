@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import db
-from storage.models import Delivery, DeliveryKind, Person
+from storage.models import Delivery, DeliveryKind
 from tests.conftest import Database, fresh_database
 
 DUE = datetime(2026, 11, 25, 12, 0)
