@@ -8,6 +8,7 @@ and run through the same router as every other platform. Replies are rendered to
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import hmac
 import json
@@ -23,19 +24,32 @@ from aiohttp import web
 from cachetools import TTLCache
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine, and_, case, desc, or_
 
 from bot import blockkit
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from core.forms import FORMS
 from core.messages import ChannelAccess, Reply, Request
+from core.settings import Settings
+from storage import identities, locks
+from storage.models.slack import BOTS, INSTALLATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +73,10 @@ _MISSING = object()
 _TYPED_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
+# The Web API client of the request in hand: its workspace's token (Bolt's per-request client).
+_CLIENT: contextvars.ContextVar[AsyncWebClient] = contextvars.ContextVar("slack_client")
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -71,23 +89,64 @@ class SlackAdapter:
         signing_secret: str,
         api_url: str,
         *,
+        installs: Optional[SlackInstalls] = None,
+        oauth: Optional[AsyncOAuthSettings] = None,
         email_cache_size: int = EMAIL_CACHE_SIZE,
         email_ttl: float = EMAIL_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
-        """`clock` times the e-mail cache (tests pass their own to see it expire)."""
+        """One workspace's `bot_token`, or (the distributed app) `installs` and `oauth`: then every
+        request is authorised with the token of the workspace it came from. `clock` times the e-mail
+        cache (tests pass their own to see it expire)."""
         self.router = router
-        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        self.installs = installs
+        self._client = AsyncWebClient(token=bot_token or None, base_url=api_url)
         # Our own replies retry a 429 after Retry-After; deliveries have the dispatcher's buckets.
-        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-        self.app = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=False)
+        # Bolt copies the handlers into each request's client.
+        self._client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        if installs is not None:
+            self.app = AsyncApp(
+                client=self._client,
+                signing_secret=signing_secret,
+                process_before_response=False,
+                authorize=_Authorize(installs),
+                oauth_settings=oauth,
+            )
+        else:
+            self.app = AsyncApp(client=self._client, signing_secret=signing_secret, process_before_response=False)
         self._secret = signing_secret.encode()
         # Only touched on the event loop's thread, so the cache (not thread-safe) needs no lock.
         self.emails: TTLCache = TTLCache(maxsize=email_cache_size, ttl=email_ttl, timer=clock)
         self.lookups: dict[tuple[str, str], asyncio.Future] = {}
         self._register()
 
-    # --- the HTTP route ------------------------------------------------------------------------
+    @property
+    def client(self) -> AsyncWebClient:
+        """The client for the request in hand (its workspace's token), else the app's own."""
+        return _CLIENT.get(self._client)
+
+    # --- the HTTP routes -----------------------------------------------------------------------
+
+    @property
+    def distributed(self) -> bool:
+        return self.app.oauth_flow is not None
+
+    async def handle_install(self, request: web.Request) -> web.Response:
+        """`GET /slack/install`: the "Add to Slack" page, with a state kept in the database."""
+        flow = self.app.oauth_flow
+        if flow is None:
+            raise web.HTTPNotFound()
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+
+    async def handle_oauth_redirect(self, request: web.Request) -> web.Response:
+        """`GET /slack/oauth_redirect`: Slack sends the installer back with a code; the tokens are
+        asked for (oauth.v2.access) and kept, then a page says it worked or why not."""
+        flow = self.app.oauth_flow
+        if flow is None:
+            raise web.HTTPNotFound()
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await flow.handle_callback(bolt_request))
 
     async def handle_http(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -617,3 +676,230 @@ class SlackSender:
             return SendResult(Outcome.RETRY, f"Slack: {error or status}")
         except OSError as exc:  # network trouble: try again later
             return SendResult(Outcome.RETRY, f"{exc.__class__.__name__}: {exc}")
+
+
+# --- the distributed app: installed in many workspaces through OAuth v2 -------------------------
+
+# A token is refreshed this long before it expires (Slack's rotating bot tokens last 12 hours).
+REFRESH_MINUTES_BEFORE_EXPIRY = 120
+OAUTH_STATE_SECONDS = 600  # an "Add to Slack" link works for ten minutes
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+class SlackInstalls:
+    """The workspaces and Enterprise Grid orgs the app is installed in: slack_sdk's SQLAlchemy
+    installation store on our own database (tables from migration 0013), and each bot token
+    refreshed before it expires, one refresh at a time across every process (storage.locks)."""
+
+    def __init__(self, engine: Engine, client_id: str, client_secret: str, api_url: str):
+        self.engine = engine
+        self.store = SQLAlchemyInstallationStore(
+            client_id=client_id, engine=engine, bots_table_name=BOTS, installations_table_name=INSTALLATIONS
+        )
+        self.states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
+        self.rotator = TokenRotator(
+            client_id=client_id,
+            client_secret=client_secret,
+            client=WebClient(base_url=api_url, timeout=20, retry_handlers=[]),
+        )
+
+    def find(self, enterprise: str, team: str) -> Optional[Bot]:
+        """The bot installed for the workspace: its own install, else its org's org-wide install."""
+        bots = self.store.bots
+        c = bots.c
+        where = [c.team_id == team] if team else []
+        if enterprise:
+            where.append(and_(c.enterprise_id == enterprise, c.is_enterprise_install.is_(True)))
+        if not where:
+            return None
+        query = (
+            bots.select()
+            .where(c.client_id == self.store.client_id, c.bot_token.is_not(None), or_(*where))
+            .order_by(case((c.team_id == team, 0), else_=1), desc(c.installed_at))
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else SQLAlchemyInstallationStore.build_bot_entity(row)
+
+    def bot(self, enterprise: str, team: str) -> Optional[Bot]:
+        """The workspace's bot, with a token good for a while longer: refreshed first if it expires
+        within REFRESH_MINUTES_BEFORE_EXPIRY, by one process at a time (a refresh token works once)."""
+        bot = self.find(enterprise, team)
+        if bot is None or not _expiring(bot):
+            return bot
+        with locks.held(self.engine, f"slack-token:{bot.enterprise_id or ''}:{bot.team_id or ''}"):
+            bot = self.find(enterprise, team)  # another process may have refreshed it meanwhile
+            if bot is None or not _expiring(bot):
+                return bot
+            try:
+                refreshed = self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=REFRESH_MINUTES_BEFORE_EXPIRY
+                )
+            except SlackTokenRotationError:
+                logger.exception("Slack: refreshing the bot token of %s failed", bot.team_id or bot.enterprise_id)
+                return None if _expired(bot) else bot
+            if refreshed is None:
+                return bot
+            self.store.save_bot(refreshed)
+            logger.info("Slack: refreshed the bot token of %s", bot.team_id or bot.enterprise_id)
+            return refreshed
+
+    def installed(self, installation: Installation) -> None:
+        """A workspace or org installed the app (again): its people are reached there again."""
+        self.store.save(installation)
+        org_wide = bool(installation.is_enterprise_install)
+        identities.back(
+            self.engine,
+            PLATFORM,
+            workspace=None if org_wide else installation.team_id,
+            enterprise=installation.enterprise_id if org_wide else None,
+        )
+
+    def uninstalled(self, enterprise: str, team: str, now: datetime, bot_only: bool = False) -> int:
+        """The app was removed from a workspace (or an org), or its bot token revoked: its tokens go,
+        its people stay, and their identities there are marked gone. How many were marked."""
+        org_wide = bool(enterprise) and not team
+        if bot_only:
+            self.store.delete_bot(enterprise_id=enterprise or None, team_id=None if org_wide else team)
+        else:
+            self.store.delete_all(enterprise_id=enterprise or None, team_id=None if org_wide else team)
+        return identities.gone(
+            self.engine,
+            PLATFORM,
+            now,
+            workspace=None if org_wide else team,
+            enterprise=enterprise if org_wide else None,
+        )
+
+    def users_revoked(self, enterprise: str, team: str, users: list[str]) -> None:
+        """People's own tokens revoked (the bot asks for none, but an install may carry one)."""
+        for user in users:
+            self.store.delete_installation(enterprise_id=enterprise or None, team_id=team or None, user_id=user)
+
+
+def _expiring(bot: Bot) -> bool:
+    expires = bot.bot_token_expires_at
+    return expires is not None and expires <= time.time() + REFRESH_MINUTES_BEFORE_EXPIRY * 60
+
+
+def _expired(bot: Bot) -> bool:
+    return bot.bot_token_expires_at is not None and bot.bot_token_expires_at <= time.time()
+
+
+class _Authorize(AsyncAuthorize):
+    """Bolt's per-request authorisation from our installs, so that each request (and each reply to
+    it) uses the token of the workspace it came from, refreshed under the cross-process lock."""
+
+    def __init__(self, installs: SlackInstalls):
+        super().__init__()
+        self.installs = installs
+
+    async def __call__(
+        self,
+        *,
+        context: AsyncBoltContext,
+        enterprise_id: Optional[str],
+        team_id: Optional[str],
+        user_id: Optional[str],
+        actor_enterprise_id: Optional[str] = None,
+        actor_team_id: Optional[str] = None,
+        actor_user_id: Optional[str] = None,
+    ) -> Optional[AuthorizeResult]:
+        bot = await asyncio.to_thread(self.installs.bot, enterprise_id or "", team_id or "")
+        if bot is None:
+            logger.warning("Slack: a request from %s, where the app is not installed", team_id or enterprise_id)
+            return None
+        return AuthorizeResult(
+            enterprise_id=bot.enterprise_id,
+            team_id=team_id or bot.team_id,
+            user_id=user_id,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            bot_scopes=bot.bot_scopes,
+        )
+
+
+class _AsyncInstallationStore(AsyncInstallationStore):
+    """What Bolt's OAuth flow saves an installation through: our installs, in a worker thread."""
+
+    def __init__(self, installs: SlackInstalls):
+        self.installs = installs
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logger
+
+    async def async_save(self, installation: Installation):
+        await asyncio.to_thread(self.installs.installed, installation)
+
+    async def async_save_bot(self, bot: Bot):
+        await asyncio.to_thread(self.installs.store.save_bot, bot)
+
+    async def async_find_bot(
+        self, *, enterprise_id: Optional[str], team_id: Optional[str], is_enterprise_install: Optional[bool] = False
+    ) -> Optional[Bot]:
+        team = "" if is_enterprise_install else team_id or ""
+        return await asyncio.to_thread(self.installs.bot, enterprise_id or "", team)
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: Optional[str],
+        team_id: Optional[str],
+        user_id: Optional[str] = None,
+        is_enterprise_install: Optional[bool] = False,
+    ) -> Optional[Installation]:
+        return await asyncio.to_thread(
+            self.installs.store.find_installation,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+        await asyncio.to_thread(self.installs.store.delete_bot, enterprise_id=enterprise_id, team_id=team_id)
+
+    async def async_delete_installation(
+        self, *, enterprise_id: Optional[str], team_id: Optional[str], user_id: Optional[str] = None
+    ) -> None:
+        await asyncio.to_thread(
+            self.installs.store.delete_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+        )
+
+
+class _AsyncStateStore(AsyncOAuthStateStore):
+    """The OAuth `state` values, in our database (slack_sdk's SQLAlchemy state store)."""
+
+    def __init__(self, states: SQLAlchemyOAuthStateStore):
+        self.states = states
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logger
+
+    async def async_issue(self, *args, **kwargs) -> str:
+        return await asyncio.to_thread(self.states.issue)
+
+    async def async_consume(self, state: str) -> bool:
+        return await asyncio.to_thread(self.states.consume, state)
+
+
+def oauth_settings(settings: Settings, installs: SlackInstalls) -> AsyncOAuthSettings:
+    """Bolt's OAuth v2 flow, on our stores: /slack/install and /slack/oauth_redirect."""
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(settings.slack_scopes),
+        redirect_uri=settings.slack_redirect_url or None,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=_AsyncInstallationStore(installs),
+        installation_store_bot_only=True,
+        state_store=_AsyncStateStore(installs.states),
+        state_expiration_seconds=OAUTH_STATE_SECONDS,
+        token_rotation_expiration_minutes=REFRESH_MINUTES_BEFORE_EXPIRY,
+    )

@@ -20,6 +20,22 @@ DEFAULT_TEAMS_ALLOWLIST = (
 # The Bot Framework Emulator's hosts: allowed only with BOT_EMULATOR=1 (local development).
 EMULATOR_HOSTS = ("localhost", "127.0.0.1")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+# The bot scopes the distributed Slack app asks for at install (SLACK_SCOPES may change them): the
+# same as both manifests under slack/ (a test checks).
+SLACK_BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:join",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:read",
+    "im:history",
+    "im:read",
+    "im:write",
+    "users:read",
+    "users:read.email",
+)
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
@@ -37,6 +53,12 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # The distributed app (OAuth v2 installs into many workspaces, tokens kept in the database).
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_scopes: tuple[str, ...] = SLACK_BOT_SCOPES
+    # The public https:// address of `serve` (links, the Teams package, Slack's OAuth redirect).
+    public_url: str = ""
     teams_app_id: str = ""
     teams_app_password: str = ""
     teams_app_type: str = ""
@@ -51,7 +73,17 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_client_id))
+
+    @property
+    def slack_distributed(self) -> bool:
+        """Installed in many workspaces through OAuth, rather than one workspace's SLACK_BOT_TOKEN."""
+        return bool(self.slack_signing_secret and self.slack_client_id)
+
+    @property
+    def slack_redirect_url(self) -> str:
+        """Where Slack sends the installer back; "" lets Slack use the app's one configured URL."""
+        return self.public_url + "/slack/oauth_redirect" if self.public_url else ""
 
     @property
     def teams_enabled(self) -> bool:
@@ -85,11 +117,23 @@ class Settings:
             raise ConfigError(f"PORT={port_text!r} is not a port number (1-65535)") from None
         admins = frozenset(a.strip().lower() for a in env.get("BOT_ADMINS", "").split(",") if a.strip())
         token, secret = env.get("SLACK_BOT_TOKEN", "").strip(), env.get("SLACK_SIGNING_SECRET", "").strip()
-        if bool(token) != bool(secret):
+        client_id, client_secret = env.get("SLACK_CLIENT_ID", "").strip(), env.get("SLACK_CLIENT_SECRET", "").strip()
+        if client_id or client_secret:
+            _check_distributed_slack(token, secret, client_id, client_secret)
+        elif bool(token) != bool(secret):
             missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
             raise ConfigError(
                 f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is not set. "
-                "Set both to serve Slack, or neither to run without it."
+                "Set both to serve Slack, or neither to run without it (or SLACK_CLIENT_ID, "
+                "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for the app installed in many workspaces)."
+            )
+        scopes = tuple(s.strip() for s in env.get("SLACK_SCOPES", "").replace(" ", ",").split(",") if s.strip())
+        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
+        if public_url and not (
+            public_url.startswith("https://") or (emulator_requested(env) and public_url.startswith("http://"))
+        ):
+            raise ConfigError(
+                f"PUBLIC_URL={public_url!r} must be the https:// address of `serve` (plain http only with BOT_EMULATOR=1)"
             )
         api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
         if not api_url.startswith(("https://", "http://")):
@@ -127,6 +171,10 @@ class Settings:
             slack_signing_secret=secret,
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            slack_client_id=client_id,
+            slack_client_secret=client_secret,
+            slack_scopes=scopes or SLACK_BOT_SCOPES,
+            public_url=public_url,
             teams_app_id=app_id,
             teams_app_password=env.get("MICROSOFT_APP_PASSWORD", "").strip(),
             teams_app_type=app_type,
@@ -134,4 +182,29 @@ class Settings:
             teams_allowlist=allowlist,
             emulator=emulator,
             teams_openid_metadata_url=metadata_url,
+        )
+
+
+def emulator_requested(env) -> bool:
+    return env.get("BOT_EMULATOR", "").strip().lower() in TRUE_WORDS
+
+
+def _check_distributed_slack(token: str, secret: str, client_id: str, client_secret: str) -> None:
+    """The distributed app needs its id, its secret and the signing secret, and no fixed token."""
+    if not (client_id and client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"The Slack app installed through OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; "
+            f"{missing} is not set (App Credentials on the app's Basic Information page)."
+        )
+    if not secret:
+        raise ConfigError(
+            "SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is not: Slack's requests can't be checked without it."
+        )
+    if token:
+        raise ConfigError(
+            "Set either SLACK_BOT_TOKEN (one workspace's own install) or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (installed through /slack/install in many workspaces, tokens kept in "
+            "the database), not both. A workspace that used SLACK_BOT_TOKEN installs again through "
+            "/slack/install; its people are kept."
         )
