@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from storage.models import (
     Partner,
     PartnerDomain,
+    PartnerTenant,
     Person,
     PersonRole,
     PersonRoleKind,
@@ -38,6 +41,59 @@ def partner_for_email(session: Session, email: str) -> Optional[Partner]:
     return best.partner
 
 
+# A Microsoft 365 tenant (Entra directory) id: a GUID, kept in lower case.
+TENANT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class TenantTaken(ValueError):
+    """The tenant is another partner's already; the message says whose."""
+
+
+def tenant_id(text: str) -> Optional[str]:
+    """The tenant id in canonical form (lower case, no braces), or None if the text is no GUID."""
+    found = (text or "").strip().strip("{}").strip().lower()
+    return found if TENANT_ID.match(found) else None
+
+
+def partner_for_tenant(session: Session, tenant: str) -> Optional[Partner]:
+    """The partner whose Microsoft 365 tenant this is (Teams gives it with every activity)."""
+    canonical = tenant_id(tenant)
+    if canonical is None:
+        return None
+    return session.execute(
+        select(Partner).join(PartnerTenant).where(PartnerTenant.tenant_id == canonical)
+    ).scalar_one_or_none()
+
+
+def add_tenant(session: Session, partner: Partner, tenant: str) -> bool:
+    """Record a tenant as the partner's; False if it was theirs already.
+
+    ValueError if the text is no tenant id; TenantTaken if it is another partner's."""
+    canonical = tenant_id(tenant)
+    if canonical is None:
+        raise ValueError(f"“{tenant[:60]}” isn't a Microsoft 365 tenant id (a GUID like 0a1b2c3d-...)")
+    owner = session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == canonical)).scalar_one_or_none()
+    if owner is not None:
+        if owner.partner_id == partner.id:
+            return False
+        raise TenantTaken(f"the tenant {canonical} already belongs to {owner.partner.name}")
+    try:
+        with session.begin_nested():
+            partner.tenants.append(PartnerTenant(tenant_id=canonical))
+    except IntegrityError:
+        # Recorded at the same moment by another request: whose it is now decides.
+        session.expire(partner, ["tenants"])
+        owner = session.execute(
+            select(PartnerTenant).where(PartnerTenant.tenant_id == canonical)
+        ).scalar_one_or_none()
+        if owner is not None and owner.partner_id == partner.id:
+            return False
+        raise TenantTaken(
+            f"the tenant {canonical} already belongs to {owner.partner.name if owner else 'another partner'}"
+        ) from None
+    return True
+
+
 def list_partners(session: Session) -> list[Partner]:
     return list(
         session.execute(select(Partner).options(selectinload(Partner.domains)).order_by(Partner.name)).scalars()
@@ -60,15 +116,34 @@ def person_by_identity(session: Session, platform: str, external_id: str, worksp
     ).scalar_one_or_none()
 
 
-def get_or_create_person(session: Session, email: str, display_name: Optional[str] = None) -> Person:
-    """The person with this e-mail, created (with their partner) if new. Safe under races."""
+def identity_of(session: Session, platform: str, external_id: str, workspace: str = "") -> Optional[PlatformIdentity]:
+    """The platform identity with its person, in one statement."""
+    return session.execute(
+        select(PlatformIdentity)
+        .join(PlatformIdentity.person)
+        .options(contains_eager(PlatformIdentity.person))
+        .where(
+            PlatformIdentity.platform == platform,
+            PlatformIdentity.workspace == workspace,
+            PlatformIdentity.external_id == external_id,
+        )
+    ).scalar_one_or_none()
+
+
+def get_or_create_person(
+    session: Session, email: str, display_name: Optional[str] = None, partner: Optional[Partner] = None
+) -> Person:
+    """The person with this e-mail, created (with their partner) if new. Safe under races.
+
+    A new person's partner is the one of their e-mail domain, else `partner` (known otherwise:
+    the partner's Teams tenant they came from)."""
     email = email.strip().lower()
     person = person_by_email(session, email)
     if person is not None:
         if display_name and not person.display_name:
             person.display_name = display_name
         return person
-    person = Person(email=email, display_name=display_name, partner=partner_for_email(session, email))
+    person = Person(email=email, display_name=display_name, partner=partner_for_email(session, email) or partner)
     try:
         with session.begin_nested():
             session.add(person)
@@ -80,9 +155,15 @@ def get_or_create_person(session: Session, email: str, display_name: Optional[st
 
 
 def link_identity(
-    session: Session, person: Person, platform: str, external_id: str, workspace: str = "", enterprise: str = ""
+    session: Session,
+    person: Person,
+    platform: str,
+    external_id: str,
+    workspace: str = "",
+    enterprise: str = "",
+    seen_at: Optional[datetime] = None,
 ) -> bool:
-    """Record the person's account on a platform; False if it was known already."""
+    """Record the person's account on a platform (used at `seen_at`); False if it was known already."""
     if person_by_identity(session, platform, external_id, workspace) is not None:
         return False
     try:
@@ -94,6 +175,7 @@ def link_identity(
                     external_id=external_id,
                     workspace=workspace,
                     enterprise=enterprise,
+                    last_seen_at=seen_at,
                 )
             )
     except IntegrityError:

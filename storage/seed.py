@@ -19,6 +19,7 @@ from storage.models import (
     MemberRole,
     Partner,
     PartnerDomain,
+    PartnerTenant,
     PersonRoleKind,
     SubscriptionTier,
 )
@@ -144,6 +145,18 @@ def _load_partner(session: Session, entry: dict[str, Any], where: str) -> None:
         if owner is not None and owner.partner is not partner:
             raise SeedError(f"{where}: domain {domain} already belongs to {owner.partner.name}")
         partner.domains.append(PartnerDomain(domain=domain))
+    tenants = set()
+    for text in _strings(entry, "tenants", where):
+        tenant = people_queries.tenant_id(text)
+        if tenant is None:
+            raise SeedError(f"{where}: tenant {text!r} is not a Microsoft 365 tenant id (a GUID)")
+        tenants.add(tenant)
+    have_tenants = {t.tenant_id for t in partner.tenants}
+    for tenant in sorted(tenants - have_tenants):
+        owner = session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == tenant)).scalar_one_or_none()
+        if owner is not None and owner.partner is not partner:
+            raise SeedError(f"{where}: tenant {tenant} of {partner.name} already belongs to {owner.partner.name}")
+        partner.tenants.append(PartnerTenant(tenant_id=tenant))
     session.flush()
 
 
