@@ -33,6 +33,7 @@ from handlers import (
     people,
     privacy,
     questions,
+    reach,
     reminders,
     roles,
 )
@@ -705,6 +706,31 @@ declare(
 )
 
 declare(
+    intent="partners_overview",
+    handler=reach.partners_overview,
+    patterns=words(
+        r"^(?P<plain>partners)$",
+        r"^(?:partners?\s+(?:overview|reach|installs?|usage)|(?:the\s+)?bot'?s\s+reach|reach|installs|"
+        r"where\s+(?:is|are)\s+(?:the\s+bot|you|kent connects(?:\s+bot)?)\s+installed|"
+        r"which\s+partners\s+(?:use|have used)\s+(?:the\s+bot|you))$",
+    ),
+    audience=Audience.ADMINS,
+    topic="admin",
+    help=(
+        "partners",
+        "each partner with its Slack workspaces and Teams tenants, how many of its staff use me, and when last",
+    ),
+    suggestion="partners",
+    complete=True,
+    examples=(
+        "partners",
+        "partners overview",
+        "where is the bot installed",
+        "which partners use the bot",
+    ),
+)
+
+declare(
     intent="chair",
     confirm="make {email} a chair of {group}",
     handler=roles.set_chair,
@@ -881,6 +907,35 @@ declare(
         "notices",
         "what did I miss?",
         "my messages",
+    ),
+)
+
+declare(
+    intent="message_platform",
+    canonical=("send my messages to {platform}",),
+    confirm="change where I send your messages",
+    handler=reach.send_messages_to,
+    patterns=words(
+        r"^(?:send|deliver|post)\s+(?:all\s+)?my\s+(?:messages|notices|notifications)\s+(?:to|on|in|via|through|over)\s+"
+        r"(?P<platform>slack|(?:microsoft\s+|ms\s+)?teams)(?:\s+(?:only|instead))?$",
+        r"^(?:send|deliver|post)\s+(?:all\s+)?my\s+(?:messages|notices|notifications)\s+"
+        r"(?P<platform>(?:to\s+)?where(?:ever)?\s+i\s+(?:last\s+)?use[d]?(?:\s+(?:you|it|the\s+bot))?(?:\s+last)?|"
+        r"automatically)$",
+    ),
+    topic="news",
+    help=(
+        "send my messages to teams|slack",
+        "on Slack and Teams both? what I send you of my own accord goes to the one you choose, each message once "
+        "(`send my messages where I last used` to go back)",
+    ),
+    suggestion="send my messages to teams",
+    complete=True,
+    side_effects=True,
+    examples=(
+        "send my messages to teams",
+        "send my messages to slack",
+        "send my messages where I last used",
+        "send my notifications to microsoft teams",
     ),
 )
 

@@ -182,7 +182,7 @@ def _slot(kind: str, found: Found) -> tuple[Optional[str], str, Optional[Entity]
     if kind == "text":
         typed = _text(found)
         return typed, f"“{typed}”" if typed else "", None
-    if kind in ("state", "mode", "status"):
+    if kind in ("state", "mode", "status", "platform"):
         value = found.flags.get(kind)
         return value, value or "", None
     if kind == "task":
@@ -392,6 +392,7 @@ _QUESTIONS = {
     "period": "Which month or day?",
     "moment": "When?",
     "state": "On or off?",
+    "platform": "Slack or Teams?",
     "partner": "Which partner?",
     "money": "How much?",
     "email": "Whose e-mail address?",
@@ -418,6 +419,8 @@ def _ask_for(
         choices = list(_PERIODS)
     elif kind == "state":
         choices = [("On", "on"), ("Off", "off")]
+    elif kind == "platform":
+        choices = [("Slack", "slack"), ("Teams", "teams"), ("Where I last used", "where i last used")]
     elif kind == "meeting" and found.get("group") is not None:
         slug = found.get("group").value  # type: ignore[union-attr]
         choices = [(label.removeprefix("the "), str(m)) for s, m, _, label in found.meetings if s == slug][:4]

@@ -210,6 +210,28 @@ _OFF = re.compile(
     r"\b(?:off|stop|stopped|no more|don't|dont|do not|disable|mute|pause|unsubscribe|cancel all|fewer|none|enough)\b"
 )
 _ON = re.compile(r"\b(?:on|start|resume|enable|again|back|restart|switch on|turn on|unmute|want|like)\b")
+# The platform a person wants the bot's own messages on (`send my messages to teams`): where they
+# last used it, or the one named after "to", "on", "in"... (not the one they want to stop).
+_LAST_USED = re.compile(
+    r"\b(?:where(?:ever)? i (?:last )?(?:used?|talk(?:ed)? to|messaged?|chat(?:ted)?)|last used|automatic(?:ally)?|"
+    r"whichever|anywhere|no preference)\b"
+)
+_PLATFORM = re.compile(r"\b(slack|teams)\b")
+_TOWARD = re.compile(
+    r"\b(?:to|on|in|via|through|over|into|use|using|prefer|only|just)\s+(?:ms |microsoft )?(slack|teams)\b"
+)
+
+
+def _platform(text: str) -> Optional[str]:
+    if _LAST_USED.search(text):
+        return "where i last used"
+    named = set(_PLATFORM.findall(text))
+    if len(named) == 1:
+        return named.pop()
+    toward = set(_TOWARD.findall(text))
+    return toward.pop() if len(toward) == 1 else None
+
+
 _STATUS = [
     (
         r"\b(?:my|mine|i (?:have |'ve )?(?:submitted|sent|proposed|put in)|i've (?:submitted|sent|put in)|my own)\b",
@@ -242,6 +264,9 @@ def _flags(text: str) -> dict[str, str]:
         if re.search(pattern, text):
             flags["status"] = status
             break
+    platform = _platform(text)
+    if platform:
+        flags["platform"] = platform
     return flags
 
 

@@ -87,7 +87,7 @@ def load(path: Path = EVAL_FILE) -> list[Case]:
 
 
 def _matches(found: Found, kind: str, expected: str) -> bool:
-    if kind in ("state", "mode", "status"):
+    if kind in ("state", "mode", "status", "platform"):
         return found.flags.get(kind) == expected
     wanted = " ".join(tokens(expected))
     for entity in found.entities:

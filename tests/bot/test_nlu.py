@@ -321,7 +321,9 @@ def test_yes_to_a_single_did_you_mean_runs_what_was_offered(chat):
     assert "Did you mean `unregister 1`?" in asked.text, asked.text
     assert [a.command for a in asked.actions] == ["unregister 1"]
     assert "given up your place" in chat("yes", user=PARTNER)
-    # Two offered: a yes could mean either, so it means nothing.
-    asked = chat.reply("actually scrap that, i cant go to future workplaces", user=PARTNER)
+    # Two offered: a yes could mean either, so it means nothing. (Asked by an admin, for whom
+    # `cancel event` is a close second; for staff the second offer hung on a score a hair above
+    # its cut-off, which any new training utterance could move.)
+    asked = chat.reply("actually scrap that, i cant go to future workplaces", user=ADMIN)
     assert len(asked.actions) == 2, asked.actions
-    assert "nothing waiting for a yes" in chat("yes", user=PARTNER)
+    assert "nothing waiting for a yes" in chat("yes", user=ADMIN)
