@@ -154,29 +154,47 @@ class Dispatcher:
             if sender is None:
                 return None, None, f"{posted.platform.capitalize()} is not configured in this deployment"
             return Recipient(person.email, person.display_name, posted.address), sender, ""
-        identities = {
-            i.platform: i
-            for i in session.execute(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()
-        }
+        identities = list(
+            session.execute(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()
+        )
+        usable = [i for i in identities if i.platform in self.senders and i.gone_at is None]
+        if usable:
+            identity = min(usable, key=lambda i: self._preference(i, person.preferred_platform))
+            return (
+                Recipient(
+                    person.email, person.display_name, identity.external_id, identity.workspace, identity.enterprise
+                ),
+                self.senders[identity.platform],
+                "",
+            )
         for platform in self.order:
             sender = self.senders[platform]
-            if platform in identities:
-                identity = identities[platform]
-                return (
-                    Recipient(
-                        person.email, person.display_name, identity.external_id, identity.workspace, identity.enterprise
-                    ),
-                    sender,
-                    "",
-                )
             if getattr(sender, "by_email", False):
                 return Recipient(person.email, person.display_name, person.email), sender, ""
-        return None, None, self._unreachable(sorted(identities))
+        return None, None, self._unreachable(identities)
 
-    def _unreachable(self, known: list[str]) -> str:
+    def _preference(self, identity: PlatformIdentity, preferred: Optional[str]) -> tuple:
+        """How an identity ranks for a direct message (lowest first): on the platform the person
+        chose; else the one used most recently; else, when that says nothing, the configured order
+        (and the newest identity on one platform)."""
+        seen = identity.last_seen_at
+        return (
+            identity.platform != preferred,
+            seen is None,
+            -seen.timestamp() if seen is not None else 0.0,
+            self.order.index(identity.platform),
+            -identity.id,
+        )
+
+    def _unreachable(self, identities: list[PlatformIdentity]) -> str:
         held = "held: shown when they next chat in the console, or sent once they message the bot"
         if not self.order:
             return f"neither Slack nor Teams is configured here; {held}"
+        gone = sorted({i.platform for i in identities if i.platform in self.senders and i.gone_at is not None})
+        if gone:
+            places = " and ".join(f"{p.capitalize()} workspace" if p == "slack" else p.capitalize() for p in gone)
+            return f"the app was removed from this person's {places}; {held}"
+        known = sorted({i.platform for i in identities})
         if known:
             return f"this person is known on {', '.join(known)} only, which is not configured here; {held}"
         return f"no {' or '.join(p.capitalize() for p in self.order)} account is known for this person yet; {held}"
