@@ -18,7 +18,7 @@ from core.settings import Settings
 
 if TYPE_CHECKING:  # the SDKs are imported only when their platform is configured
     from bot.router import Router
-    from bot.slack_adapter import SlackAdapter
+    from bot.slack_adapter import SlackAdapter, SlackInstalls
     from bot.teams_adapter import TeamsAdapter
 
 logger = logging.getLogger(__name__)
@@ -35,13 +35,26 @@ def describe(platforms: tuple[str, ...]) -> str:
     return " and ".join(NAMES[p] for p in platforms) or "no platform"
 
 
+def slack_installs(settings: Settings, sessions: sessionmaker[Session]) -> Optional[SlackInstalls]:
+    """The distributed Slack app's installs (tokens in our database), or None for one workspace's."""
+    if not settings.slack_distributed:
+        return None
+    from bot.slack_adapter import SlackInstalls
+
+    return SlackInstalls(
+        sessions.kw["bind"], settings.slack_client_id, settings.slack_client_secret, settings.slack_api_url
+    )
+
+
 def build_senders(settings: Settings, sessions: sessionmaker[Session]) -> list[Sender]:
     """A sender for each configured platform (none for the console)."""
     senders: list[Sender] = []
     if settings.slack_enabled:
         from bot.slack_adapter import SlackSender
 
-        senders.append(SlackSender(settings.slack_bot_token, settings.slack_api_url))
+        senders.append(
+            SlackSender(settings.slack_bot_token, settings.slack_api_url, installs=slack_installs(settings, sessions))
+        )
     if settings.teams_enabled:
         from bot.teams_adapter import TeamsSender
 
@@ -61,13 +74,35 @@ def build_adapters(
 ) -> tuple[Optional[SlackAdapter], Optional[TeamsAdapter]]:
     """The inbound adapters `serve` mounts: only those the settings configure."""
     slack = teams = None
-    if settings.slack_enabled:
+    if settings.slack_distributed:
+        from bot.slack_adapter import SlackAdapter, oauth_settings
+
+        installs = slack_installs(settings, sessions)
+        assert installs is not None
+        slack = SlackAdapter(
+            router,
+            "",
+            settings.slack_signing_secret,
+            settings.slack_api_url,
+            installs=installs,
+            oauth=oauth_settings(settings, installs),
+        )
+        logger.info(
+            "Slack (the app installed in many workspaces) is served at POST /slack/events; installs at "
+            "GET /slack/install, back at %s (Web API at %s)",
+            settings.slack_redirect_url or "the app's Redirect URL (PUBLIC_URL unset)",
+            settings.slack_api_url,
+        )
+    elif settings.slack_enabled:
         from bot.slack_adapter import SlackAdapter
 
         slack = SlackAdapter(router, settings.slack_bot_token, settings.slack_signing_secret, settings.slack_api_url)
         logger.info("Slack is served at POST /slack/events (Web API at %s)", settings.slack_api_url)
     else:
-        logger.info("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET unset)")
+        logger.info(
+            "Slack is not configured (SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN, or with SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET, unset)"
+        )
     if settings.teams_enabled:
         from bot.teams_adapter import TeamsAdapter
 

@@ -28,6 +28,9 @@ def make_app(runtime: Runtime, slack=None, teams=None) -> web.Application:
     app.router.add_get("/calendar/{slug}.ics", group_feed)
     if slack is not None:
         app.router.add_post("/slack/events", slack.handle_http)
+        if slack.distributed:
+            app.router.add_get("/slack/install", slack.handle_install)
+            app.router.add_get("/slack/oauth_redirect", slack.handle_oauth_redirect)
     if teams is not None:
         app.router.add_post("/api/messages", teams.handle_http)
     return app

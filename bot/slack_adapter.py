@@ -109,7 +109,8 @@ class SlackAdapter:
                 client=self._client,
                 signing_secret=signing_secret,
                 process_before_response=False,
-                authorize=_Authorize(installs),
+                # Bolt takes an AsyncAuthorize instance as it is (its type hint says a function).
+                authorize=_Authorize(installs),  # type: ignore[arg-type]
                 oauth_settings=oauth,
             )
         else:
@@ -223,7 +224,7 @@ class SlackAdapter:
 
     # --- turning Slack payloads into Requests ------------------------------------------------------
 
-    async def _email(self, team: str, user: str) -> Optional[str]:
+    async def _email(self, team: str, user: str, enterprise: str = "") -> Optional[str]:
         """The person's e-mail (scope users:read.email), asked of Slack once per person, process and
         hour (EMAIL_TTL_SECONDS), even when several of their messages arrive at once."""
         key = (team, user)
@@ -233,7 +234,7 @@ class SlackAdapter:
             return cached
         pending = self.lookups.get(key)
         if pending is None:
-            pending = self.lookups[key] = asyncio.ensure_future(self._ask_email(user))
+            pending = self.lookups[key] = asyncio.ensure_future(self._ask_email(user, team, enterprise))
         try:
             email = await asyncio.shield(pending)
         finally:
@@ -244,25 +245,43 @@ class SlackAdapter:
             return email
         return None  # not cached: try again next time
 
-    async def _ask_email(self, user: str):
+    async def _ask_email(self, user: str, team: str = "", enterprise: str = ""):
         try:
-            info = await self.client.users_info(user=user)
+            info = await (await self._client_of(team, enterprise)).users_info(user=user)
         except SlackApiError:
             logger.exception("users.info failed for %s", user)
             return _FAILED
         profile = (info.get("user") or {}).get("profile") or {}
         return (profile.get("email") or "").strip().lower() or None
 
-    async def _request(self, text: str, user: str, team: str, channel: str, forms: bool = True) -> Request:
-        """`forms`: whether a form may open as a modal (there must be a trigger id to open it);
-        in a DM or a mention, a form is asked step by step instead."""
+    async def _client_of(self, team: str, enterprise: str) -> AsyncWebClient:
+        """The client that asks about a person of `team`: the request's own, or, for someone from
+        another workspace in a Slack Connect channel, that workspace's if the app is installed
+        there (their profile and e-mail are their own workspace's to give)."""
+        client = self.client
+        # Bolt gives each request's client the team it authorised for (as a default parameter).
+        if self.installs is None or not team or team == client.default_params.get("team_id"):
+            return client
+        bot = await asyncio.to_thread(self.installs.bot, enterprise, team)
+        if bot is None or not bot.bot_token:
+            return client
+        return AsyncWebClient(
+            token=bot.bot_token, base_url=client.base_url, team_id=team, retry_handlers=list(client.retry_handlers)
+        )
+
+    async def _request(self, text: str, user: str, who: tuple[str, str], channel: str, forms: bool = True) -> Request:
+        """`who`: the person's own workspace and Enterprise Grid org (see _who). `forms`: whether a
+        form may open as a modal (there must be a trigger id to open it); in a DM or a mention, a
+        form is asked step by step instead."""
+        team, enterprise = who
         return Request(
             text=text,
             platform=PLATFORM,
             user_id=user,
-            email=await self._email(team, user),
+            email=await self._email(team, user, enterprise),
             now=_now(),
             workspace=team,
+            enterprise=enterprise,
             conversation=channel,
             capabilities=frozenset({"forms"}) if forms else frozenset(),
             channel_access=self._access_check(channel) if channel[:1] in ("C", "G") else None,
@@ -271,9 +290,10 @@ class SlackAdapter:
     def _access_check(self, channel: str):
         """For handlers, which run in a worker thread: ask Slack on this loop, wait for the answer."""
         loop = asyncio.get_running_loop()
+        client = self.client  # the request's: the check runs later, in a worker thread
 
         def check() -> ChannelAccess:
-            future = asyncio.run_coroutine_threadsafe(self._channel_access(channel), loop)
+            future = asyncio.run_coroutine_threadsafe(self._channel_access(channel, client), loop)
             try:
                 return future.result(timeout=ACCESS_CHECK_SECONDS)
             except Exception:  # Slack slow or down: say so rather than link a channel we can't post in
@@ -285,11 +305,11 @@ class SlackAdapter:
 
         return check
 
-    async def _channel_access(self, channel: str) -> ChannelAccess:
+    async def _channel_access(self, channel: str, client: AsyncWebClient) -> ChannelAccess:
         """Whether the bot is a member of the channel, joining it if it is public."""
         invite = f"Invite me first: type `/invite @{BOT_NAME}` in this channel, then ask again."
         try:
-            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
+            info = (await client.conversations_info(channel=channel)).get("channel") or {}
         except SlackApiError as exc:
             error = exc.response.get("error", "") if exc.response is not None else ""
             if error == "missing_scope":  # installed before the app asked for channels:read
@@ -308,7 +328,7 @@ class SlackAdapter:
         if info.get("is_private"):
             return ChannelAccess(False, invite)
         try:
-            await self.client.conversations_join(channel=channel)
+            await client.conversations_join(channel=channel)
         except SlackApiError:
             logger.info("could not join public channel %s", channel, exc_info=True)
             return ChannelAccess(False, invite)
@@ -358,18 +378,52 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
 
+        @app.middleware
+        async def per_workspace(context, next):
+            # Every Web API call made for this request (its reply, users.info, a modal) uses the
+            # client Bolt authorised for its workspace; tasks started from here inherit it.
+            _CLIENT.set(context.client)
+            return await next()
+
+        if self.installs is not None:
+            installs = self.installs
+
+            @app.event("app_uninstalled")
+            async def uninstalled(body, context):
+                team, enterprise = _text(body.get("team_id")), _text(body.get("enterprise_id"))
+                org_wide = bool(_get(body, "authorizations")) and bool(
+                    (body.get("authorizations") or [{}])[0].get("is_enterprise_install")
+                )
+                gone = await asyncio.to_thread(installs.uninstalled, enterprise, "" if org_wide else team, _now())
+                logger.info(
+                    "Slack: uninstalled from %s; %d people's accounts there marked gone", team or enterprise, gone
+                )
+
+            @app.event("tokens_revoked")
+            async def revoked(body, event):
+                team, enterprise = _text(body.get("team_id")), _text(body.get("enterprise_id"))
+                tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+                users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
+                if users:
+                    await asyncio.to_thread(installs.users_revoked, enterprise, team, users)
+                if tokens.get("bot"):
+                    gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now(), True)
+                    logger.info("Slack: the bot token of %s was revoked; %d accounts marked gone", team, gone)
+
         # Slack sends an app only its own commands. The manifest's is /kc, but a workspace may have
         # renamed it (to make way for another app's /kc): every command is answered the same way.
         @app.command(re.compile(""))
-        async def command(ack, body, respond):
+        async def command(ack, body, respond, context):
             user = _text(body.get("user_id"))
             if not user:
                 logger.warning("a slash command without a user id (%s)", _kind(body))
                 await ack(text="Sorry, Slack didn't tell me who you are, so I can't answer that. Please try again.")
                 return
-            team, channel = _text(body.get("team_id")), _text(body.get("channel_id"))
+            channel = _text(body.get("channel_id"))
             text = _text(body.get("text")).strip() or "help"
-            task = asyncio.ensure_future(self._command(text, user, team, channel, _text(body.get("trigger_id"))))
+            task = asyncio.ensure_future(
+                self._command(text, user, _who(context, body), channel, _text(body.get("trigger_id")))
+            )
             done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN_SECONDS)
             if done:
                 reply = task.result()
@@ -386,7 +440,7 @@ class SlackAdapter:
                 await self._answer_privately(respond, _text(body.get("response_url")), user, reply)
 
         @app.event("message")
-        async def direct_message(event, body):
+        async def direct_message(event, body, context):
             # What a person typed in their DM with the bot; not edits, deletions or other bots' messages
             # (Bolt drops the bot's own), and not channels (the bot subscribes to message.im only).
             if event.get("channel_type") != "im" or event.get("subtype") not in _TYPED_SUBTYPES or event.get("bot_id"):
@@ -396,9 +450,7 @@ class SlackAdapter:
                 logger.warning("a direct message without a user or a channel (%s)", _kind(body))
                 return
             ts, thread = _text(event.get("ts")), _text(event.get("thread_ts"))
-            request = await self._request(
-                _text(event.get("text")), user, _text(body.get("team_id")), channel, forms=False
-            )
+            request = await self._request(_text(event.get("text")), user, _who(context, body), channel, forms=False)
             once = _once("event", body.get("event_id"), event.get("client_msg_id"), ts and f"{channel}:{ts}")
             reply = await self._run(request, once=once)
             if reply is not None:
@@ -406,14 +458,14 @@ class SlackAdapter:
                 await self._post(channel, user, reply, thread_ts=thread or None)
 
         @app.event("app_mention")
-        async def mention(event, body):
+        async def mention(event, body, context):
             user, channel = _text(event.get("user")), _text(event.get("channel"))
             if not user or not channel:
                 logger.warning("a mention without a user or a channel (%s)", _kind(body))
                 return
             ts = _text(event.get("ts"))
             text = _MENTION.sub("", _text(event.get("text"))).strip()
-            request = await self._request(text, user, _text(body.get("team_id")), channel, forms=False)
+            request = await self._request(text, user, _who(context, body), channel, forms=False)
             reply = await self._run(request, once=_once("event", body.get("event_id"), ts and f"{channel}:{ts}"))
             if reply is not None:
                 # A channel is shared: only the person who asked sees the answer.
@@ -422,16 +474,16 @@ class SlackAdapter:
                 )
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
-        async def button(ack, body, action, respond):
+        async def button(ack, body, action, respond, context):
             await ack()
-            user, team = _text(_get(body, "user", "id")), _text(_get(body, "team", "id"))
+            user = _text(_get(body, "user", "id"))
             if not user:
                 logger.warning("a button press without a user (%s)", _kind(body))
                 return
             channel = _text(_get(body, "channel", "id")) or _text(_get(body, "container", "channel_id")) or user
             trigger_id, action_ts = _text(body.get("trigger_id")), _text(action.get("action_ts"))
             request = await self._request(
-                _text(action.get("value")) or "help", user, team, channel, forms=bool(trigger_id)
+                _text(action.get("value")) or "help", user, _who(context, body), channel, forms=bool(trigger_id)
             )
             reply = await self._run(request, once=_once("action", trigger_id, action_ts and f"{user}:{action_ts}"))
             if reply is None:
@@ -448,8 +500,8 @@ class SlackAdapter:
             await self._post(channel if not channel.startswith(("C", "G")) else user, user, reply)
 
         @app.view(re.compile(f"^{re.escape(blockkit.FORM_PREFIX)}"))
-        async def submission(ack, body, view):
-            user, team = _text(_get(body, "user", "id")), _text(_get(body, "team", "id"))
+        async def submission(ack, body, view, context):
+            user = _text(_get(body, "user", "id"))
             form = _text(view.get("callback_id"))[len(blockkit.FORM_PREFIX) :]
             if not user or form not in FORMS:
                 # A modal opened by another version of the bot, or one that names nobody: close it.
@@ -459,7 +511,7 @@ class SlackAdapter:
             meta = _metadata(view)
             given = meta.get("prefilled")
             prefilled = given if isinstance(given, dict) else {}
-            request = await self._request("", user, team, _text(meta.get("channel")) or user)
+            request = await self._request("", user, _who(context, body), _text(meta.get("channel")) or user)
             reply, errors = await asyncio.to_thread(
                 self.router.submit_form, request, form, _modal_values(view), prefilled, _once("view", view.get("id"))
             )
@@ -471,20 +523,22 @@ class SlackAdapter:
                 await self._post(user, user, reply)
 
         @app.event("app_home_opened")
-        async def home_opened(event, body):
+        async def home_opened(event, body, context):
             if event.get("tab") != "home":
                 return
             user = _text(event.get("user"))
             if not user:
                 logger.warning("app_home_opened without a user (%s)", _kind(body))
                 return
-            request = await self._request("home", user, _text(body.get("team_id")), _text(event.get("channel")))
+            request = await self._request("home", user, _who(context, body), _text(event.get("channel")))
             reply = await asyncio.to_thread(self.router.home, request)
             await self.client.views_publish(user_id=user, view=blockkit.home_view(reply))
 
-    async def _command(self, text: str, user: str, team: str, channel: str, trigger_id: str) -> Optional[Reply]:
+    async def _command(
+        self, text: str, user: str, who: tuple[str, str], channel: str, trigger_id: str
+    ) -> Optional[Reply]:
         # A modal needs a trigger id: without one, a form is asked step by step.
-        request = await self._request(text, user, team, channel, forms=bool(trigger_id))
+        request = await self._request(text, user, who, channel, forms=bool(trigger_id))
         reply = await self._run(request, once=_once("command", trigger_id))
         if reply is not None and reply.form is not None and trigger_id:
             await self._open_modal(trigger_id, reply, channel)
@@ -508,6 +562,21 @@ class SlackAdapter:
 def _text(value: Any) -> str:
     """A string field of a payload, or "" when it is missing, null or not a string."""
     return value if isinstance(value, str) else ""
+
+
+def _who(context: AsyncBoltContext, body: dict[str, Any]) -> tuple[str, str]:
+    """The person's own workspace and Enterprise Grid org. In a Slack Connect channel that is the
+    person's side (Bolt's actor team: the event's user_team), not the channel's host; elsewhere
+    the request's workspace (for an org-wide install, the workspace inside the org)."""
+    team = (
+        _text(context.actor_team_id)
+        or _text(context.team_id)
+        or _text(body.get("team_id"))
+        or _text(_get(body, "team", "id"))
+        or _text(_get(body, "user", "team_id"))
+    )
+    enterprise = _text(context.actor_enterprise_id) or _text(context.enterprise_id) or _text(body.get("enterprise_id"))
+    return team, enterprise
 
 
 def _get(node: Any, *path: str) -> Any:
@@ -642,26 +711,52 @@ PERMANENT_ERRORS = {
     "invalid_auth",
     "not_authed",
     "team_access_not_granted",
+    "token_revoked",
+    "app_uninstalled",
 }
 
 
 class SlackSender:
-    """Sends deliveries with chat.postMessage: to a person's DM (their user id) or a channel."""
+    """Sends deliveries with chat.postMessage: to a person's DM (their user id) or a channel, with
+    one workspace's token, or (the distributed app) the token of the recipient's own workspace."""
 
     platform = PLATFORM
     by_email = False
 
-    def __init__(self, bot_token: str, api_url: str, rate: float = 4.0, burst: float = 8.0):
+    def __init__(
+        self,
+        bot_token: str,
+        api_url: str,
+        rate: float = 4.0,
+        burst: float = 8.0,
+        installs: Optional[SlackInstalls] = None,
+    ):
         # No retry handlers: the dispatcher owns retries, back-off and Retry-After for deliveries.
-        self.client = WebClient(token=bot_token, base_url=api_url, timeout=20, retry_handlers=[])
+        self.api_url = api_url
+        self.client = WebClient(token=bot_token or None, base_url=api_url, timeout=20, retry_handlers=[])
+        self.installs = installs
         self.rate, self.burst = rate, burst
 
     def rate_limit(self, recipient: Recipient) -> Optional[RateLimit]:
+        # Each workspace's limits are its own.
         return RateLimit(f"slack:{recipient.workspace or 'default'}", self.rate, self.burst)
+
+    def _client_for(self, recipient: Recipient) -> WebClient | SendResult:
+        if self.installs is None:
+            return self.client
+        bot = self.installs.bot(recipient.enterprise, recipient.workspace)
+        if bot is None or not bot.bot_token:
+            return SendResult(
+                Outcome.PERMANENT, f"the Slack app is not installed in workspace {recipient.workspace or '(unknown)'}"
+            )
+        return WebClient(token=bot.bot_token, base_url=self.api_url, timeout=20, retry_handlers=[])
 
     def send(self, recipient: Recipient, message: Reply) -> SendResult:
         try:
-            self.client.chat_postMessage(channel=recipient.address, **blockkit.message(message))
+            client = self._client_for(recipient)
+            if isinstance(client, SendResult):
+                return client
+            client.chat_postMessage(channel=recipient.address, **blockkit.message(message))
             return SendResult.sent()
         except SlackApiError as exc:
             status = exc.response.status_code
