@@ -343,7 +343,7 @@ def test_an_expired_token_is_refreshed_once_when_two_dispatchers_race(oauth):
             barrier.wait()
             # One delivery a claim, so that every dispatcher has one in hand at the same moment.
             Dispatcher(sessions, senders, Policy(batch=1)).run_until_idle()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             engine.dispose()
