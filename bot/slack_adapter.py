@@ -390,18 +390,15 @@ class SlackAdapter:
 
             @app.event("app_uninstalled")
             async def uninstalled(body, context):
-                team, enterprise = _text(body.get("team_id")), _text(body.get("enterprise_id"))
-                org_wide = bool(_get(body, "authorizations")) and bool(
-                    (body.get("authorizations") or [{}])[0].get("is_enterprise_install")
-                )
-                gone = await asyncio.to_thread(installs.uninstalled, enterprise, "" if org_wide else team, _now())
+                team, enterprise = _installed_where(body)
+                gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
                 logger.info(
                     "Slack: uninstalled from %s; %d people's accounts there marked gone", team or enterprise, gone
                 )
 
             @app.event("tokens_revoked")
             async def revoked(body, event):
-                team, enterprise = _text(body.get("team_id")), _text(body.get("enterprise_id"))
+                team, enterprise = _installed_where(body)
                 tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
                 users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
                 if users:
@@ -576,6 +573,16 @@ def _who(context: AsyncBoltContext, body: dict[str, Any]) -> tuple[str, str]:
         or _text(_get(body, "user", "team_id"))
     )
     enterprise = _text(context.actor_enterprise_id) or _text(context.enterprise_id) or _text(body.get("enterprise_id"))
+    return team, enterprise
+
+
+def _installed_where(body: dict[str, Any]) -> tuple[str, str]:
+    """The install an event is about: (workspace, org), the workspace "" for an org-wide install."""
+    team, enterprise = _text(body.get("team_id")), _text(body.get("enterprise_id"))
+    authorizations = body.get("authorizations")
+    first = authorizations[0] if isinstance(authorizations, list) and authorizations else None
+    if isinstance(first, dict) and first.get("is_enterprise_install") is True and enterprise:
+        return "", enterprise
     return team, enterprise
 
 

@@ -434,6 +434,7 @@ def test_revoked_bot_tokens_mark_the_workspace_s_people_gone(oauth):
             break
         time.sleep(0.05)
     assert gone is not None
+    assert oauth.scalar("SELECT COUNT(*) FROM slack_bots WHERE enterprise_id = ?", (GRID.enterprise,)) == 0
     install(oauth, GRID)  # the later tests' org is installed again
 
 
