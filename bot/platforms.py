@@ -86,6 +86,7 @@ def build_adapters(
             settings.slack_api_url,
             installs=installs,
             oauth=oauth_settings(settings, installs),
+            public_url=settings.public_url,
         )
         logger.info(
             "Slack (the app installed in many workspaces) is served at POST /slack/events; installs at "

@@ -91,6 +91,7 @@ class SlackAdapter:
         *,
         installs: Optional[SlackInstalls] = None,
         oauth: Optional[AsyncOAuthSettings] = None,
+        public_url: str = "",
         email_cache_size: int = EMAIL_CACHE_SIZE,
         email_ttl: float = EMAIL_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -112,6 +113,7 @@ class SlackAdapter:
                 # Bolt takes an AsyncAuthorize instance as it is (its type hint says a function).
                 authorize=_Authorize(installs),  # type: ignore[arg-type]
                 oauth_settings=oauth,
+                user_facing_authorize_error_message=not_installed(public_url),
             )
         else:
             self.app = AsyncApp(client=self._client, signing_secret=signing_secret, process_before_response=False)
@@ -879,6 +881,15 @@ class SlackInstalls:
         """People's own tokens revoked (the bot asks for none, but an install may carry one)."""
         for user in users:
             self.store.delete_installation(enterprise_id=enterprise or None, team_id=team or None, user_id=user)
+
+
+def not_installed(public_url: str) -> str:
+    """What someone is told who uses the bot from a workspace where the app isn't (any more) installed."""
+    where = f"{public_url}{INSTALL_PATH}" if public_url else "this bot's /slack/install page"
+    return (
+        "Kent Connects isn't installed in this Slack workspace, or was removed from it, so I can't answer "
+        f"here yet. Your Slack admin can add it at {where}; the Partnership Office can help."
+    )
 
 
 def _expiring(bot: Bot) -> bool:

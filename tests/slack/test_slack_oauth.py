@@ -249,6 +249,19 @@ def test_a_request_from_a_workspace_without_the_app_is_not_answered_with_anyone_
     assert not oauth.rows("SELECT id FROM platform_identity WHERE external_id = ?", (user,))
 
 
+def test_a_command_from_a_workspace_without_the_app_is_told_how_to_get_it(oauth):
+    user = person_in(oauth, "kim.oauth@kent.gov.uk")
+    fields = oauth.command_fields("events", user)
+    fields["team_id"] = "TNOTINSTALLED"
+    response = oauth.post_form(fields)
+    assert response.status == 200
+    # Bolt answers through the command's response URL (only the person sees it).
+    posted = oauth.fake.wait_for(urllib.parse.urlparse(fields["response_url"]).path)
+    assert posted, oauth.fake.snapshot()[-3:]
+    text = json.dumps(posted[-1].args)
+    assert "isn't installed in this Slack workspace" in text and "/slack/install" in text, text
+
+
 def test_slack_connect_uses_the_person_s_own_workspace_and_answers_privately(oauth):
     """Someone from Medway @mentions the bot in a KCC channel shared with Medway."""
     user = person_in(oauth, "erin.oauth@medway.gov.uk")
