@@ -36,6 +36,7 @@ from handlers import (
     reach,
     reminders,
     roles,
+    tenants,
 )
 from storage import faq as faq_file
 
@@ -765,6 +766,39 @@ declare(
         "board add jo.bloggs@kent.gov.uk",
         "admin remove sam@medway.gov.uk",
     ),
+)
+
+declare(
+    intent="partner_tenant",
+    canonical=("partner tenant {partner} {tenant}",),
+    confirm="record the Microsoft 365 tenant {tenant} for {partner}",
+    handler=tenants.set_tenant,
+    patterns=words(
+        r"^partner\s+tenant\s+(?P<partner>.+?)\s+(?P<tenant>\S+)$",
+    ),
+    audience=Audience.ADMINS,
+    topic="admin",
+    help=(
+        "partner tenant PARTNER TENANT_ID",
+        "recognise a partner's staff on Teams by its Microsoft 365 tenant, whatever their e-mail address",
+    ),
+    suggestion="partner tenant PARTNER TENANT_ID",
+    side_effects=True,
+    examples=(
+        "partner tenant Medway 3f2b6c1e-8d4a-4b7e-9c0f-5a1d2e3b4c5d",
+        "partner tenant kent police 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+    ),
+)
+
+declare(
+    intent="partner_tenant_usage",
+    handler=tenants.usage,
+    patterns=words(
+        r"^partner\s+tenant\b(?P<words>.*)$",
+        explains=True,
+    ),
+    audience=Audience.ADMINS,
+    topic="admin",
 )
 
 declare(

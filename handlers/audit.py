@@ -25,7 +25,7 @@ def record(ctx: Context, action: str, subject: str, **details: Any) -> None:
     )
 
 
-SUBJECT_KINDS = ("meeting", "series", "event", "case", "group", "person", "announcement", "fund")
+SUBJECT_KINDS = ("meeting", "series", "event", "case", "group", "person", "announcement", "fund", "partner")
 
 
 def show(ctx: Context, words: Optional[str] = None) -> Reply:
@@ -34,7 +34,7 @@ def show(ctx: Context, words: Optional[str] = None) -> Reply:
     words = " ".join((words or "").lower().split())
     action, subject = None, None
     first, _, rest = words.partition(" ")
-    named = rest.lstrip("#").isdigit() or (first == "group" and rest.replace("-", "").isalnum())
+    named = rest.lstrip("#").isdigit() or (first in ("group", "partner") and rest.replace("-", "").isalnum())
     if first in SUBJECT_KINDS and (not rest or named):
         subject = f"{first}:{rest.lstrip('#')}" if rest else first  # `audit meeting 13`, `audit case`
     elif words:

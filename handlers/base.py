@@ -26,6 +26,9 @@ class Caller(NeutralCaller):
 
     person: Person
     partner: Optional[Partner]
+    # The Microsoft 365 tenant a Teams caller came from, when it is no partner's (and their address
+    # is no partner's either): the refusal says how their organisation can be added.
+    unknown_tenant: str = ""
 
 
 @dataclass
@@ -64,8 +67,21 @@ NO_EMAIL = (
 )
 
 
+NO_TENANT = (
+    "I can't match {email} to a Kent Connects partner, and the Microsoft 365 organisation you're "
+    "using Teams from isn't one I know as a partner's, so I can only show you `help` and `groups`. "
+    "If you work for a partner, ask the Partnership Office (Kent County Council's Infrastructure "
+    "Division): an admin can add your organisation's tenant ({tenant}) so that your colleagues and "
+    "you are recognised."
+)
+
+
 def no_access_text(caller: Caller) -> str:
-    return NO_ACCESS.format(email=caller.email) if "@" in caller.email else NO_EMAIL
+    if "@" not in caller.email:
+        return NO_EMAIL
+    if caller.unknown_tenant:
+        return NO_TENANT.format(email=caller.email, tenant=caller.unknown_tenant)
+    return NO_ACCESS.format(email=caller.email)
 
 
 def needs_partner(ctx: Context) -> Optional[Reply]:

@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from core.messages import Action, Reply, Request, field_list
 from core.settings import Settings
 from handlers.base import Caller, Context, no_access_text
 from storage import deliveries, groups as group_queries, people as people_queries
-from storage.models import MemberRole, Person, PersonRoleKind
+from storage.models import MemberRole, Person, PersonRoleKind, PlatformIdentity
+
+
+# When a person last used the bot on a platform is kept to the hour: at most one write an hour each.
+SEEN_EVERY = timedelta(hours=1)
 
 
 def resolve_caller(session: Session, request: Request, settings: Settings) -> Caller:
     """Find the person by platform identity, else by e-mail.
 
     Partner staff are stored on first contact (with their platform identity) so that they
-    can join groups; anyone else is kept in memory only: we hold nothing about people we
-    cannot serve.
+    can join groups: staff by their e-mail domain, or, on Teams, by their partner's Microsoft 365
+    tenant whatever their address (a shared service's, an .onmicrosoft.com one). The domain comes
+    first: it names the person's own organisation, where a tenant may be one they are a guest in.
+    Anyone else is kept in memory only: we hold nothing about people we cannot serve.
     """
-    person = people_queries.person_by_identity(session, request.platform, request.user_id, request.workspace)
+    identity = people_queries.identity_of(session, request.platform, request.user_id, request.workspace)
+    person = identity.person if identity is not None else None
     email = (request.email or "").strip().lower()
-    if person is None and email:
+    unknown_tenant = ""
+    if identity is not None:
+        _seen(identity, request.now)
+    elif email:
         person = people_queries.person_by_email(session, email)
         if person is None and people_queries.partner_for_email(session, email) is not None:
             person = people_queries.get_or_create_person(session, email, request.display_name)
+        elif person is None and request.platform == "teams" and request.workspace:
+            tenant_partner = people_queries.partner_for_tenant(session, request.workspace)
+            if tenant_partner is not None:
+                person = people_queries.get_or_create_person(session, email, request.display_name, tenant_partner)
+            else:
+                unknown_tenant = request.workspace
         if (
             person is not None
             and request.platform != "console"
             and people_queries.link_identity(
-                session, person, request.platform, request.user_id, request.workspace, request.enterprise
+                session,
+                person,
+                request.platform,
+                request.user_id,
+                request.workspace,
+                request.enterprise,
+                seen_at=request.now,
             )
         ):
             # Known on a platform at last: what was held for them goes out there now.
@@ -36,7 +60,11 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     if person is None:
         person = Person(email=email or f"{request.platform}:{request.user_id}", display_name=request.display_name)
         return Caller(
-            person=person, partner=None, is_admin=email in settings.admins, in_shared_conversation=request.shared
+            person=person,
+            partner=None,
+            is_admin=email in settings.admins,
+            in_shared_conversation=request.shared,
+            unknown_tenant=unknown_tenant,
         )
 
     roles = people_queries.stored_roles(person)
@@ -48,6 +76,14 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
         roles_by_group={m.group_id: m.role for m in group_queries.memberships_of(session, person)},
         in_shared_conversation=request.shared,
     )
+
+
+def _seen(identity: PlatformIdentity, now: datetime) -> None:
+    """The person uses the bot here now: kept to the hour, and no longer gone from here."""
+    if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_EVERY:
+        identity.last_seen_at = now
+    if identity.gone_at is not None:
+        identity.gone_at = None
 
 
 def whoami(ctx: Context) -> Reply:
@@ -63,6 +99,13 @@ def whoami(ctx: Context) -> Reply:
         roles.append("Leadership Board member")
     if caller.partner is None and "@" not in caller.email:
         lead = no_access_text(caller)
+    elif caller.partner is None and caller.unknown_tenant:
+        lead = (
+            f"You're {caller.email}, on Teams from a Microsoft 365 organisation (tenant {caller.unknown_tenant}) "
+            "that isn't a Kent Connects partner's, and I can't match your address to a partner either, so you "
+            "can read `help` and `groups`, but not join groups or see meetings. If you work for a partner, ask "
+            "the Partnership Office: an admin can add your organisation's tenant."
+        )
     elif caller.partner is None:
         lead = (
             f"You're {caller.email}. I can't match that address to a Kent Connects partner, "
