@@ -339,6 +339,10 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         if isinstance(conversation.get("id"), str):
             # Later messages start a new post, not a reply in the thread this one came from.
             conversation["id"] = conversation["id"].split(";")[0]
+        if _tenant(activity) and isinstance(reference.get("conversation"), dict):
+            # 4.17.1 reads and writes a conversation's tenant as `tenantID`, where Teams writes
+            # `tenantId`, so the SDK's reference has none: kept here as Teams spells it.
+            conversation.setdefault("tenantId", _tenant(activity))
         key = _reference_key(activity)
 
         def save() -> None:
@@ -628,7 +632,7 @@ class TeamsSender:
         with self.sessions() as session:
             ref = references.find(session, PLATFORM, key)
             fallback = None if ref else references.any_in_tenant(session, PLATFORM, recipient.workspace)
-            stored = (ref.reference, ref.service_url, ref.blocked_at) if ref else None
+            stored = (ref.reference, ref.service_url, ref.blocked_at, ref.tenant_id) if ref else None
             tenant_url = fallback.service_url if fallback else None
         if stored and stored[2] is not None:
             return SendResult(Outcome.PERMANENT, "this person has blocked the bot")
@@ -638,19 +642,32 @@ class TeamsSender:
         if not service_url_allowed(service_url, self.settings.teams_allowlist, self.settings.emulator):
             return SendResult(Outcome.PERMANENT, f"service URL {service_url} is not on the allowlist")
         activity = _card_activity(message)
-        coroutine = self._continue(stored[0], activity) if stored else self._create(recipient, service_url, activity)
+        coroutine = (
+            self._continue(stored[0], activity, stored[3] or recipient.workspace)
+            if stored
+            else self._create(recipient, service_url, activity)
+        )
         try:
             asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
             return SendResult.sent()
         except Exception as exc:  # mapped below: the SDK raises its own and aiohttp's errors
             return self._outcome(exc, key)
 
-    async def _continue(self, reference: dict[str, Any], activity: Activity) -> None:
+    async def _continue(self, reference: dict[str, Any], activity: Activity, tenant: str) -> None:
+        """Into the stored conversation, in the person's own tenant: Teams reads it from
+        `channelData.tenant.id` (4.17.1 drops the reference's `conversation.tenantId`, see _remember)."""
+        conversation = ConversationReference().deserialize(reference)
+        if tenant:
+            if conversation.conversation is not None and not conversation.conversation.tenant_id:
+                conversation.conversation.tenant_id = tenant
+            data = dict(activity.channel_data) if isinstance(activity.channel_data, dict) else {}
+            activity.channel_data = {**data, "tenant": {"id": tenant}}
+
         async def callback(turn_context: TurnContext) -> None:
             await turn_context.send_activity(activity)
 
         await self.adapter.continue_conversation(
-            ConversationReference().deserialize(reference), callback, bot_app_id=self.settings.teams_app_id or None
+            conversation, callback, bot_app_id=self.settings.teams_app_id or None
         )
 
     async def _create(self, recipient: Recipient, service_url: str, activity: Activity) -> None:
