@@ -11,7 +11,10 @@ Its gaps closed here:
   anywhere in the turn (MSAL raises one when it can't get the bot's own token);
 - Microsoft's signing keys were fetched by a blocking `requests.get` without a timeout, on the
   event loop, and never again for an unknown key (see _SigningKeys);
-- it cannot serialise the answer to a Universal Action (see KentConnectsTeamsBot.on_invoke_activity).
+- it cannot serialise the answer to a Universal Action (see KentConnectsTeamsBot.on_invoke_activity);
+- it reads and writes a conversation's tenant as `tenantID` (Teams: `tenantId`), so references lost
+  the tenant: kept in the stored reference, and sent in `channelData.tenant.id` (TeamsSender._continue);
+- it asked Microsoft's login service for a new token on every turn and every send (_KeptCredentials).
 """
 
 from __future__ import annotations
@@ -32,14 +35,23 @@ import requests
 from aiohttp import web
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import (
     Activity,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
 )
-from botframework.connector.auth import AuthenticationConstants, ChannelValidation, JwtTokenExtractor
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    ChannelValidation,
+    JwtTokenExtractor,
+    ServiceClientCredentialsFactory,
+)
 from botframework.connector.auth.jwt_token_extractor import _OpenIdConfig, _OpenIdMetadata
 from cachetools import TTLCache
 from jwt.algorithms import RSAAlgorithm
@@ -209,13 +221,56 @@ def _token_refusal(exc: BaseException) -> Optional[str]:
 
 
 class _SdkConfig:
-    """The settings object ConfigurationBotFrameworkAuthentication reads."""
+    """The settings object ConfigurationBotFrameworkAuthentication reads.
+
+    SingleTenant (the registration Microsoft allows for new bots: an Azure Bot in the host partner's
+    tenant whose Entra app accepts accounts in any organisation) changes only where the bot asks for
+    its own token: 4.17.1 asks https://login.microsoftonline.com/APP_TENANTID, where MultiTenant asks
+    .../botframework.com. Activities from every tenant are accepted either way: the Bot Framework
+    signs their tokens, with its own issuer and the bot's app id as audience, whichever tenant they
+    come from."""
 
     def __init__(self, settings: Settings):
         self.APP_ID = settings.teams_app_id
         self.APP_PASSWORD = settings.teams_app_password
         self.APP_TYPE = settings.teams_app_type or "MultiTenant"
         self.APP_TENANTID = settings.teams_tenant_id
+
+
+class _KeptCredentials(ServiceClientCredentialsFactory):
+    """4.17.1 makes new credentials, with a new MSAL application and so an empty token cache, for every
+    turn and every message the bot starts, and so asks Microsoft's login service for a new token each
+    time (a fan-out to hundreds of people, hundreds of requests: it throttles). Here the credentials
+    for one (app, scope, authority) are made once and kept, so MSAL's cache serves the token until it
+    is due for renewal."""
+
+    def __init__(self, inner: ServiceClientCredentialsFactory):
+        self.inner = inner
+        self.kept: dict[tuple[Any, ...], Any] = {}
+        self.lock = threading.Lock()
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return await self.inner.is_valid_app_id(app_id)
+
+    async def is_authentication_disabled(self) -> bool:
+        return await self.inner.is_authentication_disabled()
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool):
+        key = (app_id, oauth_scope, login_endpoint, validate_authority)
+        with self.lock:
+            found = self.kept.get(key)
+        if found is None:
+            made = await self.inner.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
+            with self.lock:
+                found = self.kept.setdefault(key, made)
+        return found
+
+
+def _authentication(settings: Settings) -> ConfigurationBotFrameworkAuthentication:
+    config = _SdkConfig(settings)
+    return ConfigurationBotFrameworkAuthentication(
+        config, credentials_factory=_KeptCredentials(ConfigurationServiceClientCredentialFactory(config))
+    )
 
 
 def _loopback(host: str) -> bool:
@@ -501,7 +556,7 @@ class TeamsAdapter:
 
     def __init__(self, router: Router, sessions: sessionmaker[Session], settings: Settings):
         self.settings = settings
-        self.sdk = CloudAdapter(ConfigurationBotFrameworkAuthentication(_SdkConfig(settings)))
+        self.sdk = CloudAdapter(_authentication(settings))
         self.bot = KentConnectsTeamsBot(router, sessions, settings)
         _use_our_signing_keys(settings.teams_openid_metadata_url)
 
@@ -618,7 +673,7 @@ class TeamsSender:
         self.sessions = sessions
         self.settings = settings
         self.rate, self.burst = rate, burst
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_SdkConfig(settings)))
+        self.adapter = CloudAdapter(_authentication(settings))
         # The SDK is async; the dispatcher is not: one private event loop for all sends.
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="teams-sender", daemon=True).start()
@@ -666,9 +721,7 @@ class TeamsSender:
         async def callback(turn_context: TurnContext) -> None:
             await turn_context.send_activity(activity)
 
-        await self.adapter.continue_conversation(
-            conversation, callback, bot_app_id=self.settings.teams_app_id or None
-        )
+        await self.adapter.continue_conversation(conversation, callback, bot_app_id=self.settings.teams_app_id or None)
 
     async def _create(self, recipient: Recipient, service_url: str, activity: Activity) -> None:
         parameters = ConversationParameters(

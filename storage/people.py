@@ -83,9 +83,7 @@ def add_tenant(session: Session, partner: Partner, tenant: str) -> bool:
     except IntegrityError:
         # Recorded at the same moment by another request: whose it is now decides.
         session.expire(partner, ["tenants"])
-        owner = session.execute(
-            select(PartnerTenant).where(PartnerTenant.tenant_id == canonical)
-        ).scalar_one_or_none()
+        owner = session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == canonical)).scalar_one_or_none()
         if owner is not None and owner.partner_id == partner.id:
             return False
         raise TenantTaken(

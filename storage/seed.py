@@ -153,9 +153,9 @@ def _load_partner(session: Session, entry: dict[str, Any], where: str) -> None:
         tenants.add(tenant)
     have_tenants = {t.tenant_id for t in partner.tenants}
     for tenant in sorted(tenants - have_tenants):
-        owner = session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == tenant)).scalar_one_or_none()
-        if owner is not None and owner.partner is not partner:
-            raise SeedError(f"{where}: tenant {tenant} of {partner.name} already belongs to {owner.partner.name}")
+        holder = session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == tenant)).scalar_one_or_none()
+        if holder is not None and holder.partner is not partner:
+            raise SeedError(f"{where}: tenant {tenant} of {partner.name} already belongs to {holder.partner.name}")
         partner.tenants.append(PartnerTenant(tenant_id=tenant))
     session.flush()
 

@@ -14,7 +14,6 @@ from sqlalchemy import event, func, select
 from bot.router import Router
 from core.messages import Reply, Request
 from handlers import people
-from storage import people as people_queries
 from storage.models import AuditEntry, Partner, PartnerTenant, Person, PlatformIdentity
 from tests.conftest import ADMIN, NOW
 
@@ -66,7 +65,9 @@ def ask(router: Router, request: Request) -> str:
 
 def identity(sessions, user: str) -> Optional[PlatformIdentity]:
     with sessions() as session:
-        return session.execute(select(PlatformIdentity).where(PlatformIdentity.external_id == user)).scalar_one_or_none()
+        return session.execute(
+            select(PlatformIdentity).where(PlatformIdentity.external_id == user)
+        ).scalar_one_or_none()
 
 
 def person(sessions, email: str) -> Optional[Person]:
@@ -84,7 +85,7 @@ def test_someone_with_an_unusual_address_from_a_partner_s_tenant_is_that_partner
     router, sessions, medway_tenant
 ):
     text = ask(router, teams("whoami", "29:jo", SHARED, MEDWAY_TENANT))
-    assert f"You're Jo Bloggs, from Medway Council." in text
+    assert "You're Jo Bloggs, from Medway Council." in text
     stored = person(sessions, SHARED)
     assert stored is not None and stored.partner is not None and stored.partner.slug == "medway"
     linked = identity(sessions, "29:jo")
@@ -184,9 +185,7 @@ def test_an_identity_without_a_last_seen_time_gets_one(router, sessions):
     ask(router, teams("help", user, email, MEDWAY_TENANT))
     with sessions.begin() as session:
         session.execute(
-            PlatformIdentity.__table__.update()
-            .where(PlatformIdentity.external_id == user)
-            .values(last_seen_at=None)
+            PlatformIdentity.__table__.update().where(PlatformIdentity.external_id == user).values(last_seen_at=None)
         )
     ask(router, teams("help", user, email, MEDWAY_TENANT, now=NOW + timedelta(minutes=5)))
     assert identity(sessions, user).last_seen_at == NOW + timedelta(minutes=5)
@@ -235,9 +234,7 @@ def admin(router: Router, text: str, user: str = ADMIN) -> str:
 def tenants_of(sessions, slug: str) -> list[str]:
     with sessions() as session:
         return sorted(
-            session.execute(
-                select(PartnerTenant.tenant_id).join(Partner).where(Partner.slug == slug)
-            ).scalars()
+            session.execute(select(PartnerTenant.tenant_id).join(Partner).where(Partner.slug == slug)).scalars()
         )
 
 
@@ -264,7 +261,9 @@ def test_the_partner_is_named_as_staff_name_it(router, sessions):
 
 def test_another_partner_s_tenant_is_refused_clearly(router, sessions, medway_tenant):
     text = admin(router, f"partner tenant swale {MEDWAY_TENANT}")
-    assert f"I can't record that tenant for Swale Borough Council: the tenant {MEDWAY_TENANT} already belongs to " in text
+    assert (
+        f"I can't record that tenant for Swale Borough Council: the tenant {MEDWAY_TENANT} already belongs to " in text
+    )
     assert "Medway Council" in text and "Nothing was changed." in text
     assert tenants_of(sessions, "swale") == [] and tenants_of(sessions, "medway") == [MEDWAY_TENANT]
 

@@ -13,7 +13,6 @@ own token.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -29,7 +28,7 @@ from bot.teams_adapter import TeamsSender
 from core.messages import Reply
 from core.settings import Settings
 from storage import db, deliveries as delivery_queries, ratelimit
-from storage.models import ConversationRef, Delivery, DeliveryStatus, Partner, PartnerTenant, Person, RateBucket
+from storage.models import Delivery, DeliveryStatus, Partner, PartnerTenant, Person, RateBucket
 from tests.teams import harness
 from tests.teams.fake_openid import ISSUER, FakeOpenId, SigningKey
 from tests.teams.harness import AUTH_APP_ID, BOT_ID, TeamsServe, card_text, check_activity
@@ -182,9 +181,12 @@ def test_staff_with_an_address_no_partner_has_are_served_as_their_tenant_s_partn
     jo = tenants.talk(MEDWAY_TENANT, "next gis meeting", email="jo.bloggs@medwayshared.onmicrosoft.com")
     assert "GIS meets next on" in tenants.arrived(jo)[0]
     assert "Welcome to GIS!" in tenants.answer(jo, "join gis")
-    assert tenants.server.scalar(
-        "SELECT p.slug FROM person JOIN partner p ON p.id = person.partner_id WHERE person.email = ?", (jo.email,)
-    ) == "medway"
+    assert (
+        tenants.server.scalar(
+            "SELECT p.slug FROM person JOIN partner p ON p.id = person.partner_id WHERE person.email = ?", (jo.email,)
+        )
+        == "medway"
+    )
 
 
 def test_someone_from_a_tenant_no_partner_has_is_told_politely_who_to_ask_and_nothing_is_kept(tenants):
@@ -256,7 +258,10 @@ def test_one_tenant_s_exhausted_bucket_holds_only_its_own_deliveries(tenants):
     try:
         to_medway = [tenants.record(medway, f"Medway reminder {n}.", clock.now) for n in range(3)]
         to_swale = [tenants.record(swale, f"Swale reminder {n}.", clock.now) for n in range(2)]
-        marks = (len(tenants.fake.to_conversation(medway.conversation)), len(tenants.fake.to_conversation(swale.conversation)))
+        marks = (
+            len(tenants.fake.to_conversation(medway.conversation)),
+            len(tenants.fake.to_conversation(swale.conversation)),
+        )
         Dispatcher(tenants.sessions, [small], clock=clock).run_once()
         statuses = [tenants.delivery(d).status for d in to_medway]
         assert sorted(s.value for s in statuses) == ["pending", "sent", "sent"], statuses
@@ -298,7 +303,9 @@ def test_a_429_with_retry_after_for_one_tenant_stops_that_tenant_only_and_is_hon
     clock = Clock()
     clock.advance(3 * 3600)
     start = clock.now
-    tenants.fake.script("POST", _path_of(medway.conversation), 429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "7"})
+    tenants.fake.script(
+        "POST", _path_of(medway.conversation), 429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "7"}
+    )
     first_medway = tenants.record(medway, "Medway, first.", clock.now)
     first_swale = tenants.record(swale, "Swale, first.", clock.now)
     marks = {who.conversation: len(tenants.fake.to_conversation(who.conversation)) for who in (medway, swale)}
@@ -332,3 +339,148 @@ def test_a_429_with_retry_after_for_one_tenant_stops_that_tenant_only_and_is_hon
     texts = tenants.arrived(medway, marks[medway.conversation])
     assert len(texts) == 3  # the refused try, then the two
     assert any("Medway, first." in t for t in texts[1:]) and any("Medway, second." in t for t in texts[1:])
+
+
+# --- a single-tenant registration in the host partner's tenant -----------------------------------------------
+
+BOT_TOKEN = "bot-token-from-the-host-tenant"
+LOGIN = "https://login.microsoftonline.com/"
+
+
+@pytest.fixture(scope="module")
+def signing() -> Iterator[tuple[FakeOpenId, SigningKey]]:
+    key = SigningKey("kc-tenants-key")
+    openid = FakeOpenId(keys=[key]).start()
+    yield openid, key
+    openid.stop()
+
+
+def _registered(template, workdir, signing, name: str, app_type: str) -> TeamsServe:
+    """`serve` with an app id of the given type, the local signing keys, and MSAL's login stand-in."""
+    openid, _ = signing
+    connector = harness.start_connector()
+    path = harness.copy_database(template, workdir, f"{name}.db")
+    env = dict(
+        MICROSOFT_APP_ID=AUTH_APP_ID,
+        MICROSOFT_APP_PASSWORD="x",
+        MICROSOFT_APP_TYPE=app_type,
+        BOT_OPENID_METADATA_URL=openid.metadata_url,
+        KC_TEST_ACCESS_TOKEN=BOT_TOKEN,
+        KC_TEST_LOGIN_LOG=str(workdir / f"{name}-login.jsonl"),
+    )
+    if app_type == "SingleTenant":
+        env["MICROSOFT_APP_TENANT_ID"] = HOST_TENANT
+    server = TeamsServe(
+        connector, f"sqlite:///{path}", workdir, sqlite_path=path, name=name, module="tests.teams.launcher", **env
+    )
+    server.start()
+    harness.SERVERS.append(server)
+    return server
+
+
+def _channel_token(key: SigningKey, activity: dict) -> str:
+    """A Bot Framework channel token: the same issuer whichever tenant the activity comes from."""
+    now = int(time.time())
+    return key.sign(
+        {"iss": ISSUER, "aud": AUTH_APP_ID, "exp": now + 3600, "nbf": now - 60, "serviceurl": activity["serviceUrl"]}
+    )
+
+
+def _logins(server: TeamsServe, workdir) -> list[dict]:
+    path = workdir / f"{server.log_path.stem}-login.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _authorization(sent) -> str:
+    return next((v for k, v in sent.headers.items() if k.lower() == "authorization"), "")
+
+
+@pytest.mark.parametrize(
+    "app_type, authority",
+    [("SingleTenant", LOGIN + HOST_TENANT), ("MultiTenant", LOGIN + "botframework.com")],
+)
+def test_a_registration_accepts_every_partner_s_tenant_and_asks_its_own_authority_for_tokens(
+    template, workdir, signing, app_type, authority
+):
+    """A single-tenant bot in the host partner's tenant takes activities from other tenants (their
+    channel tokens are the Bot Framework's, for the bot's app id), and answers them with a token asked
+    of the host tenant's authority; an existing multi-tenant registration keeps botframework.com's."""
+    _, key = signing
+    server = _registered(template, workdir, signing, f"registered-{app_type.lower()}", app_type)
+    try:
+        for tenant, email, partner in (
+            (MEDWAY_TENANT, "officer@medway.gov.uk", "Medway Council"),
+            (SWALE_TENANT, "officer@swale.gov.uk", "Swale Borough Council"),
+        ):
+            activity = server.activity(server.person(email), "whoami", tenant=tenant)
+            response = server.post(activity, headers={"Authorization": "Bearer " + _channel_token(key, activity)})
+            assert response.status == 201, (tenant, response.status, response.body)
+            [reply] = server.replies(activity)
+            assert f"from {partner}" in card_text(check_activity(reply.body))
+            assert _authorization(reply) == f"Bearer {BOT_TOKEN}"
+            assert (
+                server.scalar(
+                    "SELECT workspace FROM platform_identity WHERE external_id = ?", (activity["from"]["id"],)
+                )
+                == tenant
+            )
+        # a token from no one is still refused, whatever tenant it names
+        forged = server.activity(server.person(), "whoami", tenant=MEDWAY_TENANT)
+        stranger = SigningKey("kc-not-published").sign(
+            {"iss": ISSUER, "aud": AUTH_APP_ID, "exp": int(time.time()) + 60}
+        )
+        assert server.post(forged, headers={"Authorization": "Bearer " + stranger}).status == 401
+        logins = _logins(server, workdir)
+        # One token for both turns: 4.17.1 alone asked the login service again for every turn.
+        assert len(logins) == 1, logins
+        assert {(entry["client_id"], entry["authority"]) for entry in logins} == {(AUTH_APP_ID, authority)}
+        assert all(entry["scopes"] == ["https://api.botframework.com/.default"] for entry in logins)
+    finally:
+        server.stop()
+        harness.SERVERS.remove(server)
+        server.fake.stop()
+
+
+def test_messages_the_bot_starts_go_to_both_tenants_with_one_token_from_the_host_tenant(tenants, monkeypatch, tmp_path):
+    """TeamsSender with the single-tenant registration: proactive messages into two partners' tenants,
+    both with the bot's token from the host tenant's authority, asked for once."""
+    from botframework.connector.auth import microsoft_app_credentials
+
+    from bot.senders import Outcome, Recipient
+    from tests.teams.launcher import _login_stand_in
+
+    log = tmp_path / "login.jsonl"
+    monkeypatch.setattr(
+        microsoft_app_credentials, "ConfidentialClientApplication", _login_stand_in(BOT_TOKEN, str(log))
+    )
+    settings = Settings(
+        database_url=tenants.server.database_url,
+        timezone="Europe/London",
+        teams_allowlist=("127.0.0.1",),
+        emulator=True,  # the fake connector is plain http on this machine
+        teams_app_id=AUTH_APP_ID,
+        teams_app_password="x",
+        teams_app_type="SingleTenant",
+        teams_tenant_id=HOST_TENANT,
+    )
+    medway, swale = tenants.talk(MEDWAY_TENANT), tenants.talk(SWALE_TENANT)
+    single = TeamsSender(tenants.sessions, settings)
+    try:
+        for who in (medway, swale, medway):
+            before = len(tenants.fake.to_conversation(who.conversation))
+            result = single.send(Recipient(who.email, None, who.user, who.tenant), Reply(f"Hello {who.tenant}."))
+            assert result.outcome is Outcome.SENT, result
+            [sent] = tenants.fake.to_conversation(who.conversation)[before:]
+            assert _authorization(sent) == f"Bearer {BOT_TOKEN}"
+            assert sent.body["channelData"]["tenant"]["id"] == who.tenant
+            assert f"Hello {who.tenant}." in card_text(check_activity(sent.body))
+    finally:
+        single.close()
+    logins = [json.loads(line) for line in log.read_text().splitlines()]
+    assert logins == [
+        {
+            "client_id": AUTH_APP_ID,
+            "authority": LOGIN + HOST_TENANT,
+            "scopes": ["https://api.botframework.com/.default"],
+        }
+    ]
