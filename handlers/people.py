@@ -12,7 +12,6 @@ from handlers.base import Caller, Context, no_access_text
 from storage import deliveries, groups as group_queries, people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind, PlatformIdentity
 
-
 # When a person last used the bot on a platform is kept to the hour: at most one write an hour each.
 SEEN_EVERY = timedelta(hours=1)
 
