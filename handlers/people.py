@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.messages import Action, Reply, Request, field_list
 from core.settings import Settings
-from handlers.base import Caller, Context, no_access_text
+from handlers.base import Caller, Context, no_access_text, quote
 from storage import deliveries, groups as group_queries, people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind, PlatformIdentity
 
@@ -40,7 +40,7 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
             if tenant_partner is not None:
                 person = people_queries.get_or_create_person(session, email, request.display_name, tenant_partner)
             else:
-                unknown_tenant = request.workspace
+                unknown_tenant = quote(request.workspace)  # a GUID from Teams; shortened if it is ever not
         if (
             person is not None
             and request.platform != "console"
