@@ -75,8 +75,6 @@ def _lines(places: list[reach_queries.Place], shown: int, mine: bool = True) -> 
 
 
 def _partner_item(ctx: Context, partner: reach_queries.PartnerReach) -> Item:
-    if not partner.places:
-        return Item(title=partner.name, text="Not reached yet: none of its staff has used me.")
     fields = []
     if partner.people:
         split = ", ".join(f"{n} on {NAMES.get(p, p.capitalize())}" for p, n in sorted(partner.by_platform.items()) if n)
@@ -110,7 +108,16 @@ def partners_overview(ctx: Context, plain: str = "") -> Reply:
         f"{slack} Slack workspace{'s' if slack != 1 else ''} or org{'s' if slack != 1 else ''} and "
         f"{teams} Teams tenant{'s' if teams != 1 else ''} known."
     )
-    items = [_partner_item(ctx, p) for p in found.partners]
+    # The partners reached first, in full; those not reached yet in one line.
+    items = [_partner_item(ctx, p) for p in found.partners if p.places]
+    waiting = [p.name for p in found.partners if not p.places]
+    if waiting:
+        items.append(
+            Item(
+                title=f"Not reached yet ({len(waiting)})",
+                text="None of their staff has used me: " + ", ".join(waiting) + ".",
+            )
+        )
     if found.elsewhere:
         items.append(
             Item(
