@@ -418,14 +418,19 @@ def take_held(
     """The person's messages that wait for the console, oldest first, marked delivered there.
 
     Held ones (no configured platform reached them), and pending due ones when the person has
-    no account on a platform this deployment reaches. One whose moment has passed (a reminder
+    no account on a platform this deployment reaches (an account in a workspace the app was
+    removed from reaches nobody). One whose moment has passed (a reminder
     after its meeting began) is skipped instead. The UPDATE re-checks the status, so a message
     a dispatcher claims at the same moment goes one way only.
     """
     reachable = list(reachable)
     on_platform = (
         select(PlatformIdentity.id)
-        .where(PlatformIdentity.person_id == recipient_id, PlatformIdentity.platform.in_(reachable))
+        .where(
+            PlatformIdentity.person_id == recipient_id,
+            PlatformIdentity.platform.in_(reachable),
+            PlatformIdentity.gone_at.is_(None),
+        )
         .exists()
     )
     waiting = [DeliveryStatus.HELD] + (

@@ -304,3 +304,19 @@ def test_leaving_a_group_withdraws_what_waits_about_it_and_nothing_else(session,
         is DeliveryStatus.PENDING
     )
     assert rows[DeliveryKind.MEETING_REMINDER, f"meeting:{meeting.id}", "2d" + start, me].status is DeliveryStatus.SENT
+
+
+def test_the_console_takes_what_waits_for_someone_whose_only_account_was_in_an_uninstalled_workspace(session, people):
+    from storage.models import PlatformIdentity
+
+    person = people[0]
+    account = PlatformIdentity(person_id=person.id, platform="slack", workspace="T0GONE", external_id="U0GONE")
+    session.add(account)
+    record(session, [person.id])
+    later = DUE + timedelta(minutes=1)
+    # Reachable on Slack: a pending message is the dispatcher's, not the console's.
+    assert deliveries.take_held(session, person.id, later, ["slack"]) == []
+    account.gone_at = DUE  # the app was removed from that workspace
+    session.flush()
+    taken = deliveries.take_held(session, person.id, later, ["slack"])
+    assert [d.recipient_id for d in taken] == [person.id]
