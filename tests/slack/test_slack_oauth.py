@@ -378,6 +378,33 @@ def test_an_expired_token_is_refreshed_once_when_two_dispatchers_race(oauth):
     assert not [c for c in oauth.fake.named("chat.postMessage") if c.token == old and "Audit" in str(c.args)]
 
 
+def test_each_workspace_s_rate_limit_is_its_own(oauth):
+    from storage import ratelimit
+
+    admin = person_in(oauth, ADMIN)
+    kcc_user = person_in(oauth, "lee.oauth@kent.gov.uk")
+    medway_user = person_in(oauth, "mo.oauth@medway.gov.uk")
+    join(oauth, KCC.team, kcc_user, "gis")
+    join(oauth, MEDWAY.team, medway_user, "gis")
+    announce(oauth, KCC.team, admin, "gis", "Layers workshop booked")
+    now = datetime.now(timezone.utc)
+    # Slack told us to wait in Medway's workspace (a 429 with Retry-After, say): only Medway waits.
+    engine = db.make_engine(oauth.database_url)
+    try:
+        with db.make_session_factory(engine).begin() as session:
+            ratelimit.block(session, f"slack:{MEDWAY.team}", now + timedelta(minutes=5), now)
+    finally:
+        engine.dispose()
+
+    deliver(oauth, at=now)
+    assert len(received(oauth, kcc_user, "Layers")) == 1
+    assert received(oauth, medway_user, "Layers") == []
+
+    deliver(oauth, at=now + timedelta(minutes=6))  # the wait is over
+    assert len(received(oauth, medway_user, "Layers")) == 1
+    assert len(received(oauth, kcc_user, "Layers")) == 1
+
+
 def test_uninstalling_one_workspace_stops_sends_there_and_nowhere_else(oauth):
     admin = person_in(oauth, ADMIN)
     kcc_user = person_in(oauth, "hal.oauth@kent.gov.uk")
