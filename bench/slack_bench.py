@@ -11,6 +11,10 @@ and latency percentiles for both, and the ratio: the cost of the bot's own work 
 cache, routing, one database transaction, Block Kit rendering) over Bolt's and aiohttp's.
 
 With --postgres URL, `serve` is also measured on a fresh schema of that PostgreSQL database.
+With --distributed, also `serve` as the app installed in many workspaces (SLACK_CLIENT_ID, tokens
+in the database, installed into the workspace through /slack/install and /slack/oauth_redirect
+first): what authorising each request with its workspace's stored token costs. It runs last,
+since the fake then refuses tokens it did not issue.
 
 Figures vary with the machine; compare the ratio between runs, not the absolute numbers.
 """
@@ -185,6 +189,27 @@ def run(name: str, port: int, base: str, n: int, workers: int, warmup: int, chec
 DEFERRED = "Working on it…"  # the bot's ack when its answer takes over 2 s (then sent to the response URL)
 
 
+def install(port: int, fake) -> None:
+    """Install the app into the bench's workspace T1 as its admin would: the "Add to Slack" page,
+    then Slack's redirect back with a code."""
+    import http.cookies
+    import re
+
+    from tests.slack.fake_slack import Workspace
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/slack/install", timeout=10) as answer:
+        page, cookie = answer.read().decode(), http.cookies.SimpleCookie(answer.headers["Set-Cookie"])
+    state = re.search(r"state=([^&\"]+)", page)[1]
+    name, morsel = next(iter(cookie.items()))
+    code = fake.installable(Workspace("T1", "Bench"))
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/oauth_redirect?code={code}&state={state}",
+        headers={"Cookie": f"{name}={morsel.value}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
 def is_bot_answer(text: str) -> bool:
     try:
         body = json.loads(text)
@@ -199,6 +224,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (default 20)")
     parser.add_argument("--postgres", metavar="URL", help="also measure serve on this PostgreSQL (a fresh schema)")
+    parser.add_argument(
+        "--distributed", action="store_true", help="also measure serve as the app installed through OAuth"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -271,6 +299,32 @@ def main() -> int:
             fake,
         )
         results = [bot, bare]
+        if args.distributed:
+            oauth_env = dict(env, DATABASE_URL=f"sqlite:///{workdir / 'bench-oauth.db'}")
+            oauth_env.pop("SLACK_BOT_TOKEN")
+            oauth_env.update(SLACK_CLIENT_ID=fake.client_id, SLACK_CLIENT_SECRET=fake.client_secret)
+            seeded = subprocess.run(
+                [sys.executable, "-m", "bot", "seed", "--demo"], env=oauth_env, cwd=ROOT, capture_output=True, text=True
+            )
+            if seeded.returncode:
+                raise SystemExit(seeded.stderr)
+            oauth_port = start(
+                [sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], oauth_env, workdir / "serve-oauth.log"
+            )
+            install(oauth_port, fake)
+            results.insert(
+                1,
+                run(
+                    "bot serve (OAuth, SQLite)",
+                    oauth_port,
+                    fake.base,
+                    args.n,
+                    args.workers,
+                    args.warmup,
+                    is_bot_answer,
+                    fake,
+                ),
+            )
         if pg_port:
             results.insert(
                 1,

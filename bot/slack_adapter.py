@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -389,6 +390,13 @@ class SlackAdapter:
 
         if self.installs is not None:
             installs = self.installs
+
+            @app.error
+            async def failed(error, body):
+                # A token Slack no longer takes (refreshed or revoked elsewhere): read it again next time.
+                if isinstance(error, SlackApiError) and _auth_error(error):
+                    installs.forget()
+                logger.error("Slack: a listener failed (%s): %s", _kind(body), error, exc_info=error)
 
             @app.event("app_uninstalled")
             async def uninstalled(body, context):
@@ -770,6 +778,8 @@ class SlackSender:
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if self.installs is not None and _auth_error(exc):
+                self.installs.forget()  # the next try reads the workspace's token again
             if status == 429:
                 retry_after = float(
                     exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 30))
@@ -787,6 +797,11 @@ class SlackSender:
 # A token is refreshed this long before it expires (Slack's rotating bot tokens last 12 hours).
 REFRESH_MINUTES_BEFORE_EXPIRY = 120
 OAUTH_STATE_SECONDS = 600  # an "Add to Slack" link works for ten minutes
+# A workspace's bot is read from the database at most this often by a process (a request needs it
+# before anything else). A token another process refreshed meanwhile still works until it expires;
+# after an uninstall, Slack refuses the old token and the next look-up finds none.
+BOT_CACHE_SECONDS = 30.0
+BOT_CACHE_SIZE = 1000
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -796,8 +811,18 @@ class SlackInstalls:
     installation store on our own database (tables from migration 0013), and each bot token
     refreshed before it expires, one refresh at a time across every process (storage.locks)."""
 
-    def __init__(self, engine: Engine, client_id: str, client_secret: str, api_url: str):
+    def __init__(
+        self,
+        engine: Engine,
+        client_id: str,
+        client_secret: str,
+        api_url: str,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.engine = engine
+        # (enterprise, team) -> Bot; read and written from worker threads, so under a lock.
+        self.cache: TTLCache = TTLCache(maxsize=BOT_CACHE_SIZE, ttl=BOT_CACHE_SECONDS, timer=clock)
+        self.cache_lock = threading.Lock()
         self.store = SQLAlchemyInstallationStore(
             client_id=client_id, engine=engine, bots_table_name=BOTS, installations_table_name=INSTALLATIONS
         )
@@ -830,6 +855,24 @@ class SlackInstalls:
     def bot(self, enterprise: str, team: str) -> Optional[Bot]:
         """The workspace's bot, with a token good for a while longer: refreshed first if it expires
         within REFRESH_MINUTES_BEFORE_EXPIRY, by one process at a time (a refresh token works once)."""
+        key = (enterprise, team)
+        with self.cache_lock:
+            cached = self.cache.get(key)
+        if cached is not None and not _expiring(cached):
+            return cached
+        bot = self._bot(enterprise, team)
+        with self.cache_lock:
+            if bot is not None and not _expiring(bot):
+                self.cache[key] = bot
+            else:
+                self.cache.pop(key, None)
+        return bot
+
+    def forget(self) -> None:
+        with self.cache_lock:
+            self.cache.clear()
+
+    def _bot(self, enterprise: str, team: str) -> Optional[Bot]:
         bot = self.find(enterprise, team)
         if bot is None or not _expiring(bot):
             return bot
@@ -853,6 +896,7 @@ class SlackInstalls:
     def installed(self, installation: Installation) -> None:
         """A workspace or org installed the app (again): its people are reached there again."""
         self.store.save(installation)
+        self.forget()
         org_wide = bool(installation.is_enterprise_install)
         identities.back(
             self.engine,
@@ -865,6 +909,7 @@ class SlackInstalls:
         """The app was removed from a workspace (or an org), or its bot token revoked: its tokens go,
         its people stay, and their identities there are marked gone. How many were marked."""
         org_wide = bool(enterprise) and not team
+        self.forget()
         if bot_only:
             self.store.delete_bot(enterprise_id=enterprise or None, team_id=None if org_wide else team)
         else:
@@ -890,6 +935,13 @@ def not_installed(public_url: str) -> str:
         "Kent Connects isn't installed in this Slack workspace, or was removed from it, so I can't answer "
         f"here yet. Your Slack admin can add it at {where}; the Partnership Office can help."
     )
+
+
+AUTH_ERRORS = ("token_expired", "invalid_auth", "token_revoked", "not_authed", "account_inactive")
+
+
+def _auth_error(exc: SlackApiError) -> bool:
+    return exc.response is not None and str(exc.response.get("error", "")) in AUTH_ERRORS
 
 
 def _expiring(bot: Bot) -> bool:
