@@ -182,7 +182,7 @@ def _slot(kind: str, found: Found) -> tuple[Optional[str], str, Optional[Entity]
     if kind == "text":
         typed = _text(found)
         return typed, f"“{typed}”" if typed else "", None
-    if kind in ("state", "mode", "status", "platform"):
+    if kind in ("state", "mode", "status", "platform", "tenant"):
         value = found.flags.get(kind)
         return value, value or "", None
     if kind == "task":
@@ -393,6 +393,7 @@ _QUESTIONS = {
     "moment": "When?",
     "state": "On or off?",
     "platform": "Slack or Teams?",
+    "tenant": "Which tenant id? The partner's Teams admin finds it as the Directory (tenant) ID in the Microsoft Entra admin centre.",
     "partner": "Which partner?",
     "money": "How much?",
     "email": "Whose e-mail address?",

@@ -222,6 +222,10 @@ _TOWARD = re.compile(
 )
 
 
+# A Microsoft 365 tenant id (a GUID), read from the text as typed: the words split it at its hyphens.
+_TENANT = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
 def _platform(text: str) -> Optional[str]:
     if _LAST_USED.search(text):
         return "where i last used"
@@ -484,6 +488,9 @@ def _names(words: list[str], taken: list[bool], catalogue: Catalogue) -> list[En
             if taken[j - 1]:
                 break
             sureness, named = catalogue.lookup(words[i:j])
+            if not named and words[j - 1].endswith("'s") and len(words[j - 1]) > 3:
+                # A possessive names the same thing: "medway's tenant", "the gis group's meeting".
+                sureness, named = catalogue.lookup([*words[i : j - 1], words[j - 1][:-2]])
             if named:
                 candidates.append((j - i, sureness, i, j, named))
     candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
@@ -551,7 +558,11 @@ def extract(text: str, catalogue: Catalogue, today: date, now: Optional[datetime
         else:  # a numbered meeting, announcement or reminder keeps its noun
             masked.append(words[i])
         i = entity.end
-    return Found(tuple(words), tuple(entities), " ".join(masked), _flags(" ".join(words)), text, catalogue.meetings)
+    flags = _flags(" ".join(words))
+    tenant = _TENANT.search(text.lower())
+    if tenant:
+        flags["tenant"] = tenant.group(0)
+    return Found(tuple(words), tuple(entities), " ".join(masked), flags, text, catalogue.meetings)
 
 
 def soon(now: datetime, start: datetime) -> int:

@@ -327,3 +327,15 @@ def test_yes_to_a_single_did_you_mean_runs_what_was_offered(chat):
     asked = chat.reply("actually scrap that, i cant go to future workplaces", user=ADMIN)
     assert len(asked.actions) == 2, asked.actions
     assert "nothing waiting for a yes" in chat("yes", user=ADMIN)
+
+
+def test_a_tenant_id_in_everyday_words_is_read_and_asked_about_first(chat, session):
+    from storage.models import PartnerTenant
+
+    tenant = "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4"
+    reply = chat.reply(f"Medway's tenant ID is {tenant.upper()}", user=ADMIN)
+    assert reply.text.startswith(f"Shall I record the Microsoft 365 tenant {tenant} for Medway Council?"), reply.text
+    assert session.execute(select(PartnerTenant).where(PartnerTenant.tenant_id == tenant)).first() is None
+    assert "Medway" in chat("yes", user=ADMIN)
+    session.expire_all()
+    assert session.execute(select(PartnerTenant.tenant_id)).scalars().all() == [tenant]
