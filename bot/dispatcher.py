@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.senders import Outcome, Recipient, Sender, SendResult
 from core.messages import Reply
-from storage import deliveries as delivery_queries, delivery_keys as keys, ratelimit
+from storage import channels as channel_queries, deliveries as delivery_queries, delivery_keys as keys, ratelimit
 from storage.models import Delivery, DeliveryKind, Person, PlatformIdentity
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,9 @@ class Dispatcher:
             sender = self.senders.get(posted.platform)
             if sender is None:
                 return None, None, f"{posted.platform.capitalize()} is not configured in this deployment"
-            return Recipient(person.email, person.display_name, posted.address), sender, ""
+            # The channel's own workspace: its token and its rate limit (one statement, channels only).
+            workspace, enterprise = channel_queries.where_is(session, posted.platform, posted.address) or ("", "")
+            return Recipient(person.email, person.display_name, posted.address, workspace, enterprise), sender, ""
         identities = list(
             session.execute(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id)).scalars()
         )

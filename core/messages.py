@@ -34,6 +34,12 @@ class Request:
     now: datetime  # aware; the instant the message arrived
     workspace: str = ""  # Slack team id / Teams tenant id: the person's own, not a shared channel's host
     enterprise: str = ""  # the Slack Enterprise Grid organisation of the workspace, if any
+    # Where the conversation lives, when that is not the person's own workspace: a Slack Connect
+    # channel's host (whose install posts there). "" for the same as workspace / enterprise.
+    host_workspace: str = ""
+    host_enterprise: str = ""
+    # A guest in the tenant (Teams): the tenant says nothing of whom they work for.
+    guest: bool = False
     conversation: str = ""  # where to answer: a channel, a chat, a DM
     display_name: Optional[str] = None
     # What the platform can show: "forms" where a whole form fits in a modal or a card.

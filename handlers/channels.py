@@ -52,7 +52,16 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
     access = ctx.request.channel_access() if ctx.request.channel_access is not None else ChannelAccess(True)
     if not access.can_post:
         return Reply(f"I can't post in this channel yet, so I haven't linked it to {found.name}. {access.advice}")
-    channel_queries.link(ctx.session, found.id, where[0], ctx.request.workspace, where[1], ctx.caller.person.id)
+    request = ctx.request
+    channel_queries.link(
+        ctx.session,
+        found.id,
+        where[0],
+        request.host_workspace or request.workspace,
+        where[1],
+        ctx.caller.person.id,
+        request.host_enterprise or (request.enterprise if not request.host_workspace else ""),
+    )
     record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
     return Reply(
         " ".join(

@@ -21,6 +21,17 @@ def linked_to(session: Session, platform: str, channel: str) -> list[GroupChanne
     )
 
 
+def where_is(session: Session, platform: str, channel: str) -> Optional[tuple[str, str]]:
+    """The (workspace, Enterprise Grid org) a linked channel belongs to, or None if none is linked."""
+    found = session.execute(
+        select(GroupChannel.workspace, GroupChannel.enterprise)
+        .where(GroupChannel.platform == platform, GroupChannel.channel == channel)
+        .order_by(GroupChannel.id)
+        .limit(1)
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
 def of_group(session: Session, group_id: int) -> list[GroupChannel]:
     return list(
         session.execute(
@@ -37,10 +48,21 @@ def with_digest(session: Session) -> list[GroupChannel]:
 
 
 def link(
-    session: Session, group_id: int, platform: str, workspace: str, channel: str, linked_by_id: Optional[int]
+    session: Session,
+    group_id: int,
+    platform: str,
+    workspace: str,
+    channel: str,
+    linked_by_id: Optional[int],
+    enterprise: str = "",
 ) -> GroupChannel:
     linked = GroupChannel(
-        group_id=group_id, platform=platform, workspace=workspace, channel=channel, linked_by_id=linked_by_id
+        group_id=group_id,
+        platform=platform,
+        workspace=workspace,
+        enterprise=enterprise,
+        channel=channel,
+        linked_by_id=linked_by_id,
     )
     session.add(linked)
     session.flush()

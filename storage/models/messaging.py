@@ -230,7 +230,10 @@ class GroupChannel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("kc_group.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(20))
+    # The workspace (Slack team) or tenant the channel belongs to: in a Slack Connect channel, its
+    # host's, whose install posts there; and the host's Enterprise Grid org, for an org-wide install.
     workspace: Mapped[str] = mapped_column(String(100), default="")
+    enterprise: Mapped[str] = mapped_column(String(32), default="")
     # Slack channel id, or "conversation:<id>" for a Teams channel (a stored conversation reference).
     channel: Mapped[str] = mapped_column(String(300))
     digest: Mapped[bool] = mapped_column(default=False)

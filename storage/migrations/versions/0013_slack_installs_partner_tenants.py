@@ -8,7 +8,8 @@ Create Date: 2026-12-04
   OAuth state stores, column for column as slack_sdk builds them (storage/models/slack.py);
 - partner_tenant: the Microsoft 365 tenants of each partner;
 - platform_identity gains enterprise (Slack Enterprise Grid org), last_seen_at and gone_at
-  (the app was uninstalled from that workspace); person gains preferred_platform.
+  (the app was uninstalled from that workspace); person gains preferred_platform; group_channel
+  gains enterprise (the Enterprise Grid org of the channel's workspace).
 """
 
 import sqlalchemy as sa
@@ -110,9 +111,15 @@ def upgrade() -> None:
         batch_op.alter_column("enterprise", server_default=None)
     with op.batch_alter_table("person", table_kwargs=SQLITE) as batch_op:
         batch_op.add_column(sa.Column("preferred_platform", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("group_channel", table_kwargs=SQLITE) as batch_op:
+        batch_op.add_column(sa.Column("enterprise", sa.String(length=32), nullable=False, server_default=""))
+    with op.batch_alter_table("group_channel", table_kwargs=SQLITE) as batch_op:
+        batch_op.alter_column("enterprise", server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("group_channel", table_kwargs=SQLITE) as batch_op:
+        batch_op.drop_column("enterprise")
     with op.batch_alter_table("person", table_kwargs=SQLITE) as batch_op:
         batch_op.drop_column("preferred_platform")
     with op.batch_alter_table("platform_identity", table_kwargs=SQLITE) as batch_op:
