@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -272,19 +272,20 @@ class SlackAdapter:
             token=bot.bot_token, base_url=client.base_url, team_id=team, retry_handlers=list(client.retry_handlers)
         )
 
-    async def _request(self, text: str, user: str, who: tuple[str, str], channel: str, forms: bool = True) -> Request:
+    async def _request(self, text: str, user: str, who: Who, channel: str, forms: bool = True) -> Request:
         """`who`: the person's own workspace and Enterprise Grid org (see _who). `forms`: whether a
         form may open as a modal (there must be a trigger id to open it); in a DM or a mention, a
         form is asked step by step instead."""
-        team, enterprise = who
         return Request(
             text=text,
             platform=PLATFORM,
             user_id=user,
-            email=await self._email(team, user, enterprise),
+            email=await self._email(who.team, user, who.enterprise),
             now=_now(),
-            workspace=team,
-            enterprise=enterprise,
+            workspace=who.team,
+            enterprise=who.enterprise,
+            host_workspace=who.host_team,
+            host_enterprise=who.host_enterprise,
             conversation=channel,
             capabilities=frozenset({"forms"}) if forms else frozenset(),
             channel_access=self._access_check(channel) if channel[:1] in ("C", "G") else None,
@@ -406,6 +407,18 @@ class SlackAdapter:
                     "Slack: uninstalled from %s; %d people's accounts there marked gone", team or enterprise, gone
                 )
 
+            @app.event("team_access_revoked")
+            async def access_revoked(event):
+                # An org-wide install no longer reaches some workspaces of its org (the org keeps it).
+                for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
+                    gone = await asyncio.to_thread(identities.gone, installs.engine, PLATFORM, _now(), team)
+                    logger.info("Slack: no longer in workspace %s of its org; %d accounts marked gone", team, gone)
+
+            @app.event("team_access_granted")
+            async def access_granted(event):
+                for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
+                    await asyncio.to_thread(identities.back, installs.engine, PLATFORM, team)
+
             @app.event("tokens_revoked")
             async def revoked(body, event):
                 team, enterprise = _installed_where(body)
@@ -414,7 +427,7 @@ class SlackAdapter:
                 if users:
                     await asyncio.to_thread(installs.users_revoked, enterprise, team, users)
                 if tokens.get("bot"):
-                    gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now(), True)
+                    gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
                     logger.info("Slack: the bot token of %s was revoked; %d accounts marked gone", team, gone)
 
         # Slack sends an app only its own commands. The manifest's is /kc, but a workspace may have
@@ -541,9 +554,7 @@ class SlackAdapter:
             reply = await asyncio.to_thread(self.router.home, request)
             await self.client.views_publish(user_id=user, view=blockkit.home_view(reply))
 
-    async def _command(
-        self, text: str, user: str, who: tuple[str, str], channel: str, trigger_id: str
-    ) -> Optional[Reply]:
+    async def _command(self, text: str, user: str, who: Who, channel: str, trigger_id: str) -> Optional[Reply]:
         # A modal needs a trigger id: without one, a form is asked step by step.
         request = await self._request(text, user, who, channel, forms=bool(trigger_id))
         reply = await self._run(request, once=_once("command", trigger_id))
@@ -571,19 +582,35 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _who(context: AsyncBoltContext, body: dict[str, Any]) -> tuple[str, str]:
+class Who(NamedTuple):
+    """Where a person is from, and where the conversation is when that is elsewhere."""
+
+    team: str  # the person's own workspace ("" when Slack doesn't say)
+    enterprise: str  # the person's own Enterprise Grid org, if any
+    host_team: str = ""  # a Slack Connect channel's host workspace, when not the person's
+    host_enterprise: str = ""
+
+
+def _who(context: AsyncBoltContext, body: dict[str, Any]) -> Who:
     """The person's own workspace and Enterprise Grid org. In a Slack Connect channel that is the
-    person's side (Bolt's actor team: the event's user_team), not the channel's host; elsewhere
-    the request's workspace (for an org-wide install, the workspace inside the org)."""
-    team = (
-        _text(context.actor_team_id)
-        or _text(context.team_id)
+    person's side (Bolt's actor team: the event's user_team), never the channel's host's, nor the
+    host's org; elsewhere the request's workspace (for an org-wide install, the workspace inside
+    the org)."""
+    here_team = (
+        _text(context.team_id)
         or _text(body.get("team_id"))
         or _text(_get(body, "team", "id"))
         or _text(_get(body, "user", "team_id"))
     )
-    enterprise = _text(context.actor_enterprise_id) or _text(context.enterprise_id) or _text(body.get("enterprise_id"))
-    return team, enterprise
+    here_enterprise = _text(context.enterprise_id) or _text(body.get("enterprise_id"))
+    actor_team, actor_enterprise = _text(context.actor_team_id), _text(context.actor_enterprise_id)
+    if actor_team and actor_team != here_team:  # someone from another workspace (Slack Connect)
+        return Who(actor_team, actor_enterprise, here_team, here_enterprise)
+    if body.get("is_ext_shared_channel") is True and not actor_team:
+        # A Slack Connect channel where Slack doesn't say which workspace the person is from (a
+        # Grid org's member, in some events): unknown, rather than taken for the host's.
+        return Who("", actor_enterprise, here_team, here_enterprise)
+    return Who(here_team or actor_team, here_enterprise or actor_enterprise)
 
 
 def _installed_where(body: dict[str, Any]) -> tuple[str, str]:
@@ -763,9 +790,7 @@ class SlackSender:
             return self.client
         bot = self.installs.bot(recipient.enterprise, recipient.workspace)
         if bot is None or not bot.bot_token:
-            return SendResult(
-                Outcome.PERMANENT, f"the Slack app is not installed in workspace {recipient.workspace or '(unknown)'}"
-            )
+            return _not_installed_here(recipient)
         return WebClient(token=bot.bot_token, base_url=self.api_url, timeout=20, retry_handlers=[])
 
     def send(self, recipient: Recipient, message: Reply) -> SendResult:
@@ -780,6 +805,8 @@ class SlackSender:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             if self.installs is not None and _auth_error(exc):
                 self.installs.forget()  # the next try reads the workspace's token again
+                if self.installs.bot(recipient.enterprise, recipient.workspace) is None:  # removed meanwhile
+                    return _not_installed_here(recipient)
             if status == 429:
                 retry_after = float(
                     exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 30))
@@ -792,6 +819,15 @@ class SlackSender:
             return SendResult(Outcome.RETRY, f"{exc.__class__.__name__}: {exc}")
 
 
+def _not_installed_here(recipient: Recipient) -> SendResult:
+    """The app is not (any more) in the recipient's workspace: a person's message is held (the
+    console shows it, or it goes once they are reached elsewhere); a channel's fails."""
+    where = f"the Slack app is not installed in workspace {recipient.workspace or '(unknown)'}"
+    if recipient.address[:1] in ("U", "W"):  # a person (user ids), not a channel
+        return SendResult(Outcome.UNREACHABLE, f"{where}; held")
+    return SendResult(Outcome.PERMANENT, where)
+
+
 # --- the distributed app: installed in many workspaces through OAuth v2 -------------------------
 
 # A token is refreshed this long before it expires (Slack's rotating bot tokens last 12 hours).
@@ -802,6 +838,9 @@ OAUTH_STATE_SECONDS = 600  # an "Add to Slack" link works for ten minutes
 # after an uninstall, Slack refuses the old token and the next look-up finds none.
 BOT_CACHE_SECONDS = 30.0
 BOT_CACHE_SIZE = 1000
+# After Slack refuses a refresh, the workspace's token is not refreshed again for this long (each
+# try takes the lock and calls Slack): the token in hand is used while it lasts.
+REFRESH_RETRY_SECONDS = 60.0
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -822,6 +861,7 @@ class SlackInstalls:
         self.engine = engine
         # (enterprise, team) -> Bot; read and written from worker threads, so under a lock.
         self.cache: TTLCache = TTLCache(maxsize=BOT_CACHE_SIZE, ttl=BOT_CACHE_SECONDS, timer=clock)
+        self.refused: TTLCache = TTLCache(maxsize=BOT_CACHE_SIZE, ttl=REFRESH_RETRY_SECONDS, timer=clock)
         self.cache_lock = threading.Lock()
         self.store = SQLAlchemyInstallationStore(
             client_id=client_id, engine=engine, bots_table_name=BOTS, installations_table_name=INSTALLATIONS
@@ -876,6 +916,10 @@ class SlackInstalls:
         bot = self.find(enterprise, team)
         if bot is None or not _expiring(bot):
             return bot
+        with self.cache_lock:
+            refused_lately = (enterprise, team) in self.refused
+        if refused_lately:
+            return None if _expired(bot) else bot
         with locks.held(self.engine, f"slack-token:{bot.enterprise_id or ''}:{bot.team_id or ''}"):
             bot = self.find(enterprise, team)  # another process may have refreshed it meanwhile
             if bot is None or not _expiring(bot):
@@ -884,8 +928,15 @@ class SlackInstalls:
                 refreshed = self.rotator.perform_bot_token_rotation(
                     bot=bot, minutes_before_expiration=REFRESH_MINUTES_BEFORE_EXPIRY
                 )
-            except SlackTokenRotationError:
-                logger.exception("Slack: refreshing the bot token of %s failed", bot.team_id or bot.enterprise_id)
+            except SlackTokenRotationError as exc:
+                with self.cache_lock:
+                    self.refused[(enterprise, team)] = True
+                logger.error(
+                    "Slack: refreshing the bot token of %s failed (%s); not tried again for %d s",
+                    bot.team_id or bot.enterprise_id,
+                    exc.api_error.response.get("error", "") if exc.api_error.response is not None else exc,
+                    REFRESH_RETRY_SECONDS,
+                )
                 return None if _expired(bot) else bot
             if refreshed is None:
                 return bot
@@ -905,15 +956,13 @@ class SlackInstalls:
             enterprise=installation.enterprise_id if org_wide else None,
         )
 
-    def uninstalled(self, enterprise: str, team: str, now: datetime, bot_only: bool = False) -> int:
-        """The app was removed from a workspace (or an org), or its bot token revoked: its tokens go,
-        its people stay, and their identities there are marked gone. How many were marked."""
+    def uninstalled(self, enterprise: str, team: str, now: datetime) -> int:
+        """The app was removed from a workspace (or an org), or its bot token revoked: its tokens go
+        (the app asks for no others), its people stay, and their identities there are marked gone.
+        How many were marked."""
         org_wide = bool(enterprise) and not team
-        self.forget()
-        if bot_only:
-            self.store.delete_bot(enterprise_id=enterprise or None, team_id=None if org_wide else team)
-        else:
-            self.store.delete_all(enterprise_id=enterprise or None, team_id=None if org_wide else team)
+        self.store.delete_all(enterprise_id=enterprise or None, team_id=None if org_wide else team)
+        self.forget()  # after the delete: a look-up in between would keep the old bot
         return identities.gone(
             self.engine,
             PLATFORM,
