@@ -349,15 +349,19 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         self.router = router
         self.sessions = sessions
         self.settings = settings
-        self.emails: TTLCache[tuple[str, str], Optional[str]] = TTLCache(
+        # (tenant, user) -> (e-mail, a guest in the tenant)
+        self.emails: TTLCache[tuple[str, str], tuple[Optional[str], bool]] = TTLCache(
             EMAIL_CACHE_SIZE, EMAIL_CACHE_SECONDS, timer=timer
         )
 
     # --- who is talking ----------------------------------------------------------------------
 
-    async def _email(self, turn_context: TurnContext) -> Optional[str]:
+    async def _member(self, turn_context: TurnContext) -> tuple[Optional[str], bool]:
+        """The person's e-mail, and whether they are a guest in the activity's tenant (a guest's
+        tenant is their host's, not their employer's: it must not make them a partner's staff)."""
         activity = turn_context.activity
-        key = (_tenant(activity), activity.from_property.id)
+        tenant = _tenant(activity)
+        key = (tenant, activity.from_property.id)
         try:
             return self.emails[key]
         except KeyError:  # never asked, or asked over an hour ago
@@ -366,18 +370,25 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
         except Exception:  # the connector refused or is down: try again next message
             logger.exception("Teams member details failed for %s", activity.from_property.id)
-            return None
-        email = (getattr(member, "email", None) or getattr(member, "user_principal_name", None) or "").strip()
-        self.emails[key] = email.lower() or None
-        return email.lower() or None
+            return None, False
+        principal = str(getattr(member, "user_principal_name", None) or "")
+        email = (getattr(member, "email", None) or principal).strip().lower() or None
+        # Teams says so in userRole; a guest's principal name in the host tenant carries #EXT#.
+        guest = str(getattr(member, "user_role", None) or "").lower() in ("guest", "anonymous") or (
+            "#ext#" in principal.lower()
+        )
+        self.emails[key] = (email, guest)
+        return email, guest
 
     async def _request(self, turn_context: TurnContext, text: str) -> Request:
         activity = turn_context.activity
+        email, guest = await self._member(turn_context)
         return Request(
             text=text,
             platform=PLATFORM,
             user_id=activity.from_property.id,
-            email=await self._email(turn_context),
+            email=email,
+            guest=guest,
             now=_now(),
             workspace=_tenant(activity),
             conversation=activity.conversation.id.split(";")[0],

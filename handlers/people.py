@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,12 +30,12 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     email = (request.email or "").strip().lower()
     unknown_tenant = ""
     if identity is not None:
-        _seen(identity, request.now)
+        _seen(identity, request)
     elif email:
         person = people_queries.person_by_email(session, email)
         if person is None and people_queries.partner_for_email(session, email) is not None:
             person = people_queries.get_or_create_person(session, email, request.display_name)
-        elif person is None and request.platform == "teams" and request.workspace:
+        elif person is None and request.platform == "teams" and request.workspace and not request.guest:
             tenant_partner = people_queries.partner_for_tenant(session, request.workspace)
             if tenant_partner is not None:
                 person = people_queries.get_or_create_person(session, email, request.display_name, tenant_partner)
@@ -77,12 +77,16 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     )
 
 
-def _seen(identity: PlatformIdentity, now: datetime) -> None:
-    """The person uses the bot here now: kept to the hour, and no longer gone from here."""
+def _seen(identity: PlatformIdentity, request: Request) -> None:
+    """The person uses the bot here now: kept to the hour, and no longer gone from here; and the
+    workspace's Enterprise Grid org, if it has joined one (or the identity is older than 0013)."""
+    now = request.now
     if identity.last_seen_at is None or now - identity.last_seen_at >= SEEN_EVERY:
         identity.last_seen_at = now
     if identity.gone_at is not None:
         identity.gone_at = None
+    if request.enterprise and identity.enterprise != request.enterprise:
+        identity.enterprise = request.enterprise
 
 
 def whoami(ctx: Context) -> Reply:

@@ -211,6 +211,15 @@ def test_the_enterprise_grid_org_is_kept_when_linking(router, sessions):
     assert identity(sessions, "U-org").enterprise == "E-KENT"
 
 
+def test_an_identity_from_before_the_org_is_given_it_when_next_seen(router, sessions):
+    # Known in workspace T-ORG2 with no Grid org (linked before migration 0013, or before the
+    # workspace joined an org); the org comes with the next request, and deliveries need it.
+    ask(router, teams("help", "U-org2", "org2.person@medway.gov.uk", "T-ORG2", platform="slack"))
+    assert identity(sessions, "U-org2").enterprise == ""
+    ask(router, teams("help", "U-org2", "org2.person@medway.gov.uk", "T-ORG2", platform="slack", enterprise="E-KENT"))
+    assert identity(sessions, "U-org2").enterprise == "E-KENT"
+
+
 def test_a_known_person_is_resolved_without_extra_statements(sessions, settings, connection):
     """Known by their identity and seen within the hour: the identity with its person in one
     statement, then their roles, partner and memberships; nothing written."""

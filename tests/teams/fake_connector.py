@@ -21,6 +21,8 @@ class Sent:
 @dataclass
 class FakeConnector:
     emails: dict[str, str] = field(default_factory=dict)
+    # user id -> Teams' userRole for them ("user" unless said: "guest" for a tenant's guests)
+    roles: dict[str, str] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     # (method, path regex) -> list of (status, body, headers) to answer before the normal answer
     scripted: list[tuple[str, str, int, dict, dict]] = field(default_factory=list)
@@ -94,6 +96,7 @@ class FakeConnector:
                 "email": email,
                 "userPrincipalName": email,
                 "tenantId": "tenant-1",
+                "userRole": self.roles.get(user, "user"),
                 "aadObjectId": "aad-" + user,
             }
         if method == "POST" and re.search(r"/v3/conversations/?$", path):

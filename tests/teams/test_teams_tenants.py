@@ -189,6 +189,25 @@ def test_staff_with_an_address_no_partner_has_are_served_as_their_tenant_s_partn
     )
 
 
+def test_a_guest_in_a_partner_s_tenant_is_not_taken_for_its_staff(tenants):
+    """A supplier's consultant, a guest in Medway's tenant: the tenant is Medway's, they are not."""
+    email = f"{tenants.server.uid('g')}@supplier.example.com"
+    user = tenants.server.person(email)
+    tenants.fake.roles[user] = "guest"
+    response, activity = tenants.server.say(user, "whoami", tenant=MEDWAY_TENANT)
+    assert response.status == 201, response.body
+    [(_, card)] = tenants.server.reply_cards(activity)
+    text = card_text(card)
+    assert "Medway" not in text and "can't match that address" in text, text
+    with tenants.sessions() as session:
+        assert session.execute(select(Person).where(Person.email == email)).first() is None
+    # The same address as a member of the tenant (not a guest) is Medway's.
+    member = tenants.server.person(f"{tenants.server.uid('m')}@supplier.example.com")
+    response, activity = tenants.server.say(member, "whoami", tenant=MEDWAY_TENANT)
+    [(_, card)] = tenants.server.reply_cards(activity)
+    assert "Medway Council" in card_text(card)
+
+
 def test_someone_from_a_tenant_no_partner_has_is_told_politely_who_to_ask_and_nothing_is_kept(tenants):
     email = "visitor@contoso.onmicrosoft.com"
     stranger = tenants.talk(STRANGE_TENANT, "meetings gis", email=email)
