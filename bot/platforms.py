@@ -88,6 +88,12 @@ def build_adapters(
             oauth=oauth_settings(settings, installs),
             public_url=settings.public_url,
         )
+        if settings.slack_bot_token:
+            logger.warning(
+                "SLACK_BOT_TOKEN is set but not used: with SLACK_CLIENT_ID every workspace's token comes from its "
+                "install through /slack/install (a workspace that used SLACK_BOT_TOKEN installs once there; its "
+                "people are kept). Unset SLACK_BOT_TOKEN to silence this."
+            )
         logger.info(
             "Slack (the app installed in many workspaces) is served at POST /slack/events; installs at "
             "GET /slack/install, back at %s (Web API at %s)",

@@ -119,7 +119,7 @@ class Settings:
         token, secret = env.get("SLACK_BOT_TOKEN", "").strip(), env.get("SLACK_SIGNING_SECRET", "").strip()
         client_id, client_secret = env.get("SLACK_CLIENT_ID", "").strip(), env.get("SLACK_CLIENT_SECRET", "").strip()
         if client_id or client_secret:
-            _check_distributed_slack(token, secret, client_id, client_secret)
+            _check_distributed_slack(secret, client_id, client_secret)
         elif bool(token) != bool(secret):
             missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
             raise ConfigError(
@@ -189,8 +189,8 @@ def emulator_requested(env) -> bool:
     return env.get("BOT_EMULATOR", "").strip().lower() in TRUE_WORDS
 
 
-def _check_distributed_slack(token: str, secret: str, client_id: str, client_secret: str) -> None:
-    """The distributed app needs its id, its secret and the signing secret, and no fixed token."""
+def _check_distributed_slack(secret: str, client_id: str, client_secret: str) -> None:
+    """The distributed app needs its id, its secret and the signing secret."""
     if not (client_id and client_secret):
         missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
         raise ConfigError(
@@ -201,10 +201,5 @@ def _check_distributed_slack(token: str, secret: str, client_id: str, client_sec
         raise ConfigError(
             "SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is not: Slack's requests can't be checked without it."
         )
-    if token:
-        raise ConfigError(
-            "Set either SLACK_BOT_TOKEN (one workspace's own install) or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET (installed through /slack/install in many workspaces, tokens kept in "
-            "the database), not both. A workspace that used SLACK_BOT_TOKEN installs again through "
-            "/slack/install; its people are kept."
-        )
+    # With SLACK_BOT_TOKEN as well (a deployment moving to the distributed app), the token is not
+    # used: bot.platforms says so at start.

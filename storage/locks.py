@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +52,15 @@ def held(engine: Engine, name: str) -> Iterator[None]:
         return
     path = Path(database).with_name(Path(database).name + f".lock-{_key(name) & 0xFFFFFFFF:08x}")
     with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # let go when the file is closed, or the process ends
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:  # let go when the file is closed, or the process ends
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the lock {name!r} was held for over {WAIT_SECONDS} s") from None
+                time.sleep(0.02)
         try:
             yield
         finally:

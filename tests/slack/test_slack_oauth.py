@@ -30,6 +30,7 @@ from sqlalchemy import MetaData
 from bot import platforms
 from bot.dispatcher import Dispatcher, Policy
 from bot.slack_adapter import SlackInstalls
+from core.messages import Reply
 from core.settings import SLACK_BOT_SCOPES, ConfigError, Settings
 from storage import db
 from storage.models import Base
@@ -548,10 +549,6 @@ def test_the_installs_find_a_workspace_s_own_install_before_its_org_s(tmp_path):
         ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET"),
         ({"SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_ID"),
         ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"}, "SLACK_SIGNING_SECRET"),
-        (
-            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t"},
-            "not both",
-        ),
         ({"PUBLIC_URL": "http://bot.example.org"}, "https"),
     ],
 )
@@ -573,6 +570,11 @@ def test_settings_for_the_distributed_app():
     assert settings.slack_enabled and settings.slack_distributed
     assert settings.slack_redirect_url == "https://bot.example.org/slack/oauth_redirect"
     assert settings.slack_scopes == ("chat:write", "commands")
+    # A deployment moving to the distributed app may still have its old token set: it starts.
+    both = Settings.from_env(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t"}
+    )
+    assert both.slack_distributed
     single = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
     assert single.slack_enabled and not single.slack_distributed
     assert single.slack_scopes == SLACK_BOT_SCOPES
@@ -613,3 +615,130 @@ def test_the_fake_spends_codes_and_refresh_tokens_once():
     }
     assert fake.oauth_access(args, {})["ok"]
     assert fake.oauth_access(args, {}) == {"ok": False, "error": "invalid_refresh_token"}
+
+
+# --- channels, Slack Connect and Grid, held messages, failed refreshes --------------------------
+
+
+def test_a_linked_channel_gets_announcements_with_its_own_workspace_s_token(oauth):
+    admin = person_in(oauth, ADMIN)
+    channel = oauth.uid("C")
+    fields = oauth.command_fields("link channel accessibility", admin, channel=channel)
+    fields["team_id"] = KCC.team
+    answer = oauth.post_form(fields)
+    assert answer.status == 200 and "now linked" in answer.json["text"], answer.body
+    assert oauth.rows("SELECT workspace, enterprise FROM group_channel WHERE channel = ?", (channel,)) == [
+        (KCC.team, "")
+    ]
+    announce(oauth, KCC.team, admin, "accessibility", "Screen reader clinic on Monday")
+    deliver(oauth)
+    posted = [
+        c for c in oauth.fake.named("chat.postMessage") if c.args.get("channel") == channel and "clinic" in str(c.args)
+    ]
+    assert len(posted) == 1 and oauth.fake.workspace_of(posted[0]) is KCC
+
+
+def _who_of(body: dict):
+    from slack_bolt.context.async_context import AsyncBoltContext
+    from slack_bolt.request.async_internals import build_async_context
+
+    from bot.slack_adapter import _who
+
+    return _who(build_async_context(AsyncBoltContext({}), body), body)
+
+
+def _mention_in_shared_channel(host_team: str, host_enterprise: str, user_team: str) -> dict:
+    return {
+        "type": "event_callback",
+        "team_id": host_team,
+        "enterprise_id": host_enterprise,
+        "is_ext_shared_channel": True,
+        "event": {"type": "app_mention", "user": "U1", "user_team": user_team, "channel": "C1", "text": "hi"},
+        "authorizations": [{"enterprise_id": host_enterprise, "team_id": host_team, "user_id": "UB", "is_bot": True}],
+    }
+
+
+def test_a_slack_connect_guest_is_never_given_the_host_s_workspace_or_org():
+    # A Medway person (no Grid) in a channel hosted by a Grid org's workspace.
+    who = _who_of(_mention_in_shared_channel("TKCC0001", "EKCCGRID", "TMED0001"))
+    assert (who.team, who.enterprise) == ("TMED0001", "")
+    assert (who.host_team, who.host_enterprise) == ("TKCC0001", "EKCCGRID")
+    # A member of a Grid org in a channel hosted elsewhere: Slack names only the org, so the
+    # workspace is unknown rather than the host's.
+    who = _who_of(_mention_in_shared_channel("TKCC0001", "", "EPOLICE1"))
+    assert who.team == "" and who.host_team == "TKCC0001"
+    # Not shared: the request's own workspace and org.
+    body = _mention_in_shared_channel("TKCC0001", "EKCCGRID", "TKCC0001")
+    body["is_ext_shared_channel"] = False
+    assert tuple(_who_of(body)) == ("TKCC0001", "EKCCGRID", "", "")
+
+
+def test_a_person_s_message_waits_when_their_workspace_has_no_install_and_a_channel_s_fails(tmp_path):
+    from bot.senders import Outcome, Recipient
+    from bot.slack_adapter import SlackSender
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'held.db'}")
+    db.upgrade(engine)
+    try:
+        installs = SlackInstalls(engine, "1111.2222", "secret", "http://127.0.0.1:9/api/")
+        sender = SlackSender("", "http://127.0.0.1:9/api/", installs=installs)
+        person = sender.send(Recipient("a@kent.gov.uk", None, "U0NOAPP", "TNOAPP"), Reply("hello"))
+        assert person.outcome is Outcome.UNREACHABLE and "TNOAPP" in person.error
+        channel = sender.send(Recipient("a@kent.gov.uk", None, "C0NOAPP", "TNOAPP"), Reply("hello"))
+        assert channel.outcome is Outcome.PERMANENT
+    finally:
+        engine.dispose()
+
+
+def test_a_refresh_slack_refuses_is_not_tried_again_at_once(tmp_path):
+    from slack_sdk.oauth.installation_store import Bot
+
+    fake = FakeSlack().start()
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'refused.db'}")
+    db.upgrade(engine)
+    try:
+        ticks = [0.0]
+        installs = SlackInstalls(engine, fake.client_id, fake.client_secret, fake.url, clock=lambda: ticks[0])
+        soon = int(time.time()) + 600  # expires in ten minutes: due for refreshing
+        installs.store.save_bot(
+            Bot(
+                app_id="A1",
+                team_id="T9",
+                bot_token="xoxe.xoxb-old",
+                bot_id="B9",
+                bot_user_id="U9",
+                bot_refresh_token="xoxe-1-spent",
+                bot_token_expires_at=soon,
+                installed_at=time.time(),
+            )
+        )
+        for _ in range(5):
+            assert installs.bot("", "T9").bot_token == "xoxe.xoxb-old"  # still good for ten minutes
+        assert len(fake.refreshes()) == 1  # Slack said invalid_refresh_token once; not asked again
+        ticks[0] += 61
+        installs.bot("", "T9")
+        assert len(fake.refreshes()) == 2
+    finally:
+        engine.dispose()
+        fake.stop()
+
+
+def test_a_request_refreshes_its_workspace_s_token_before_answering(oauth):
+    """The request path: a workspace whose token is due is refreshed by `serve` itself, once."""
+    workspace = Workspace("TTHANET1", "Thanet District Council", bot_user="UBOTTH")
+    install(oauth, workspace)
+    old = bot_token(oauth, workspace.team)
+    oauth.fake.expire(old)
+    execute(
+        oauth,
+        "UPDATE slack_bots SET bot_token_expires_at = :at WHERE team_id = :team",
+        at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1),
+        team=workspace.team,
+    )
+    before = len(oauth.fake.refreshes())
+    user = person_in(oauth, "nia.oauth@thanet.gov.uk")
+    assert dm_in(oauth, workspace.team, user, "whoami").status == 200
+    answer = answers_to(oauth, user)[-1]
+    new = bot_token(oauth, workspace.team)
+    assert new != old and answer.token == new and "Thanet" in answer.args["text"]
+    assert len(oauth.fake.refreshes()) - before == 1
