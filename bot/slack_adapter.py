@@ -1096,7 +1096,17 @@ class _AsyncStateStore(AsyncOAuthStateStore):
         return logger
 
     async def async_issue(self, *args, **kwargs) -> str:
-        return await asyncio.to_thread(self.states.issue)
+        return await asyncio.to_thread(self._issue)
+
+    def _issue(self) -> str:
+        # Anyone may open the install page: states it issued that have expired go first, so the
+        # table holds only the last few minutes' (slack_sdk never deletes an unused one).
+        table = self.states.oauth_states
+        with self.states.engine.begin() as connection:
+            connection.execute(
+                table.delete().where(table.c.expire_at < datetime.now(timezone.utc).replace(tzinfo=None))
+            )
+        return self.states.issue()
 
     async def async_consume(self, state: str) -> bool:
         return await asyncio.to_thread(self.states.consume, state)

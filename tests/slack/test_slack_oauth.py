@@ -200,6 +200,17 @@ def test_a_state_works_once_and_only_with_its_cookie(oauth):
     assert oauth.fake.codes.get(code) is MEDWAY  # never exchanged
 
 
+def test_expired_states_are_not_kept(oauth):
+    execute(
+        oauth,
+        "INSERT INTO slack_oauth_states (state, expire_at) VALUES ('stale-state', :at)",
+        at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=1),
+    )
+    start_install(oauth)
+    assert oauth.scalar("SELECT COUNT(*) FROM slack_oauth_states WHERE state = 'stale-state'") == 0
+    assert oauth.scalar("SELECT COUNT(*) FROM slack_oauth_states") >= 1  # the one just issued
+
+
 def test_the_installer_is_told_when_slack_refuses_the_code(oauth):
     state, cookie = start_install(oauth)
     status, page, _ = get(oauth, f"/slack/oauth_redirect?code=not-a-code&state={state}", cookie)
