@@ -249,11 +249,6 @@ def main() -> int:
     )
     for name in ("SLACK_APP_TOKEN", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE"):
         env.pop(name, None)
-    seeded = subprocess.run(
-        [sys.executable, "-m", "bot", "seed", "--demo"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if seeded.returncode:
-        raise SystemExit(seeded.stderr)
     procs: list[subprocess.Popen] = []
     schemas = None
 
@@ -266,21 +261,22 @@ def main() -> int:
         wait_healthy(port, procs[-1], log)
         return port
 
+    def serve(server_env: dict, log: Path) -> int:
+        """`serve --no-worker` on its own database, the demo seeded first."""
+        seeded = subprocess.run(
+            [sys.executable, "-m", "bot", "seed", "--demo"], env=server_env, cwd=ROOT, capture_output=True, text=True
+        )
+        if seeded.returncode:
+            raise SystemExit(seeded.stderr)
+        return start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], server_env, log)
+
     try:
-        bot_port = start([sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], env, workdir / "serve.log")
+        bot_port = serve(env, workdir / "serve.log")
         bare_port = start([sys.executable, __file__, "--api-url", fake.url, "--serve-bare"], env, workdir / "bare.log")
         pg_port = None
         if args.postgres:
             schemas = PostgresSchemas(args.postgres, "kc_slack_bench").__enter__()
-            pg_env = dict(env, DATABASE_URL=schemas.url())
-            seeded = subprocess.run(
-                [sys.executable, "-m", "bot", "seed", "--demo"], env=pg_env, cwd=ROOT, capture_output=True, text=True
-            )
-            if seeded.returncode:
-                raise SystemExit(seeded.stderr)
-            pg_port = start(
-                [sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], pg_env, workdir / "serve-pg.log"
-            )
+            pg_port = serve(dict(env, DATABASE_URL=schemas.url()), workdir / "serve-pg.log")
 
         print(
             f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server, "
@@ -303,14 +299,7 @@ def main() -> int:
             oauth_env = dict(env, DATABASE_URL=f"sqlite:///{workdir / 'bench-oauth.db'}")
             oauth_env.pop("SLACK_BOT_TOKEN")
             oauth_env.update(SLACK_CLIENT_ID=fake.client_id, SLACK_CLIENT_SECRET=fake.client_secret)
-            seeded = subprocess.run(
-                [sys.executable, "-m", "bot", "seed", "--demo"], env=oauth_env, cwd=ROOT, capture_output=True, text=True
-            )
-            if seeded.returncode:
-                raise SystemExit(seeded.stderr)
-            oauth_port = start(
-                [sys.executable, "-m", "bot", "serve", "--no-worker", "--port"], oauth_env, workdir / "serve-oauth.log"
-            )
+            oauth_port = serve(oauth_env, workdir / "serve-oauth.log")
             install(oauth_port, fake)
             results.insert(
                 1,

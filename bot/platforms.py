@@ -26,11 +26,6 @@ logger = logging.getLogger(__name__)
 NAMES = {"slack": "Slack", "teams": "Teams"}
 
 
-def configured(settings: Settings) -> tuple[str, ...]:
-    """The platforms the settings configure, in the order a person on several is reached."""
-    return tuple(name for name, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on)
-
-
 def describe(platforms: tuple[str, ...]) -> str:
     return " and ".join(NAMES[p] for p in platforms) or "no platform"
 
@@ -60,7 +55,7 @@ def build_senders(settings: Settings, sessions: sessionmaker[Session]) -> list[S
 
         senders.append(TeamsSender(sessions, settings))
     if senders:
-        logger.info("deliveries go out on %s", describe(configured(settings)))
+        logger.info("deliveries go out on %s", describe(settings.platforms))
     else:
         logger.warning(
             "neither Slack nor Teams is configured: messages the bot starts itself are held, and "

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands  # noqa: F401  (declares every command, before any is asked for)
-from bot import logs, nlu, platforms
+from bot import logs, nlu
 from bot.language import LEFT_AS_IT_WAS, Understood, is_command, normalise, not_understood, understand
 from core.forms import FORMS, fill
 from core.messages import Action, Refusal, Reply, Request
@@ -162,7 +162,7 @@ class Router:
             except Exception:  # the chat goes on; the next message looks again
                 logger.exception("the inbox check failed")
                 return []
-        reachable = platforms.configured(self.settings)
+        reachable = self.settings.platforms
         shown: list[Reply] = []
         done = Reply("")
 

@@ -40,6 +40,14 @@ class Request:
     host_enterprise: str = ""
     # A guest in the tenant (Teams): the tenant says nothing of whom they work for.
     guest: bool = False
+
+    @property
+    def conversation_place(self) -> tuple[str, str]:
+        """The (workspace, Enterprise Grid org) the conversation belongs to: its host's, else the person's."""
+        if self.host_workspace:
+            return self.host_workspace, self.host_enterprise
+        return self.workspace, self.enterprise
+
     conversation: str = ""  # where to answer: a channel, a chat, a DM
     display_name: Optional[str] = None
     # What the platform can show: "forms" where a whole form fits in a modal or a card.

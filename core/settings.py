@@ -76,6 +76,12 @@ class Settings:
         return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_client_id))
 
     @property
+    def platforms(self) -> tuple[str, ...]:
+        """The platforms these settings serve, in the order a person on several is reached when
+        nothing else decides."""
+        return tuple(name for name, on in (("slack", self.slack_enabled), ("teams", self.teams_enabled)) if on)
+
+    @property
     def slack_distributed(self) -> bool:
         """Installed in many workspaces through OAuth, rather than one workspace's SLACK_BOT_TOKEN."""
         return bool(self.slack_signing_secret and self.slack_client_id)

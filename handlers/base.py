@@ -107,6 +107,15 @@ def guarded_by(check: Callable[[Context], Optional[Reply]]) -> Callable[[Handler
     return decorate
 
 
+def admins_only(what: str) -> Callable[[Handler], Handler]:
+    """A handler for Partnership Office admins; anyone else is told "Only the Partnership Office can {what}."."""
+
+    def check(ctx: Context) -> Optional[Reply]:
+        return None if ctx.caller.is_admin else Reply(f"Only the Partnership Office can {what}.")
+
+    return guarded_by(check)
+
+
 def partner_staff_only(handler: Handler) -> Handler:
     """A handler for partner staff: anyone else gets the polite refusal instead."""
     return guarded_by(needs_partner)(handler)

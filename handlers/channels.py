@@ -52,16 +52,8 @@ def link(ctx: Context, group: str, remove: str = "") -> Reply:
     access = ctx.request.channel_access() if ctx.request.channel_access is not None else ChannelAccess(True)
     if not access.can_post:
         return Reply(f"I can't post in this channel yet, so I haven't linked it to {found.name}. {access.advice}")
-    request = ctx.request
-    channel_queries.link(
-        ctx.session,
-        found.id,
-        where[0],
-        request.host_workspace or request.workspace,
-        where[1],
-        ctx.caller.person.id,
-        request.host_enterprise or (request.enterprise if not request.host_workspace else ""),
-    )
+    workspace, enterprise = ctx.request.conversation_place
+    channel_queries.link(ctx.session, found.id, where[0], workspace, where[1], ctx.caller.person.id, enterprise)
     record(ctx, "channel_linked", f"group:{found.slug}", channel=where[1])
     return Reply(
         " ".join(

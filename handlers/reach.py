@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Optional
 
 from core.messages import Field, Item, Reply
-from core.settings import Settings
 from handlers import faq
 from handlers.base import Context, partner_staff_only
 from handlers.when import format_moment
@@ -20,12 +19,6 @@ NAMES = {"slack": "Slack", "teams": "Teams"}
 PLACES_SHOWN = 8
 ELSEWHERE_SHOWN = 12
 AUTOMATIC = "automatic"
-
-
-def configured(settings: Settings) -> tuple[str, ...]:
-    """The platforms this deployment serves, in the order a person on several is reached when
-    nothing else decides (as bot.platforms.configured, which handlers may not import)."""
-    return tuple(name for name, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on)
 
 
 def _when(ctx: Context, instant: Optional[datetime]) -> str:
@@ -159,7 +152,7 @@ def send_messages_to(ctx: Context, platform: str) -> Reply:
             "I hold nothing about you yet, so there is nothing to send anywhere. Message me from Slack or Teams "
             "first, with your work e-mail address."
         )
-    here = configured(ctx.settings)
+    here = ctx.settings.platforms
     identities = reach_queries.identities_of(ctx.session, person.id)
     mine = {i.platform for i in identities}
     if chosen == AUTOMATIC:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from core.messages import Refusal, Reply
 from handlers.audit import record
-from handlers.base import Context, guarded_by
+from handlers.base import Context, admins_only
 from handlers.groups import find_group
 from storage import groups as group_queries, people as people_queries
 from storage.models import MemberRole, Person, PersonRoleKind
@@ -16,10 +15,7 @@ EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ROLE_NAMES = {PersonRoleKind.ADMIN: "a Partnership Office admin", PersonRoleKind.BOARD: "a Leadership Board member"}
 
 
-def _admins_only(ctx: Context) -> Optional[Reply]:
-    if not ctx.caller.is_admin:
-        return Reply("Only the Partnership Office can change people's roles.")
-    return None
+_admins_only = admins_only("change people's roles")
 
 
 def _person(ctx: Context, email: str, create: bool = True) -> Person:
@@ -39,7 +35,7 @@ def _person(ctx: Context, email: str, create: bool = True) -> Person:
     return people_queries.get_or_create_person(ctx.session, email)
 
 
-@guarded_by(_admins_only)
+@_admins_only
 def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
     found = find_group(ctx, group)
     person = _person(ctx, email, create=not remove)
@@ -55,7 +51,7 @@ def set_chair(ctx: Context, group: str, email: str, remove: str = "") -> Reply:
     return Reply(f"{person.email} now chairs {found.name}.")
 
 
-@guarded_by(_admins_only)
+@_admins_only
 def set_role(ctx: Context, role: str, change: str, email: str) -> Reply:
     kind = PersonRoleKind.BOARD if role.lower() == "board" else PersonRoleKind.ADMIN
     adding = change.lower() in ("add", "grant")

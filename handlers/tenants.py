@@ -3,22 +3,16 @@ tenant, so that its staff are recognised on Teams whatever their e-mail address.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from core.messages import Reply
 from handlers.audit import record
-from handlers.base import Context, guarded_by, quote
+from handlers.base import Context, admins_only, quote
 from handlers.partners import find_partner
 from storage import people as people_queries
 
-
-def _admins_only(ctx: Context) -> Optional[Reply]:
-    if not ctx.caller.is_admin:
-        return Reply("Only the Partnership Office can record a partner's Microsoft 365 tenant.")
-    return None
+_admins_only = admins_only("record a partner's Microsoft 365 tenant")
 
 
-@guarded_by(_admins_only)
+@_admins_only
 def set_tenant(ctx: Context, partner: str, tenant: str) -> Reply:
     canonical = people_queries.tenant_id(tenant)
     if canonical is None:
@@ -46,7 +40,7 @@ def set_tenant(ctx: Context, partner: str, tenant: str) -> Reply:
     )
 
 
-@guarded_by(_admins_only)
+@_admins_only
 def usage(ctx: Context, words: str = "") -> Reply:
     return Reply(
         "To recognise a partner's staff on Teams by their organisation's Microsoft 365 tenant, give the partner "

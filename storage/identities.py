@@ -26,23 +26,19 @@ def gone(
     engine: Engine, platform: str, now: datetime, workspace: Optional[str] = None, enterprise: Optional[str] = None
 ) -> int:
     """Mark the accounts in a workspace (or a whole Enterprise Grid org) gone; how many were."""
-    with engine.begin() as connection:
-        result = connection.execute(
-            update(PlatformIdentity)
-            .where(*_where(platform, workspace, enterprise), PlatformIdentity.gone_at.is_(None))
-            .values(gone_at=now)
-        )
-        return result.rowcount or 0
+    return _mark(engine, _where(platform, workspace, enterprise), now)
 
 
 def back(engine: Engine, platform: str, workspace: Optional[str] = None, enterprise: Optional[str] = None) -> int:
     """The app is installed there again: the accounts there are reached again."""
     if not workspace and not enterprise:
         return 0
+    return _mark(engine, _where(platform, workspace, enterprise), None)
+
+
+def _mark(engine: Engine, where: list, gone_at: Optional[datetime]) -> int:
+    """Set gone_at on the accounts where it differs (rows already so are not written)."""
+    differs = PlatformIdentity.gone_at.is_(None) if gone_at is not None else PlatformIdentity.gone_at.is_not(None)
     with engine.begin() as connection:
-        result = connection.execute(
-            update(PlatformIdentity)
-            .where(*_where(platform, workspace, enterprise), PlatformIdentity.gone_at.is_not(None))
-            .values(gone_at=None)
-        )
+        result = connection.execute(update(PlatformIdentity).where(*where, differs).values(gone_at=gone_at))
         return result.rowcount or 0

@@ -42,7 +42,8 @@ def partner_for_email(session: Session, email: str) -> Optional[Partner]:
 
 
 # A Microsoft 365 tenant (Entra directory) id: a GUID, kept in lower case.
-TENANT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # lower case, as tenant_id() gives
+TENANT_ID = re.compile(f"^{GUID}$")
 
 
 class TenantTaken(ValueError):

@@ -192,3 +192,16 @@ def declare_command():
 @pytest.fixture
 def chat(sessions, settings) -> Chat:
     return Chat(Router(sessions, settings))
+
+
+def both_platforms(database: Database) -> Settings:
+    """Settings that serve Slack and Teams (no server runs: for routing and delivery choices)."""
+    return Settings(
+        database_url=database.url,
+        timezone=ZONE,
+        admins=frozenset({ADMIN}),
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="test-secret",
+        teams_app_id="00000000-0000-0000-0000-000000000001",
+        teams_app_password="test-password",
+    )

@@ -23,6 +23,7 @@ from bot.nlu.text import tokens as tokenise
 from handlers.lead_times import parse_lead
 from handlers.money import MoneyError, format_pence, parse_pounds
 from handlers.when import MONTHS, WEEKDAY_NAMES, DateError, parse_moment, parse_period
+from storage import people as people_queries
 
 # What each kind of thing reads as to the model.
 MASKS = {
@@ -223,7 +224,7 @@ _TOWARD = re.compile(
 
 
 # A Microsoft 365 tenant id (a GUID), read from the text as typed: the words split it at its hyphens.
-_TENANT = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_TENANT = re.compile(rf"\b{people_queries.GUID}\b")
 
 
 def _platform(text: str) -> Optional[str]:

@@ -17,6 +17,19 @@ INSTALLATIONS = "slack_installations"
 BOTS = "slack_bots"
 OAUTH_STATES = "slack_oauth_states"
 
+
+def _bot_columns() -> list[Column]:
+    """The bot's token and ids, in both tables (new Column objects each time: a column has one table)."""
+    return [
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
 slack_installations = Table(
     INSTALLATIONS,
     Base.metadata,
@@ -28,12 +41,7 @@ slack_installations = Table(
     Column("enterprise_url", String(200)),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
-    Column("bot_token", String(200)),
-    Column("bot_id", String(32)),
-    Column("bot_user_id", String(32)),
-    Column("bot_scopes", String(1000)),
-    Column("bot_refresh_token", String(200)),
-    Column("bot_token_expires_at", DateTime),
+    *_bot_columns(),
     Column("user_id", String(32), nullable=False),
     Column("user_token", String(200)),
     Column("user_scopes", String(1000)),
@@ -60,12 +68,7 @@ slack_bots = Table(
     Column("enterprise_name", String(200)),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
-    Column("bot_token", String(200)),
-    Column("bot_id", String(32)),
-    Column("bot_user_id", String(32)),
-    Column("bot_scopes", String(1000)),
-    Column("bot_refresh_token", String(200)),
-    Column("bot_token_expires_at", DateTime),
+    *_bot_columns(),
     Column("is_enterprise_install", Boolean, default=False, nullable=False),
     Column("installed_at", DateTime, nullable=False, default=func.now()),
     Index(f"{BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),

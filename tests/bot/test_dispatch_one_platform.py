@@ -20,7 +20,7 @@ from core.messages import Reply, Request
 from core.settings import Settings
 from storage.models import Delivery, DeliveryStatus, PlatformIdentity
 from storage.people import person_by_email
-from tests.conftest import ADMIN, NOW, ZONE
+from tests.conftest import NOW, both_platforms
 
 UTC = timezone.utc
 CHAIR = "demo@kent.gov.uk"  # chairs Smart Kent and Medway Projects
@@ -48,15 +48,7 @@ class Recording:
 
 @pytest.fixture
 def settings_both(database) -> Settings:
-    return Settings(
-        database_url=database.url,
-        timezone=ZONE,
-        admins=frozenset({ADMIN}),
-        slack_bot_token="xoxb-test",
-        slack_signing_secret="test-secret",
-        teams_app_id="00000000-0000-0000-0000-000000000001",
-        teams_app_password="test-password",
-    )
+    return both_platforms(database)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ TEAMS = {"MICROSOFT_APP_ID": "5b8a1f0e-7c2d-4e6a-9f31-0d4c2b7e8a19", "MICROSOFT_
     ],
 )
 def test_the_configured_platforms_follow_the_settings(env, expected):
-    assert platforms.configured(Settings.from_env(env)) == expected
+    assert Settings.from_env(env).platforms == expected
 
 
 def test_senders_are_built_for_exactly_the_configured_platforms(tmp_path):

@@ -14,11 +14,10 @@ from sqlalchemy import event, insert, select
 from bot import blockkit, cards
 from bot.router import Router
 from core.messages import Reply, Request
-from core.settings import Settings
 from storage import reach
 from storage.models import ConversationRef, Partner, PartnerTenant, Person, PlatformIdentity, slack_bots
 from storage.people import person_by_email
-from tests.conftest import ADMIN, NOW, ZONE
+from tests.conftest import ADMIN, NOW, both_platforms
 
 UTC = timezone.utc
 KCC = "demo@kent.gov.uk"
@@ -27,18 +26,6 @@ MEDWAY = "leadership.demo@medway.gov.uk"
 UCA = "member.demo@uca.ac.uk"
 PARTNER = "someone@medway.gov.uk"
 SEEN = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # Wednesday 25 November 2026, 11:00 GMT
-
-
-def both_platforms(database) -> Settings:
-    return Settings(
-        database_url=database.url,
-        timezone=ZONE,
-        admins=frozenset({ADMIN}),
-        slack_bot_token="xoxb-test",
-        slack_signing_secret="test-secret",
-        teams_app_id="00000000-0000-0000-0000-000000000001",
-        teams_app_password="test-password",
-    )
 
 
 @pytest.fixture

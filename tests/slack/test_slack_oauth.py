@@ -159,6 +159,16 @@ def execute(bot: SlackBot, sql: str, **params) -> None:
         engine.dispose()
 
 
+def expired_in_our_database(bot: SlackBot, team: str) -> None:
+    """The stored token's expiry passed a minute ago (with fake.expire, twelve hours have passed)."""
+    execute(
+        bot,
+        "UPDATE slack_bots SET bot_token_expires_at = :at WHERE team_id = :team",
+        at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1),
+        team=team,
+    )
+
+
 def deliver(bot: SlackBot, at: datetime | None = None, senders=None) -> None:
     settings = Settings.from_env(bot.env)
     engine = db.make_engine(bot.database_url)
@@ -350,12 +360,7 @@ def test_an_expired_token_is_refreshed_once_when_two_dispatchers_race(oauth):
     old = bot_token(oauth, RACE.team)
     # Twelve hours pass: Slack no longer takes the token, and it is due for refreshing.
     oauth.fake.expire(old)
-    execute(
-        oauth,
-        "UPDATE slack_bots SET bot_token_expires_at = :at WHERE team_id = :team",
-        at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1),
-        team=RACE.team,
-    )
+    expired_in_our_database(oauth, RACE.team)
     refreshes_before = len(oauth.fake.refreshes())
 
     settings = Settings.from_env(oauth.env)
@@ -740,12 +745,7 @@ def test_a_request_refreshes_its_workspace_s_token_before_answering(oauth):
     install(oauth, workspace)
     old = bot_token(oauth, workspace.team)
     oauth.fake.expire(old)
-    execute(
-        oauth,
-        "UPDATE slack_bots SET bot_token_expires_at = :at WHERE team_id = :team",
-        at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1),
-        team=workspace.team,
-    )
+    expired_in_our_database(oauth, workspace.team)
     before = len(oauth.fake.refreshes())
     user = person_in(oauth, "nia.oauth@thanet.gov.uk")
     assert dm_in(oauth, workspace.team, user, "whoami").status == 200

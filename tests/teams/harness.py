@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
@@ -419,3 +419,16 @@ def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.1) 
         if value or time.monotonic() > deadline:
             return value
         time.sleep(step)
+
+
+class Clock:
+    """The dispatcher's clock: it moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

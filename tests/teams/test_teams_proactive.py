@@ -28,20 +28,7 @@ from core.settings import Settings
 from storage import db, deliveries as delivery_queries
 from storage.models import ConversationRef, Delivery, DeliveryStatus, Person
 from tests.teams import harness
-from tests.teams.harness import BOT_ID, TeamsServe, card_text, wait_until
-
-
-class Clock:
-    """The dispatcher's clock: it moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+from tests.teams.harness import BOT_ID, Clock, TeamsServe, card_text, wait_until
 
 
 class Proactive:

@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -31,26 +31,13 @@ from storage import db, deliveries as delivery_queries, ratelimit
 from storage.models import Delivery, DeliveryStatus, Partner, PartnerTenant, Person, RateBucket
 from tests.teams import harness
 from tests.teams.fake_openid import ISSUER, FakeOpenId, SigningKey
-from tests.teams.harness import AUTH_APP_ID, BOT_ID, TeamsServe, card_text, check_activity
+from tests.teams.harness import AUTH_APP_ID, BOT_ID, Clock, TeamsServe, card_text, check_activity
 
 MEDWAY_TENANT = "3f2b6c1e-8d4a-4b7e-9c0f-5a1d2e3b4c5d"
 SWALE_TENANT = "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4"
 STRANGE_TENANT = "0badc0de-0000-4000-8000-000000000001"  # no partner's
 HOST_TENANT = "5c4b3a29-1807-4f6e-9d5c-4b3a29180706"  # the host partner's, where the bot is registered
 CHAIR = "a11y.chair.demo@kent.ac.uk"  # chairs Digital Accessibility in the demo
-
-
-class Clock:
-    """The dispatcher's clock: it moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class Person_:
