@@ -214,7 +214,8 @@ _ON = re.compile(r"\b(?:on|start|resume|enable|again|back|restart|switch on|turn
 # The platform a person wants the bot's own messages on (`send my messages to teams`): where they
 # last used it, or the one named after "to", "on", "in"... (not the one they want to stop).
 _LAST_USED = re.compile(
-    r"\b(?:where(?:ever)? i (?:last )?(?:used?|talk(?:ed)? to|messaged?|chat(?:ted)?)|last used|automatic(?:ally)?|"
+    r"\b(?:where(?:ver)? i (?:last )?(?:used?|talk(?:ed)? to|messaged?|chat(?:ted)?|spoke(?: to)?|wrote)|"
+    r"last used|automatic(?:ally)?|"
     r"whichever|anywhere|no preference)\b"
 )
 _PLATFORM = re.compile(r"\b(slack|teams)\b")

@@ -339,3 +339,16 @@ def test_a_tenant_id_in_everyday_words_is_read_and_asked_about_first(chat, sessi
     assert "Medway" in chat("yes", user=ADMIN)
     session.expire_all()
     assert session.execute(select(PartnerTenant.tenant_id)).scalars().all() == [tenant]
+
+
+@pytest.mark.parametrize(
+    ("words", "platform"),
+    [
+        ("go back to sending wherever I last spoke to you", "where i last used"),
+        ("send them where i last messaged you", "where i last used"),
+        ("message me on teams rather than slack", "teams"),
+        ("slack please", "slack"),
+    ],
+)
+def test_the_platform_asked_for_is_read(words, platform, names):
+    assert extract(words, names, DEMO_DAY).flags.get("platform") == platform
