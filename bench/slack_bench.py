@@ -295,6 +295,13 @@ def main() -> int:
             fake,
         )
         results = [bot, bare]
+        if pg_port:
+            results.insert(
+                1,
+                run(
+                    "bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake
+                ),
+            )
         if args.distributed:
             oauth_env = dict(env, DATABASE_URL=f"sqlite:///{workdir / 'bench-oauth.db'}")
             oauth_env.pop("SLACK_BOT_TOKEN")
@@ -312,13 +319,6 @@ def main() -> int:
                     args.warmup,
                     is_bot_answer,
                     fake,
-                ),
-            )
-        if pg_port:
-            results.insert(
-                1,
-                run(
-                    "bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake
                 ),
             )
         for result in results:
