@@ -413,9 +413,16 @@ def test_worker_logs_json_lines_even_for_a_failing_delivery_and_stops_on_sigterm
     json_lines(seeded.stderr)
     broken = add_broken_delivery(tmp_path / "kentconnects.db", "demo@kent.gov.uk")
 
+    def marked() -> bool:
+        # The failure is logged when the delivery is claimed and marked a moment later: a stop
+        # between the two hands it back ("released at shutdown"), as a stop should.
+        with sqlite3.connect(tmp_path / "kentconnects.db") as connection:
+            row = connection.execute("SELECT status FROM delivery WHERE id = ?", (broken,)).fetchone()
+        return row is not None and row[0] == "failed"
+
     worker = Running("worker", cwd=tmp_path)
     try:
-        assert worker.wait_for(lambda: worker.logged("unreadable payload")), worker.stderr
+        assert worker.wait_for(lambda: worker.logged("unreadable payload") and marked()), worker.stderr
     finally:
         code = worker.stop()
     assert code == 0, worker.stderr
