@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Optional
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands  # noqa: F401  (declares every command, before any is asked for)
@@ -18,7 +19,7 @@ from core.messages import Action, Refusal, Reply, Request
 from core.settings import Settings
 from handlers import conversation, home, notices, people
 from handlers.base import Context, quote
-from storage import deliveries, inbound
+from storage import deliveries, inbound, references
 from storage.models import ConversationStep
 
 __all__ = ["SORRY", "Router", "is_command", "normalise", "understand"]
@@ -92,17 +93,46 @@ class Router:
         """`work` in one transaction for the caller. With `once`, a key of the platform's delivery:
         a repeat of it (a retry) does nothing and gives None."""
         logs.new_request_id()
-        try:
-            with self.session_factory.begin() as session:
-                if once is not None and not inbound.first_time(session, request.platform, once, request.now):
-                    return None
-                caller = people.resolve_caller(session, request, self.settings)
-                return _answered(work, Context(session, request, caller, self.settings))
-        except _Rejected:
-            raise
-        except Exception:
-            logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
-            return SORRY
+        for attempt in (1, 2):
+            try:
+                return self._once(request, work, once)
+            except _Rejected:
+                raise
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:
+                    # The connection was dead (the server restarted, a proxy dropped it): its
+                    # transaction is gone, so nothing of this request happened; once more, on a new one.
+                    logger.warning("request retried on a new connection: %s", str(exc.orig).splitlines()[0][:200])
+                    continue
+                logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
+                return SORRY
+            except Exception:
+                logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
+                return SORRY
+        raise AssertionError("unreachable: the second attempt returns")
+
+    def _once(self, request: Request, work: Callable[[Context], Reply], once: Optional[str]) -> Optional[Reply]:
+        """One attempt: the once-only key, the caller (one statement), the work, and the conversation
+        reference to keep, all in one transaction."""
+        with self.session_factory.begin() as session:
+            if once is not None and not inbound.first_time(session, request.platform, once, request.now):
+                return None
+            caller = people.resolve_caller(session, request, self.settings)
+            reply = _answered(work, Context(session, request, caller, self.settings))
+            kept = request.keep_reference
+            if kept is not None:
+                person_id = caller.person.id if kept.key.startswith("user:") else None
+                references.keep(
+                    session,
+                    request.platform,
+                    kept.key,
+                    kept.reference,
+                    kept.service_url,
+                    kept.tenant,
+                    person_id,
+                    request.now,
+                )
+            return reply
 
     def handle(self, request: Request, once: Optional[str] = None) -> Optional[Reply]:
         understood = understand(request.text)

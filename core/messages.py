@@ -24,6 +24,18 @@ class ChannelAccess:
 
 
 @dataclass(frozen=True)
+class KeptReference:
+    """Where the platform says the bot can write to this person or conversation later (a Teams
+    conversation reference): kept by the router in the request's own transaction, written only
+    when it differs from what is stored."""
+
+    key: str  # "user:<id>" for a 1:1 chat, "conversation:<id>" otherwise
+    reference: dict[str, Any] = field(compare=False)
+    service_url: str
+    tenant: str
+
+
+@dataclass(frozen=True)
 class Request:
     """One message from a person, whichever platform it came from."""
 
@@ -57,6 +69,8 @@ class Request:
     # Asks the platform whether the bot may post in this channel (a Slack channel it may not
     # have joined); None where the question doesn't arise. A handler calls it only when it must.
     channel_access: Optional[Callable[[], ChannelAccess]] = field(default=None, compare=False, repr=False)
+    # The conversation reference to keep (Teams), in the same transaction as the answer.
+    keep_reference: Optional[KeptReference] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

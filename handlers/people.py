@@ -25,12 +25,23 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     first: it names the person's own organisation, where a tenant may be one they are a guest in.
     Anyone else is kept in memory only: we hold nothing about people we cannot serve.
     """
-    identity = people_queries.identity_of(session, request.platform, request.user_id, request.workspace)
-    person = identity.person if identity is not None else None
     email = (request.email or "").strip().lower()
+    kept = request.keep_reference
+    loaded = people_queries.load_caller(
+        session,
+        request.platform,
+        request.user_id,
+        request.workspace,
+        email=email,
+        conversation=request.conversation,
+        reference_key=kept.key if kept is not None else "",
+    )
+    identity, person = loaded.identity, loaded.person
     unknown_tenant = ""
     if identity is not None:
         _seen(identity, request)
+    elif person is not None:
+        pass  # the console, by e-mail: found with everything the caller needs
     elif email:
         person = people_queries.person_by_email(session, email)
         if person is None and people_queries.partner_for_email(session, email) is not None:
@@ -72,7 +83,8 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
         partner=person.partner,
         is_admin=person.email in settings.admins or PersonRoleKind.ADMIN in roles,
         is_board=PersonRoleKind.BOARD in roles,
-        roles_by_group={m.group_id: m.role for m in group_queries.memberships_of(session, person)},
+        # Loaded with the person (load_caller), or read now for someone met just now.
+        roles_by_group={m.group_id: m.role for m in person.memberships},
         in_shared_conversation=request.shared,
     )
 

@@ -2,20 +2,172 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
-from storage.models import Group, MemberRole, Membership, Person
+from storage.models import CatalogueVersion, Group, GroupAlias, MemberRole, Membership, Person
+
+# --- the catalogue: every group and alias, held per process ------------------------------------
+#
+# Groups and their aliases change a few times a year and are read by almost every request (the
+# language layer and find_group recognise group names). Each process keeps them in memory with
+# the stamp they were read at (catalogue_version, which the database itself changes with every
+# change to kc_group or group_alias, migration 0014), and reads them again only when the stamp
+# it is given differs. The router reads the stamp in the caller's own statement (storage.people
+# .load_caller), so a current catalogue costs no statement at all; elsewhere (the worker, the
+# calendar feeds) all_groups reads the stamp first, one small statement.
+#
+# What is held is a set of detached ORM rows that no session ever owns: all_groups hands each
+# session its own copies (Session.merge(load=False): no SQL), attached to it, so that a handler
+# can write with them (a membership) and lazy-load what the catalogue leaves out.
+
+STAMP = "catalogue_stamp"  # session.info: the stamp this transaction read, if it is still good
+_MEMO = "catalogue_groups"  # session.info: (stamp, this session's copies)
+
+
+@dataclass(frozen=True)
+class _Held:
+    stamp: int
+    groups: tuple[Group, ...]  # detached, sorted: open groups first, then by name
+
+
+_held: Optional[_Held] = None
+_lock = threading.Lock()
+loads = 0  # how many times this process has read the catalogue from the database (for tests)
+
+
+def stamp_column() -> Any:
+    """The current stamp as a scalar subquery, to be read beside other columns."""
+    return select(CatalogueVersion.version).where(CatalogueVersion.id == 1).scalar_subquery()
+
+
+def remember_stamp(session: Session, stamp: Optional[int]) -> None:
+    """The stamp this transaction has just read (with the caller); None: there is no stamp row."""
+    session.info[STAMP] = stamp
+
+
+def _stamp(session: Session) -> Optional[int]:
+    if STAMP not in session.info:
+        session.info[STAMP] = session.execute(select(stamp_column())).scalar()
+    return session.info[STAMP]
+
+
+def _catalogue_touched(session: Session) -> bool:
+    """Whether the session holds changes to groups or aliases not yet flushed (a membership
+    added to a group changes no row of kc_group, nor the stamp)."""
+    kinds = (Group, GroupAlias)
+    return any(isinstance(o, kinds) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, kinds) and session.is_modified(o, include_collections=False) for o in session.dirty
+    )
+
+
+def _read(session: Session, stamp: Optional[int]) -> _Held:
+    """Every group and alias in one statement, as detached rows no session owns."""
+    global loads
+    rows = session.execute(
+        select(
+            Group.id,
+            Group.slug,
+            Group.name,
+            Group.description,
+            Group.access,
+            GroupAlias.id,
+            GroupAlias.alias,
+        )
+        .outerjoin(GroupAlias, GroupAlias.group_id == Group.id)
+        .order_by(Group.name, Group.id, GroupAlias.alias)
+    ).all()
+    groups: dict[int, Group] = {}
+    aliases: dict[int, list[GroupAlias]] = {}
+    for group_id, slug, name, description, access, alias_id, alias in rows:
+        if group_id not in groups:
+            groups[group_id] = Group(id=group_id, slug=slug, name=name, description=description, access=access)
+            aliases[group_id] = []
+        if alias_id is not None:
+            aliases[group_id].append(GroupAlias(id=alias_id, group_id=group_id, alias=alias))
+    for group_id, group in groups.items():
+        group.aliases = aliases[group_id]
+        for alias_row in group.aliases:
+            make_transient_to_detached(alias_row)
+        make_transient_to_detached(group)
+    loads += 1
+    ordered = sorted(groups.values(), key=lambda g: (g.is_restricted, g.name))
+    return _Held(stamp if stamp is not None else 0, tuple(ordered))
+
+
+def _attached(session: Session, held: _Held) -> list[Group]:
+    """This session's own copies of the held groups: the ones it has already, else merged in."""
+    found = []
+    for template in held.groups:
+        existing = session.identity_map.get(session.identity_key(Group, template.id))
+        found.append(existing if existing is not None else session.merge(template, load=False))
+    return found
 
 
 def all_groups(session: Session) -> list[Group]:
-    """Every group with its aliases, open groups first, then by name."""
-    groups = session.execute(select(Group).options(selectinload(Group.aliases)).order_by(Group.name)).scalars()
-    return sorted(groups, key=lambda g: (g.is_restricted, g.name))
+    """Every group with its aliases, open groups first, then by name (from the catalogue this
+    process holds, read again only when the stamp has moved)."""
+    global _held
+    if _catalogue_touched(session):
+        session.flush()  # as the query it replaces would (autoflush); the flush forgets the stamp
+    stamp = _stamp(session)
+    memo = session.info.get(_MEMO)
+    if memo is not None and stamp is not None and memo[0] == stamp:
+        return list(memo[1])
+    held = _held
+    if stamp is None or held is None or held.stamp != stamp:
+        held = _read(session, stamp)
+        if stamp is not None:
+            with _lock:
+                _held = held
+    groups = _attached(session, held)
+    if stamp is not None:
+        session.info[_MEMO] = (stamp, groups)
+    return list(groups)
+
+
+def forget_catalogue() -> None:
+    """Drop what this process holds (tests; nothing needs it otherwise)."""
+    global _held
+    with _lock:
+        _held = None
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    # The triggers have moved the stamp in this transaction: read it again before trusting the catalogue.
+    if _catalogue_touched(session):
+        _forget_stamp(session)
+
+
+def _forget_stamp(session: Session) -> None:
+    session.info.pop(STAMP, None)
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    _forget_stamp(session)  # a savepoint too: what it changed, and its stamp, are undone
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the next transaction of a session kept open reads its own
+        _forget_stamp(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    # An UPDATE or DELETE statement on groups or aliases (not through the unit of work) moves it too.
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
+        if state.bind_mapper.class_ in (Group, GroupAlias):
+            _forget_stamp(state.session)
 
 
 def group_by_slug(session: Session, slug: str) -> Optional[Group]:

@@ -8,8 +8,9 @@ from typing import Optional
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from storage import groups as group_queries
 from storage.models import Group, Meeting, MeetingSeries, MeetingStatus, utcnow
 from storage.wallclock import to_utc
 
@@ -66,6 +67,14 @@ def add_series(session: Session, series: MeetingSeries, until_local: datetime) -
     return made
 
 
+def _with_groups(session: Session, meetings: list[Meeting]) -> list[Meeting]:
+    """The meetings, their groups in the session from the catalogue (storage.groups: no statement
+    when the request has read the stamp), so that `meeting.group` finds its group in the session."""
+    if meetings:
+        group_queries.all_groups(session)
+    return meetings
+
+
 def count_upcoming(session: Session, now: datetime, group_ids: Iterable[int], until: Optional[datetime] = None) -> int:
     query = (
         select(func.count())
@@ -91,10 +100,7 @@ def upcoming(
 ) -> list[Meeting]:
     """Meetings starting at or after `now` (and before `until`), soonest first."""
     query = (
-        select(Meeting)
-        .where(Meeting.starts_at_utc >= now)
-        .options(selectinload(Meeting.group))
-        .order_by(Meeting.starts_at_utc, Meeting.id)
+        select(Meeting).where(Meeting.starts_at_utc >= now).order_by(Meeting.starts_at_utc, Meeting.id)
     )
     if group_ids is not None:
         query = query.where(Meeting.group_id.in_(list(group_ids)))
@@ -104,7 +110,7 @@ def upcoming(
         query = query.where(Meeting.status == MeetingStatus.SCHEDULED)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.execute(query).scalars())
+    return _with_groups(session, list(session.execute(query).scalars()))
 
 
 def group_meetings(session: Session, group: Group) -> list[Meeting]:
@@ -118,18 +124,13 @@ def by_ids(session: Session, meeting_ids: Iterable[int]) -> dict[int, Meeting]:
     ids = list(meeting_ids)
     if not ids:
         return {}
-    return {
-        m.id: m
-        for m in session.execute(
-            select(Meeting).where(Meeting.id.in_(ids)).options(selectinload(Meeting.group))
-        ).scalars()
-    }
+    found = _with_groups(session, list(session.execute(select(Meeting).where(Meeting.id.in_(ids))).scalars()))
+    return {m.id: m for m in found}
 
 
 def get(session: Session, meeting_id: int) -> Optional[Meeting]:
-    return session.execute(
-        select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.group))
-    ).scalar_one_or_none()
+    meeting = session.execute(select(Meeting).where(Meeting.id == meeting_id)).scalar_one_or_none()
+    return _with_groups(session, [meeting])[0] if meeting is not None else None
 
 
 def add_meeting(

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from storage import conversations, groups as group_queries, references
 from storage.models import (
+    CatalogueVersion,
+    ConversationRef,
+    ConversationState,
+    Membership,
     Partner,
     PartnerDomain,
     PartnerTenant,
@@ -127,6 +133,83 @@ def identity_of(session: Session, platform: str, external_id: str, workspace: st
             PlatformIdentity.external_id == external_id,
         )
     ).scalar_one_or_none()
+
+
+@dataclass
+class Loaded:
+    """What the request's first statement found: the person with their identity here, partner,
+    roles and memberships (all loaded), and beside them the conversation's draft and reference."""
+
+    person: Optional[Person]
+    identity: Optional[PlatformIdentity]
+
+
+def load_caller(
+    session: Session,
+    platform: str,
+    external_id: str,
+    workspace: str = "",
+    email: str = "",
+    conversation: str = "",
+    reference_key: str = "",
+) -> Loaded:
+    """The caller in one statement: by platform identity (by e-mail for the console, which keeps
+    none), with partner, roles and memberships eagerly loaded; and in the same statement the
+    conversation's state (storage.conversations), the stored conversation reference under
+    `reference_key` (storage.references) and the stamp of the group catalogue (storage.groups),
+    each left in the session for those modules, so that none of them needs a statement of its own.
+
+    Read from catalogue_version's one row outwards, so that the stamp (and the reference) come
+    even when no person does."""
+    query: Any = select(CatalogueVersion.version, Person).select_from(CatalogueVersion)
+    if platform == "console":
+        query = query.outerjoin(Person, Person.email == email.strip().lower())
+    else:
+        query = query.add_columns(PlatformIdentity)
+        query = query.outerjoin(
+            PlatformIdentity,
+            and_(
+                PlatformIdentity.platform == platform,
+                PlatformIdentity.workspace == workspace,
+                PlatformIdentity.external_id == external_id,
+            ),
+        ).outerjoin(Person, Person.id == PlatformIdentity.person_id)
+    query = (
+        query.add_columns(ConversationState)
+        .outerjoin(Partner, Partner.id == Person.partner_id)
+        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(
+            ConversationState,
+            and_(
+                ConversationState.person_id == Person.id,
+                ConversationState.platform == platform,
+                ConversationState.conversation == conversation,
+            ),
+        )
+        .options(
+            contains_eager(Person.partner),
+            contains_eager(Person.roles),
+            contains_eager(Person.memberships),
+        )
+        .where(CatalogueVersion.id == 1)
+    )
+    if reference_key:
+        query = query.add_columns(ConversationRef).outerjoin(
+            ConversationRef, and_(ConversationRef.platform == platform, ConversationRef.key == reference_key)
+        )
+    rows = session.execute(query).unique().all()
+    if not rows:  # no stamp row (a database that lost it): every module reads for itself
+        return Loaded(None, None)
+    row = rows[0]._mapping
+    group_queries.remember_stamp(session, row[CatalogueVersion.version])
+    if reference_key:
+        references.known(session, platform, reference_key, row[ConversationRef])
+    person = row[Person]
+    identity = row[PlatformIdentity] if platform != "console" else None
+    if person is not None:
+        conversations.known(session, person, platform, conversation, row[ConversationState])
+    return Loaded(person, identity)
 
 
 def get_or_create_person(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_for
@@ -39,6 +39,50 @@ def save(
     if person_id is not None:
         update["person_id"] = statement.excluded.person_id
     session.execute(statement.on_conflict_do_update(index_elements=["platform", "key"], set_=update))
+
+
+# A reference that hasn't changed is written again at most this often (any_in_tenant goes by updated_at).
+REFRESH_EVERY = timedelta(hours=1)
+_KNOWN = "conversation_refs"  # session.info: {(platform, key): the row or None}, read with the caller
+
+
+def known(session: Session, platform: str, key: str, row: Optional[ConversationRef]) -> None:
+    """The stored reference under the key (None: there is none), read along with something else."""
+    session.info.setdefault(_KNOWN, {})[(platform, key)] = row
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # only ever within one transaction
+        session.info.pop(_KNOWN, None)
+
+
+def keep(
+    session: Session,
+    platform: str,
+    key: str,
+    reference: dict[str, Any],
+    service_url: str,
+    tenant_id: str,
+    person_id: Optional[int],
+    now: datetime,
+) -> bool:
+    """`save`, unless what is stored says the same already (and was written within the hour):
+    True when it wrote."""
+    found = session.info.get(_KNOWN, {})
+    stored = found[(platform, key)] if (platform, key) in found else find(session, platform, key)
+    if (
+        stored is not None
+        and stored.reference == reference
+        and stored.service_url == service_url
+        and stored.tenant_id == (tenant_id or "")
+        and (person_id is None or stored.person_id == person_id)
+        and stored.blocked_at is None
+        and now - stored.updated_at < REFRESH_EVERY
+    ):
+        return False
+    save(session, platform, key, reference, service_url, tenant_id, person_id, now)
+    return True
 
 
 def find(session: Session, platform: str, key: str) -> Optional[ConversationRef]:

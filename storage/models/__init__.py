@@ -22,6 +22,7 @@ from storage.models.messaging import (
     ReminderSetting,
 )
 from storage.models.people import (
+    CatalogueVersion,
     Group,
     GroupAccess,
     GroupAlias,
@@ -48,6 +49,7 @@ __all__ = [
     "BusinessCase",
     "CaseChange",
     "CaseStatus",
+    "CatalogueVersion",
     "ConversationRef",
     "ConversationState",
     "ConversationStep",

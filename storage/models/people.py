@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     String,
     Text,
@@ -141,6 +142,19 @@ class Group(Base):
     @property
     def is_restricted(self) -> bool:
         return self.access is GroupAccess.RESTRICTED
+
+
+class CatalogueVersion(Base):
+    """One row: a stamp of the groups and their aliases, which every process keeps in memory
+    (storage.groups) and reloads when the stamp differs. Database triggers (migration 0014) give
+    it a new value in the same transaction as any change to kc_group or group_alias, whoever
+    makes it: a value never used before (a sequence on PostgreSQL, random() on SQLite), so that
+    a rolled-back change cannot leave a process holding a catalogue that matches a later stamp."""
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class GroupAlias(Base):
