@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import ConversationState, Person
 
-
 # session.info: {(person id, platform, conversation): the state or None}, as read or written in
 # this transaction (storage.people.load_caller reads the caller's with the caller).
 _KNOWN = "conversation_states"

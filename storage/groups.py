@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, selectinload
 
 from storage.models import CatalogueVersion, Group, GroupAlias, MemberRole, Membership, Person
 
@@ -165,9 +165,9 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     # An UPDATE or DELETE statement on groups or aliases (not through the unit of work) moves it too.
-    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
-        if state.bind_mapper.class_ in (Group, GroupAlias):
-            _forget_stamp(state.session)
+    writes = state.is_update or state.is_delete or state.is_insert
+    if writes and state.bind_mapper is not None and state.bind_mapper.class_ in (Group, GroupAlias):
+        _forget_stamp(state.session)
 
 
 def group_by_slug(session: Session, slug: str) -> Optional[Group]:
@@ -185,11 +185,10 @@ def membership(session: Session, person: Person, group: Group) -> Optional[Membe
 def memberships_of(session: Session, person: Person) -> list[Membership]:
     if person.id is None:
         return []
-    return list(
-        session.execute(
-            select(Membership).where(Membership.person_id == person.id).options(selectinload(Membership.group))
-        ).scalars()
-    )
+    found = list(session.execute(select(Membership).where(Membership.person_id == person.id)).scalars())
+    if found:
+        all_groups(session)  # their groups, from the catalogue: `m.group` needs no statement
+    return found
 
 
 def add_member(session: Session, person: Person, group: Group, role: MemberRole = MemberRole.MEMBER) -> bool:
