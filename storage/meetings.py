@@ -99,9 +99,7 @@ def upcoming(
     include_cancelled: bool = False,
 ) -> list[Meeting]:
     """Meetings starting at or after `now` (and before `until`), soonest first."""
-    query = (
-        select(Meeting).where(Meeting.starts_at_utc >= now).order_by(Meeting.starts_at_utc, Meeting.id)
-    )
+    query = select(Meeting).where(Meeting.starts_at_utc >= now).order_by(Meeting.starts_at_utc, Meeting.id)
     if group_ids is not None:
         query = query.where(Meeting.group_id.in_(list(group_ids)))
     if until is not None:
