@@ -274,11 +274,11 @@ def edit_event(ctx: Context, target: str, field: str, value: str) -> Reply:
         return Reply(next(iter(errors.values())))
     for mode, name in ((AttendanceMode.IN_PERSON, "capacity_in_person"), (AttendanceMode.ONLINE, "capacity_online")):
         new = values.get(name)
-        taken = event_queries.taken(ctx.session, event, mode)
+        taken = event_queries.counted(event, mode)  # read again after the lock, with the event
         if form_field.name == name and new is not None and new < taken:
             return Reply(f"{taken} places are already taken {MODE_NAMES[mode]}; the capacity can't go below that.")
         offered = _in_person(values) if mode is AttendanceMode.IN_PERSON else _online(values)
-        registered = taken + event_queries.taken(ctx.session, event, mode, RegistrationStatus.WAITLISTED)
+        registered = taken + event_queries.counted(event, mode, RegistrationStatus.WAITLISTED)
         if not offered and registered:
             return Reply(
                 f"{registered} {'person is' if registered == 1 else 'people are'} registered "

@@ -49,10 +49,8 @@ def label(event: Event) -> str:
     return f"{event.title} (event {event.id})"
 
 
-def places_text(ctx: Context, event: Event, tally: Optional[event_queries.Tally] = None) -> str:
-    """'in person: 12 of 40 places left; online: no limit'. `tally` saves a query per event in lists."""
-    if tally is None:
-        tally = event_queries.tallies(ctx.session, [event.id])
+def places_text(ctx: Context, event: Event) -> str:
+    """'in person: 12 of 40 places left; online: no limit', from the counters read with the event."""
     parts = []
     for mode in AttendanceMode:
         if not event_queries.offers(event, mode):
@@ -61,8 +59,8 @@ def places_text(ctx: Context, event: Event, tally: Optional[event_queries.Tally]
         if limit is None:
             parts.append(f"{MODE_NAMES[mode]}: no limit")
             continue
-        left = max(0, limit - tally.get((event.id, mode, RegistrationStatus.CONFIRMED), 0))
-        waiting = tally.get((event.id, mode, RegistrationStatus.WAITLISTED), 0)
+        left = max(0, limit - event_queries.counted(event, mode))
+        waiting = event_queries.counted(event, mode, RegistrationStatus.WAITLISTED)
         if left:
             parts.append(f"{MODE_NAMES[mode]}: {left} of {limit} places left")
         else:
@@ -72,32 +70,45 @@ def places_text(ctx: Context, event: Event, tally: Optional[event_queries.Tally]
     return "; ".join(parts)
 
 
-def status_text(ctx: Context, reg: Optional[Registration]) -> Optional[str]:
+def status_text(ctx: Context, reg: Optional[Registration], position: Optional[int] = None) -> Optional[str]:
+    """`position`: the waitlist position if already known (else it is counted)."""
     if reg is None or reg.status is RegistrationStatus.WITHDRAWN:
         return None
     if reg.status is RegistrationStatus.CONFIRMED:
         return f"you have a place ({MODE_NAMES[reg.mode]})"
-    return f"you're number {event_queries.waitlist_position(ctx.session, reg)} on the {MODE_NAMES[reg.mode]} waitlist"
+    if position is None:
+        position = event_queries.waitlist_position(ctx.session, reg)
+    return f"you're number {position} on the {MODE_NAMES[reg.mode]} waitlist"
 
 
 def _titles(event: Event) -> list[str]:
     return [event.title, *([event.theme] if event.theme else [])]
 
 
+def _number(words: str) -> Optional[int]:
+    """The event's number, if the words are one (`12`, `event 12`, `#12`)."""
+    digits = " ".join(words.split()).strip().lower().removeprefix("event").strip().lstrip("#")
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+
+
+def _no_such_number(number: int) -> Refusal:
+    return Refusal(
+        Reply(
+            f"I can't find event {number}. Say `events` to see the ones coming up.",
+            actions=(Action("Events", "events"),),
+        )
+    )
+
+
 def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Event:
     """The event named by its number or a distinctive part of its title or theme; else a Refusal."""
     words = " ".join(words.split()).strip()
-    digits = words.lower().removeprefix("event").strip().lstrip("#")
-    if digits.isdigit() and len(digits) < 10:
-        event = event_queries.get(ctx.session, int(digits))
+    number = _number(words)
+    if number is not None:
+        event = event_queries.get(ctx.session, number)
         if event is not None:
             return event
-        raise Refusal(
-            Reply(
-                f"I can't find event {digits}. Say `events` to see the ones coming up.",
-                actions=(Action("Events", "events"),),
-            )
-        )
+        raise _no_such_number(number)
     upcoming = event_queries.upcoming(ctx.session, ctx.now)
     pool = upcoming if upcoming_only else event_queries.all_events(ctx.session)
     lookup = resolve(words, [(e, _titles(e)) for e in pool])
@@ -118,8 +129,8 @@ def find_event(ctx: Context, words: str, upcoming_only: bool = True) -> Event:
     )
 
 
-def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: event_queries.Tally) -> Item:
-    mine = status_text(ctx, reg)
+def _event_item(ctx: Context, event: Event, booking: Optional[event_queries.Booking]) -> Item:
+    mine = status_text(ctx, booking.registration, booking.position) if booking else None
     actions: tuple[Action, ...] = (Action("Details", f"event {event.id}"),)
     if mine is None:
         actions += (Action("Register", f"register {event.id}", "primary"),)
@@ -129,7 +140,7 @@ def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: 
         fields=field_list(
             ("When", when(ctx, event)),
             ("Format", FORMAT_NAMES[event.format]),
-            ("Places", places_text(ctx, event, tally)),
+            ("Places", places_text(ctx, event)),
             ("You", mine),
         ),
         actions=actions,
@@ -138,21 +149,20 @@ def _event_item(ctx: Context, event: Event, reg: Optional[Registration], tally: 
 
 @partner_staff_only
 def list_events(ctx: Context) -> Reply:
-    shown = event_queries.upcoming(ctx.session, ctx.now, limit=LIST_LIMIT)
+    # Two statements at any size: the page with its places (counted on the event rows) and how
+    # many are coming, then the caller's registrations on the page with their waitlist positions.
+    shown, total = event_queries.upcoming_page(ctx.session, ctx.now, LIST_LIMIT)
     if not shown:
         return Reply(
             "No events are announced yet. Say `past events` to see earlier ones.",
             actions=(Action("Past events", "past events"),),
         )
-    total = len(shown) if len(shown) < LIST_LIMIT else event_queries.count_upcoming(ctx.session, ctx.now)
-    ids = [e.id for e in shown]
-    tally = event_queries.tallies(ctx.session, ids)
-    mine = event_queries.registrations_by_event(ctx.session, ids, ctx.caller.person)
+    mine = event_queries.bookings(ctx.session, [e.id for e in shown], ctx.caller.person)
     more = f" The first {len(shown)} are below." if total > len(shown) else ""
     return Reply(
         f"{total} business transformation event{'s' if total != 1 else ''} coming up, free for every partner.{more}",
         title="Events",
-        items=tuple(_event_item(ctx, e, mine.get(e.id), tally) for e in shown),
+        items=tuple(_event_item(ctx, e, mine.get(e.id)) for e in shown),
         footer="Say `register EVENT` to book a place (an event's number or part of its title).",
     )
 
@@ -289,30 +299,45 @@ PLACE_FORM = register_form(
 )
 
 
+def _locked_event(ctx: Context, target: str) -> event_queries.Locked:
+    """The event named (as find_event finds it), locked and read with the caller's registration.
+    By its number that is the one statement; by its title, after finding it."""
+    number = _number(target)
+    if number is None:
+        number = find_event(ctx, target).id
+    held = event_queries.locked(ctx.session, number, ctx.caller.person)
+    if held is None:
+        raise _no_such_number(number)
+    return held
+
+
 @partner_staff_only
 def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
-    event = find_event(ctx, target)
+    # Two statements for `register N`: the event locked and read, counters and the caller's
+    # registration with it, then the registration's INSERT (the database's triggers count it).
+    # Reminders need nothing now: jobs/reminders plans them from the places when one is due.
+    held = _locked_event(ctx, target)
+    event, existing = held.event, held.registration
     closed = _closed_for_registration(ctx, event)
     if closed:
         return closed
-    existing = event_queries.registration(ctx.session, event, ctx.caller.person)
     if mode is None and existing is not None and existing.status is not RegistrationStatus.WITHDRAWN:
         return Reply(
-            f"You're already registered for {label(event)}: {status_text(ctx, existing)}.",
+            f"You're already registered for {label(event)}: {status_text(ctx, existing, held.position)}.",
             actions=(Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events")),
         )
     if mode is None and all(event_queries.offers(event, m) for m in AttendanceMode):
         return _ask_mode(ctx, event)
     conversation.end(ctx, PLACE_FORM.name)  # answered with the whole command (a button)
     chosen = _mode(event, mode)
-    try:
-        outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen)
-    except event_queries.EventClosed:
-        return Reply(f"{label(event)} has just been cancelled, so it takes no registrations.")
+    # Read under the lock, a cancelled event was refused above (it cannot be cancelled meanwhile).
+    outcome = event_queries.register(ctx.session, event, ctx.caller.person, chosen, held)
     reg = outcome.registration
     actions = (Action("Unregister", f"unregister {event.id}", "danger"), Action("My events", "my events"))
-    if outcome.already:
-        return Reply(f"You're already registered for {label(event)}: {status_text(ctx, reg)}.", actions=actions)
+    if outcome.already:  # not answered above: a mode was given
+        return Reply(
+            f"You're already registered for {label(event)}: {status_text(ctx, reg, held.position)}.", actions=actions
+        )
     if outcome.status is RegistrationStatus.CONFIRMED:
         return Reply(
             f"You have a place at {label(event)}, {MODE_NAMES[reg.mode]}, on {when(ctx, event)}.",
@@ -322,7 +347,7 @@ def register(ctx: Context, target: str, mode: Optional[str] = None) -> Reply:
             ),
             actions=(Action("Add to calendar", f"calendar event {event.id}"),) + actions,
         )
-    position = event_queries.waitlist_position(ctx.session, reg)
+    position = outcome.position or event_queries.waitlist_position(ctx.session, reg)
     return Reply(
         f"{label(event)} is full {MODE_NAMES[reg.mode]}, so you're on the waitlist: number {position}. "
         "I'll tell you as soon as a place frees up.",
@@ -377,13 +402,14 @@ def my_events(ctx: Context) -> Reply:
             "You're not registered for any event coming up. Say `events` to see them.",
             actions=(Action("Events", "events"),),
         )
+    positions = event_queries.waitlist_positions(ctx.session, regs)  # one statement, if any is waiting
     return Reply(
         f"You're registered for {len(regs)} event{'s' if len(regs) != 1 else ''}:",
         title="Your events",
         items=tuple(
             Item(
                 title=label(r.event),
-                fields=field_list(("When", when(ctx, r.event)), ("You", status_text(ctx, r))),
+                fields=field_list(("When", when(ctx, r.event)), ("You", status_text(ctx, r, positions.get(r.id)))),
                 actions=(Action("Details", f"event {r.event.id}"),),
             )
             for r in regs

@@ -17,6 +17,7 @@ from storage.models import (
     ConversationState,
     Delivery,
     DeliveryStatus,
+    Event,
     FundEntry,
     Membership,
     Person,
@@ -66,8 +67,27 @@ def held_about(session: Session, person_id: int) -> Held:
     )
 
 
+def lock_events_of(session: Session, person_id: int) -> None:
+    """Lock the events the person is registered for (a place or in a queue), in the order of
+    their ids. Erasing them changes those events' counters (storage.events): every erasure
+    taking its events' row locks in the same order, two of them cannot wait for each other."""
+    session.execute(
+        select(Event.id)
+        .where(
+            Event.id.in_(
+                select(Registration.event_id).where(
+                    Registration.person_id == person_id, Registration.status != RegistrationStatus.WITHDRAWN
+                )
+            )
+        )
+        .order_by(Event.id)
+        .with_for_update()
+    )
+
+
 def places_of(session: Session, person_id: int) -> list[Registration]:
-    """The person's confirmed places at events."""
+    """The person's confirmed places at events, their events locked first (lock_events_of)."""
+    lock_events_of(session, person_id)
     return list(
         session.execute(
             select(Registration)
@@ -82,9 +102,12 @@ def erase(session: Session, person_id: int, former: str) -> None:
 
     Kept, without the person: the business cases they submitted (with `former`, e.g. "a former
     member of Medway", as the contact), their part in case changes, fund entries and announcements.
-    What waited to be sent to them is marked skipped before it goes. The session is expunged
-    before the person's row is deleted, so that no object in it still refers to the deleted rows.
+    What waited to be sent to them is marked skipped before it goes. Their registrations are
+    deleted, and the database's triggers take them off their events' counters (places given up
+    are filled by the caller first: handlers.privacy). The session is expunged before the
+    person's row is deleted, so that no object in it still refers to the deleted rows.
     """
+    lock_events_of(session, person_id)
     session.execute(
         update(BusinessCase).where(BusinessCase.submitter_id == person_id).values(submitter_id=None, contact=former)
     )

@@ -73,6 +73,14 @@ class Event(Base):
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # Places taken (confirmed registrations) and people waiting, by mode: kept by the database,
+    # whose triggers on registration (migration 0015) count every insert, change and delete in
+    # the same statement. Read them, never write them: storage.events reads them fresh after a
+    # change of its own (the loaded values don't know what a trigger did).
+    taken_in_person: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    taken_online: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_in_person: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_online: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     registrations: Mapped[list[Registration]] = relationship(back_populates="event")
 
@@ -83,7 +91,8 @@ class Registration(Base):
     __tablename__ = "registration"
     __table_args__ = (
         UniqueConstraint("event_id", "person_id"),
-        Index("ix_registration_event_id_status_mode", "event_id", "status", "mode"),
+        # Counts by status and mode, and the waitlist in its order (a position is counted here alone).
+        Index("ix_registration_event_id_status_mode_queued_at", "event_id", "status", "mode", "queued_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
