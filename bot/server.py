@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
 
 import calendars
 from bot import platforms
@@ -23,6 +24,9 @@ CALENDAR_TYPE = "text/calendar"
 def make_app(runtime: Runtime, slack=None, teams=None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app["runtime"] = runtime
+    # The health check and the feeds only read: on SQLite they begin DEFERRED and read a snapshot
+    # beside the writer (WAL) instead of queueing for the write lock behind chat requests.
+    app["reading"] = sessionmaker(bind=db.reader(runtime.engine), expire_on_commit=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/calendar/events.ics", events_feed)
     app.router.add_get("/calendar/{slug}.ics", group_feed)
@@ -36,11 +40,11 @@ def make_app(runtime: Runtime, slack=None, teams=None) -> web.Application:
     return app
 
 
-def _health(runtime: Runtime) -> tuple[bool, Optional[dict[str, int]]]:
+def _health(runtime: Runtime, reading: sessionmaker[Session]) -> tuple[bool, Optional[dict[str, int]]]:
     """Whether the database answers, and the bot's reach as counts (one statement, which is the
     check itself); when the count fails, a plain SELECT 1 says whether the database is there."""
     try:
-        with runtime.sessions() as session:
+        with reading() as session:
             return True, reach_queries.counts(session)
     except Exception:  # logged; the database's own answer decides the status
         logger.warning("healthz: the reach could not be counted", exc_info=True)
@@ -50,7 +54,7 @@ def _health(runtime: Runtime) -> tuple[bool, Optional[dict[str, int]]]:
 async def healthz(request: web.Request) -> web.Response:
     """200 with the reach as counts only (no names, no ids) while the database answers; else 503."""
     runtime: Runtime = request.app["runtime"]
-    answers, reach = await asyncio.to_thread(_health, runtime)
+    answers, reach = await asyncio.to_thread(_health, runtime, request.app["reading"])
     if answers:
         body: dict[str, object] = {"status": "ok", "database": "ok"}
         if reach is not None:
@@ -69,10 +73,10 @@ def _ics(content: bytes, filename: str) -> web.Response:
 
 
 async def events_feed(request: web.Request) -> web.Response:
-    runtime: Runtime = request.app["runtime"]
+    reading: sessionmaker[Session] = request.app["reading"]
 
     def build() -> bytes:
-        with runtime.sessions() as session:
+        with reading() as session:
             return calendars.public_events_feed(session, datetime.now(timezone.utc))
 
     return _ics(await asyncio.to_thread(build), "events.ics")
@@ -80,11 +84,11 @@ async def events_feed(request: web.Request) -> web.Response:
 
 async def group_feed(request: web.Request) -> web.Response:
     """An open group's meetings; a restricted group's are never served (404, as for unknown)."""
-    runtime: Runtime = request.app["runtime"]
+    reading: sessionmaker[Session] = request.app["reading"]
     slug = request.match_info["slug"].lower()
 
     def build() -> Optional[bytes]:
-        with runtime.sessions() as session:
+        with reading() as session:
             group = group_queries.group_by_slug(session, slug)
             if group is None or group.access is not GroupAccess.OPEN:
                 return None
