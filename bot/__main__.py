@@ -14,7 +14,7 @@ from bot import logs, platforms
 from bot.console import run_interactive, run_lines
 from bot.nlu import model as nlu_model
 from bot.runtime import build, local_today, prepare_database
-from bot.server import serve
+from bot.server import serve, supervise
 from bot.worker import Worker
 from core.settings import ConfigError, Settings
 from storage import db, seed
@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the HTTP server for Slack, Teams and calendars")
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--no-worker", action="store_true")
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind the port with SO_REUSEPORT, so that several serve processes share it (Linux, BSD)",
+    )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N serve processes on the port (with --reuse-port), restarted if one ends; the first runs the worker",
+    )
     commands.add_parser("worker", help="the reminder scheduler and delivery dispatcher")
     package = commands.add_parser("teams-package", help="build the Microsoft Teams app package (a zip)")
     package.add_argument("--app-id", default=None, help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
@@ -119,9 +131,15 @@ def _run(command: str, args: argparse.Namespace, runtime) -> int:
         if not 0 < port < 65536:
             print(f"Configuration error: --port {port} is not a port number (1-65535)", file=sys.stderr)
             return 2
+        if not 1 <= args.processes <= 64:
+            print(f"Configuration error: --processes {args.processes} is not between 1 and 64", file=sys.stderr)
+            return 2
         prepare_database(runtime, with_demo=False)
+        if args.processes > 1:
+            runtime.engine.dispose()  # the processes have their own; this one only watches them
+            return supervise(port, args.processes, with_worker=not args.no_worker)
         nlu_model.warm_up()
-        serve(runtime, port, with_worker=not args.no_worker)
+        serve(runtime, port, with_worker=not args.no_worker, reuse_port=args.reuse_port)
         return 0
     if command == "worker":
         prepare_database(runtime, with_demo=False)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -59,7 +65,8 @@ async def healthz(request: web.Request) -> web.Response:
         body: dict[str, object] = {"status": "ok", "database": "ok"}
         if reach is not None:
             body["reach"] = reach
-        return web.json_response(body)
+        # Which of several `serve` processes on one port answered (--processes, --reuse-port).
+        return web.json_response(body, headers={"X-Process-Id": str(os.getpid())})
     return web.json_response({"status": "unavailable", "database": "not answering"}, status=503)
 
 
@@ -100,7 +107,7 @@ async def group_feed(request: web.Request) -> web.Response:
     return _ics(content, f"{slug}.ics")
 
 
-def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
+def serve(runtime: Runtime, port: int, with_worker: bool, reuse_port: bool = False) -> None:
     from bot.worker import Worker
 
     slack, teams = platforms.build_adapters(runtime.router, runtime.sessions, runtime.settings)
@@ -117,9 +124,86 @@ def serve(runtime: Runtime, port: int, with_worker: bool) -> None:
             port=port,
             access_log=None,
             handle_signals=True,
+            reuse_port=reuse_port or None,
             print=lambda text: logger.info("listening on port %s", port),
         )
     finally:
         if worker is not None:
             worker.stop()
         platforms.close(senders)
+
+
+# --- several serve processes on one port ---------------------------------------------------------
+
+RESTART_QUICK_SECONDS = 30  # a process that ends sooner than this after its start "failed at once"
+RESTART_QUICK_LIMIT = 3  # ... and this many such ends in a row stop the whole
+STOP_SECONDS = 30  # how long the processes have to stop after SIGTERM before they are killed
+
+
+def _entry_point() -> list[str]:
+    """How this program was started (`python -m bot`, or another module with bot's command line)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return [sys.executable, "-m", spec.name if spec is not None and spec.name else "bot"]
+
+
+def supervise(port: int, processes: int, with_worker: bool) -> int:
+    """Run `processes` serve processes on one port (SO_REUSEPORT: the kernel spreads the
+    connections among them) and keep them running: one that ends is started again, unless it
+    keeps ending at once, when all are stopped and the exit status is 1. SIGTERM or SIGINT stops
+    them all (each finishes the requests in hand) and returns 0. The first process also runs the
+    worker (unless `with_worker` is false): one timer per host is enough, and safe with more.
+    """
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def command(index: int) -> list[str]:
+        own_worker = with_worker and index == 0
+        return _entry_point() + ["serve", "--port", str(port), "--reuse-port"] + ([] if own_worker else ["--no-worker"])
+
+    def start(index: int) -> tuple[subprocess.Popen, float]:
+        child = subprocess.Popen(command(index), stdin=subprocess.DEVNULL)
+        logger.info("serve process %s of %s started (pid %s)", index + 1, processes, child.pid)
+        return child, time.monotonic()
+
+    children = [start(i) for i in range(processes)]
+    quick_ends = [0] * processes
+    status = 0
+    try:
+        while not stopping.wait(0.2):
+            for index, (child, started) in enumerate(children):
+                code = child.poll()
+                if code is None:
+                    continue
+                quick = time.monotonic() - started < RESTART_QUICK_SECONDS
+                quick_ends[index] = quick_ends[index] + 1 if quick else 0
+                if quick_ends[index] >= RESTART_QUICK_LIMIT:
+                    logger.error(
+                        "serve process %s (pid %s) ended with %s, %s times in a row soon after starting: stopping all",
+                        index + 1,
+                        child.pid,
+                        code,
+                        quick_ends[index],
+                    )
+                    status = 1
+                    stopping.set()
+                    break
+                logger.warning("serve process %s (pid %s) ended with %s: starting it again", index + 1, child.pid, code)
+                children[index] = start(index)
+    finally:
+        for child, _ in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for child, _ in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.error(
+                    "serve process pid %s did not stop within %s s of SIGTERM: killed", child.pid, STOP_SECONDS
+                )
+                child.kill()
+                child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        logger.info("all %s serve processes stopped", processes)
+    return status
