@@ -62,7 +62,7 @@ from bot import cards
 from bot.router import Router
 from bot.senders import Outcome, RateLimit, Recipient, SendResult
 from core.forms import FORMS
-from core.messages import Action, Reply, Request
+from core.messages import Action, KeptReference, Reply, Request
 from core.settings import Settings
 from storage import references
 from storage.people import person_by_identity
@@ -395,11 +395,12 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             display_name=activity.from_property.name,
             capabilities=frozenset({"forms"}),
             shared=(activity.conversation.conversation_type or "personal") != "personal",
+            keep_reference=self._reference(activity),
         )
 
-    async def _remember(self, turn_context: TurnContext) -> None:
-        """Keep the conversation reference, so that reminders can reach this chat later."""
-        activity = turn_context.activity
+    @staticmethod
+    def _reference(activity: Activity) -> KeptReference:
+        """The conversation reference to keep, so that reminders can reach this chat later."""
         reference = TurnContext.get_conversation_reference(activity).serialize()
         conversation = reference.get("conversation") or {}
         if isinstance(conversation.get("id"), str):
@@ -409,19 +410,25 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
             # 4.17.1 reads and writes a conversation's tenant as `tenantID`, where Teams writes
             # `tenantId`, so the SDK's reference has none: kept here as Teams spells it.
             conversation.setdefault("tenantId", _tenant(activity))
-        key = _reference_key(activity)
+        return KeptReference(_reference_key(activity), reference, activity.service_url, _tenant(activity))
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        """Keep the conversation reference where no request runs (the welcome). A message's is kept
+        by the router, in the request's own transaction (Request.keep_reference)."""
+        activity = turn_context.activity
+        kept = self._reference(activity)
 
         def save() -> None:
             with self.sessions.begin() as session:
-                person = person_by_identity(session, PLATFORM, activity.from_property.id, _tenant(activity))
-                references.save(
+                person = person_by_identity(session, PLATFORM, activity.from_property.id, kept.tenant)
+                references.keep(
                     session,
                     PLATFORM,
-                    key,
-                    reference,
-                    activity.service_url,
-                    _tenant(activity),
-                    person.id if person and key.startswith("user:") else None,
+                    kept.key,
+                    kept.reference,
+                    kept.service_url,
+                    kept.tenant,
+                    person.id if person and kept.key.startswith("user:") else None,
                     _now(),
                 )
 
@@ -451,7 +458,6 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
     # --- activities ----------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext):
-        await self._remember(turn_context)
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else None
         if value and cards.FORM_KEY in value:
@@ -465,7 +471,6 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         reply = await asyncio.to_thread(self.router.handle, request, _once(activity, "activity"))
         if reply is not None:
             await self._send(turn_context, reply)
-        await self._remember(turn_context)  # again: the first message has just linked the person
 
     async def _submit(self, turn_context: TurnContext, value: dict[str, Any]) -> bool:
         """A form's card sent back; True when it is shown again with fields to correct."""
@@ -522,19 +527,16 @@ class KentConnectsTeamsBot(TeamsActivityHandler):
         if cards.FORM_KEY in data:
             if not isinstance(data[cards.FORM_KEY], str) or data[cards.FORM_KEY] not in FORMS:
                 return _execute_error(400, "BadRequest", EXECUTE_OLD_FORM)
-            await self._remember(turn_context)
             corrected = await self._submit(turn_context, data)
             return _execute_answer(200, MESSAGE_TYPE, EXECUTE_CORRECT if corrected else EXECUTE_DONE)
         if cards.COMMAND_KEY in data:
             command = data[cards.COMMAND_KEY]
             if not isinstance(command, str) or not command.strip():
                 return _execute_error(400, "BadRequest", EXECUTE_UNREADABLE)
-            await self._remember(turn_context)
             request = await self._request(turn_context, command)
             reply = await asyncio.to_thread(self.router.handle, request, _once(activity, "execute"))
             if reply is not None:
                 await self._send(turn_context, reply)
-            await self._remember(turn_context)  # again: the first message has just linked the person
             return _execute_answer(200, MESSAGE_TYPE, EXECUTE_DONE)
         logger.info(
             "Teams: an Action.Execute with verb %r and none of this version's data (a card sent by an older version?)",
