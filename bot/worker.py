@@ -76,9 +76,10 @@ class Worker:
         logger.info("worker %s started", self.dispatcher.owner)
 
     def stop(self) -> None:
-        """Finish the message in hand, hand back the rest of the batch, and stop."""
+        """Finish the sends in hand, hand back the rest of the batch, and stop."""
         self.dispatcher.stop()
-        self.scheduler.shutdown(wait=True)
+        self.scheduler.shutdown(wait=True)  # the batch in hand is marked before this returns
+        self.dispatcher.close()
         self.stopped.set()
         logger.info("worker %s stopped", self.dispatcher.owner)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Optional
 
 from sqlalchemy import select
@@ -30,6 +31,22 @@ def where_is(session: Session, platform: str, channel: str) -> Optional[tuple[st
         .limit(1)
     ).first()
     return (found[0], found[1]) if found else None
+
+
+def where_are(session: Session, places: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """where_is for many (platform, channel) pairs at once (one statement; none for no pairs)."""
+    wanted = set(places)
+    if not wanted:
+        return {}
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for platform, channel, workspace, enterprise in session.execute(
+        select(GroupChannel.platform, GroupChannel.channel, GroupChannel.workspace, GroupChannel.enterprise)
+        .where(GroupChannel.channel.in_(sorted({channel for _, channel in wanted})))
+        .order_by(GroupChannel.id)
+    ):
+        if (platform, channel) in wanted:
+            found.setdefault((platform, channel), (workspace, enterprise))  # the first linked, as where_is
+    return found
 
 
 def of_group(session: Session, group_id: int) -> list[GroupChannel]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage import delivery_keys as keys
@@ -93,6 +94,27 @@ def for_subject(session: Session, subject: str) -> list[Delivery]:
     return list(session.execute(select(Delivery).where(Delivery.subject == subject).order_by(Delivery.id)).scalars())
 
 
+class Claim(NamedTuple):
+    """A claimed delivery, as the claim's UPDATE returned it (no ORM object: a batch is hundreds)."""
+
+    id: int
+    kind: DeliveryKind
+    recipient_id: int
+    channel: str
+    payload: Any
+    attempts: int
+    due_at: datetime
+    not_after: Optional[datetime]
+    last_error: Optional[str]
+
+
+# Left on a delivery sent back to the queue because its rate-limit bucket had no token yet: its
+# token was reserved for its new due time (storage.ratelimit.reserve), so it doesn't take another.
+RATE_WAIT = "waiting for the rate limit"
+
+_TABLE = cast(Table, Delivery.__table__)  # Core statements: no ORM objects for a batch
+
+
 def claim(
     session: Session,
     owner: str,
@@ -101,18 +123,19 @@ def claim(
     lease: timedelta,
     cutoffs: dict[DeliveryKind, timedelta],
     default_cutoff: timedelta,
-) -> tuple[list[Delivery], int]:
+) -> tuple[list[Claim], int]:
     """Take up to `limit` due deliveries (or ones whose sender's lease ran out) for `owner`.
 
-    On PostgreSQL, FOR UPDATE SKIP LOCKED lets replicas claim side by side without waiting for
-    or taking each other's rows; on SQLite the transaction holds the write lock (BEGIN
-    IMMEDIATE), so claims are serial. A delivery past its cut-off or its `not_after` is marked
-    skipped here, with the reason, instead of being sent late. Returns the claimed deliveries
+    One UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING …: on
+    PostgreSQL, SKIP LOCKED lets replicas claim side by side without waiting for or taking each
+    other's rows; on SQLite the transaction holds the write lock, so claims are serial. A
+    delivery past its cut-off or its `not_after` is then marked skipped, with the reason (one
+    more UPDATE), instead of being sent late. Returns the claimed deliveries, oldest due first,
     and how many rows were looked at (skipped ones included), so that a caller can tell a full
     batch of stale rows from an empty queue.
     """
-    query = (
-        select(Delivery)
+    due = (
+        select(Delivery.id)
         .where(
             or_(
                 and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
@@ -123,21 +146,32 @@ def claim(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
+    table = _TABLE
+    taken = session.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(status=DeliveryStatus.SENDING, lease_owner=owner, lease_expires_at=now + lease)
+        .returning(*(table.c[name] for name in Claim._fields))
+    ).all()
+    rows = sorted((Claim(*row) for row in taken), key=lambda c: (c.due_at, c.id))  # RETURNING keeps no order
+    stale: dict[str, list[int]] = {}
     claimed = []
-    rows = list(session.execute(query).scalars())
-    for delivery in rows:
-        too_old = delivery.due_at < now - cutoffs.get(delivery.kind, default_cutoff)
-        if too_old or (delivery.not_after is not None and delivery.not_after <= now):
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "too late to send" if too_old else "its moment has passed"
-            delivery.lease_owner = delivery.lease_expires_at = None
-            continue
-        delivery.status = DeliveryStatus.SENDING
-        delivery.lease_owner = owner
-        delivery.lease_expires_at = now + lease
-        claimed.append(delivery)
-    session.flush()
+    for row in rows:
+        too_old = row.due_at < now - cutoffs.get(row.kind, default_cutoff)
+        if too_old or (row.not_after is not None and row.not_after <= now):
+            stale.setdefault("too late to send" if too_old else "its moment has passed", []).append(row.id)
+        else:
+            claimed.append(row)
+    if stale:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("d_id"))
+            .values(
+                status=DeliveryStatus.SKIPPED, last_error=bindparam("d_error"), lease_owner=None, lease_expires_at=None
+            ),
+            [{"d_id": i, "d_error": reason} for reason, ids in stale.items() for i in ids],
+        )
     return claimed, len(rows)
 
 
@@ -166,6 +200,82 @@ def mark_held(session: Session, delivery_id: int, owner: str, reason: str) -> bo
 
 def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
     return _end_lease(session, delivery_id, owner, status=DeliveryStatus.FAILED, last_error=error[:2000])
+
+
+def among(session: Session, column: Any, ids: Iterable[Any]) -> Any:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter however many ids (a batch's
+    IN list of hundreds of parameters costs more to render and parse than to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(list(ids))
+
+
+def mark_sent_all(session: Session, ids: list[int], owner: str, now: datetime, via: Optional[str]) -> set[int]:
+    """Mark many sent at once (one statement); returns the ids whose lease `owner` still held."""
+    if not ids:
+        return set()
+    table = _TABLE
+    marked = session.execute(
+        update(table)
+        .where(among(session, table.c.id, ids), table.c.lease_owner == owner, table.c.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            last_error=None,
+            delivered_via=via,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .returning(table.c.id)
+    )
+    return set(marked.scalars())
+
+
+class Outcome(NamedTuple):
+    """How one leased delivery ends for now: its new status, and for pending ones when it is due again."""
+
+    id: int
+    status: DeliveryStatus
+    error: Optional[str]
+    due_at: Optional[datetime] = None  # None: unchanged
+    count_attempt: bool = False
+
+
+def finish_all(session: Session, owner: str, outcomes: list[Outcome]) -> int:
+    """End many leases at once (one executemany); returns how many `owner` still held."""
+    if not outcomes:
+        return 0
+    table = _TABLE
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(table)
+            .where(
+                table.c.id == bindparam("d_id"),
+                table.c.lease_owner == owner,
+                table.c.status == DeliveryStatus.SENDING,
+            )
+            .values(
+                status=bindparam("d_status"),
+                last_error=bindparam("d_error"),
+                due_at=func.coalesce(bindparam("d_due", type_=table.c.due_at.type), table.c.due_at),
+                attempts=table.c.attempts + bindparam("d_attempt"),
+                lease_owner=None,
+                lease_expires_at=None,
+            ),
+            [
+                {
+                    "d_id": o.id,
+                    "d_status": o.status,
+                    "d_error": o.error[:2000] if o.error else None,
+                    "d_due": o.due_at,
+                    "d_attempt": 1 if o.count_attempt else 0,
+                }
+                for o in outcomes
+            ],
+        ),
+    )
+    return result.rowcount
 
 
 def retry_later(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ class RecordingSender:
     def __init__(self, path: Path, delay: float = 0.0):
         self.out = open(path, "a", encoding="utf-8", buffering=1)
         self.delay = delay
+        self.lock = threading.Lock()  # the dispatcher sends from several threads
 
     def rate_limit(self, recipient: Recipient):
         return None
@@ -46,8 +48,9 @@ class RecordingSender:
     def send(self, recipient: Recipient, message: Reply) -> SendResult:
         if self.delay:
             time.sleep(self.delay)
-        self.out.write(message.text + "\n")
-        self.out.flush()
+        with self.lock:
+            self.out.write(message.text + "\n")
+            self.out.flush()
         return SendResult.sent()
 
 
@@ -64,7 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=Policy().batch)
     parser.add_argument("--lease", type=float, default=120.0)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--ready", type=Path)

@@ -1,4 +1,4 @@
-"""One message, one platform (bot/dispatcher.py `_route`): a person on both Slack and Teams gets
+"""One message, one platform (bot/dispatcher.py `_route_all`): a person on both Slack and Teams gets
 each message once, on the platform they chose (`send my messages to slack|teams`) or, without a
 choice, the one they used last; an identity in a workspace the app was removed from is skipped.
 
@@ -18,6 +18,7 @@ from bot.router import Router
 from bot.senders import Recipient, SendResult
 from core.messages import Reply, Request
 from core.settings import Settings
+from storage import deliveries as delivery_queries
 from storage.models import Delivery, DeliveryStatus, PlatformIdentity
 from storage.people import person_by_email
 from tests.conftest import NOW, both_platforms
@@ -189,15 +190,22 @@ def test_with_nothing_to_tell_them_apart_the_configured_order_decides(session, s
     assert to(teams_first[0], SWALE) == [("user:29:swale", "tenant-swale", "Another tie")]
 
 
-def test_routing_a_direct_message_still_reads_the_person_and_their_identities_in_two_statements(
+def test_routing_a_whole_batch_reads_the_people_and_their_identities_in_two_statements(
     session, sessions, router, connection
 ):
     link(session, SWALE, "slack", "U0SW", NOW - timedelta(hours=5), "T0SWALE")
     link(session, SWALE, "teams", "user:29:swale", NOW - timedelta(hours=1), "tenant-swale")
+    link(session, UCA, "slack", "U0UCA", NOW - timedelta(hours=2), "T0UCA")
     announce(router, "Counting")
-    [delivery] = session.execute(
-        select(Delivery).where(Delivery.recipient_id == person_by_email(session, SWALE).id)  # type: ignore[union-attr]
-    ).scalars()
+    batch = [
+        delivery_queries.Claim(*row)
+        for row in session.execute(
+            select(*(getattr(Delivery, name) for name in delivery_queries.Claim._fields)).where(
+                Delivery.channel == "direct"
+            )
+        )
+    ]
+    assert len(batch) == 2  # the chair's announcement, to each of the two members
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
@@ -206,12 +214,14 @@ def test_routing_a_direct_message_still_reads_the_person_and_their_identities_in
 
     dispatcher = Dispatcher(sessions, [Recording("slack"), Recording("teams")], Policy(), clock=lambda: NOW)
     with sessions() as fresh:
-        target = fresh.get(Delivery, delivery.id)
-        assert target is not None
         event.listen(connection, "before_cursor_execute", count)
         try:
-            recipient, sender, _ = dispatcher._route(fresh, target)
+            routes = dispatcher._route_all(fresh, batch)
         finally:
             event.remove(connection, "before_cursor_execute", count)
-    assert sender is not None and sender.platform == "teams" and recipient is not None
-    assert len(statements) == 2, statements
+    assert len(statements) == 2, statements  # however many deliveries the batch holds
+    by_email = {recipient.email: (recipient, sender) for recipient, sender, _ in routes.values() if recipient}
+    recipient, sender = by_email[SWALE]
+    assert sender is not None and sender.platform == "teams" and recipient.address == "user:29:swale"
+    recipient, sender = by_email[UCA]
+    assert sender is not None and sender.platform == "slack" and recipient.workspace == "T0UCA"

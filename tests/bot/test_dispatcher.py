@@ -437,7 +437,8 @@ def test_stop_hands_the_rest_of_the_batch_back(session, sessions):
         holder[0].stop()
         return SendResult.sent()
 
-    d = dispatcher(sessions, RecordingSender(stop_on_first), batch=10)
+    # One bucket: its messages go one after another, so the stop comes before any other is sent.
+    d = dispatcher(sessions, RecordingSender(stop_on_first, limit=RateLimit("console:all", 100, 100)), batch=10)
     holder.append(d)
     assert d.run_until_idle() == 5
     found = rows(session, ids)
@@ -588,7 +589,7 @@ def test_four_dispatcher_processes_send_every_delivery_exactly_once(pg, tmp_path
     outs = [tmp_path / f"sent-{i}.txt" for i in range(4)]
     readies = [tmp_path / f"ready-{i}" for i in range(4)]
     procs = [
-        child(pg, out, "--batch", "25", "--ready", str(ready), "--go", str(go))
+        child(pg, out, "--batch", str(Policy().batch // 4), "--ready", str(ready), "--go", str(go))
         for out, ready in zip(outs, readies, strict=True)
     ]
     try:
@@ -617,13 +618,13 @@ def test_four_dispatcher_processes_send_every_delivery_exactly_once(pg, tmp_path
 
 
 def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(pg, tmp_path):
-    batch = 50
-    texts = bulk(pg, 1000, people=200)
+    batch = Policy().batch  # the default: sends side by side, outcomes written as they come
+    texts = bulk(pg, 4 * batch, people=200)
     killed_out, restart_out = tmp_path / "killed.txt", tmp_path / "restart.txt"
     killed = child(pg, killed_out, "--batch", str(batch), "--lease", "2", "--delay", "0.005")
     try:
-        # Early in its fifth batch: the kill lands among leased deliveries, not between batches.
-        wait_for(lambda: len(lines(killed_out)) >= 4 * batch + 10 or killed.poll() is not None, 60, "the first sends")
+        # Early in its second batch: the kill lands among leased deliveries, not between batches.
+        wait_for(lambda: len(lines(killed_out)) >= batch + 10 or killed.poll() is not None, 60, "the first sends")
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(timeout=10)
     finally:
@@ -645,7 +646,7 @@ def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(
     assert restart.returncode == 0, output.decode(errors="replace")
 
     first, second = lines(killed_out), lines(restart_out)
-    assert len(first) >= 4 * batch + 10 and len(second) > 0
+    assert len(first) >= batch + 10 and len(second) > 0
     assert set(first) | set(second) == texts  # nothing lost
     assert len(first) == len(set(first)) and len(second) == len(set(second))
     duplicates = set(first) & set(second)
@@ -656,7 +657,7 @@ def test_a_dispatcher_killed_mid_fan_out_is_taken_over_after_its_leases_run_out(
         f"killed after {len(first)} sends with {len(in_flight)} in flight; restart sent {len(second)}, "
         f"{len(duplicates)} twice"
     )
-    assert db_counts(pg) == {DeliveryStatus.SENT: 1000}
+    assert db_counts(pg) == {DeliveryStatus.SENT: 4 * batch}
 
 
 def test_after_a_three_hour_downtime_recent_deliveries_go_once_and_stale_ones_are_skipped(pg):

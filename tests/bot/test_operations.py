@@ -547,7 +547,10 @@ def test_worker_stop_finishes_the_message_in_hand_and_hands_back_the_rest(fresh)
     assert len(ids) == 6
 
     sender = BlockingSender()
-    worker = Worker(sessions, Settings(database_url=fresh.url, timezone=ZONE), [sender], policy=Policy(batch=4))
+    # One send at a time, so that one message is in hand (tests/bot/test_dispatch_batches.py stops
+    # a dispatcher with a send in flight in each of several lanes).
+    policy = Policy(batch=4, concurrency=1)
+    worker = Worker(sessions, Settings(database_url=fresh.url, timezone=ZONE), [sender], policy=policy)
     worker.start()
     stopper = threading.Thread(target=worker.stop)
     try:
