@@ -43,13 +43,15 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
     elif person is not None:
         pass  # the console, by e-mail: found with everything the caller needs
     elif email:
-        person = people_queries.person_by_email(session, email)
-        if person is None and people_queries.partner_for_email(session, email) is not None:
-            person = people_queries.get_or_create_person(session, email, request.display_name)
+        console_looked = request.platform == "console" and loaded.looked_for
+        person = None if console_looked else people_queries.person_by_email(session, email)
+        domain_partner = people_queries.partner_for_email(session, email) if person is None else None
+        if person is None and domain_partner is not None:
+            person = people_queries.create_person(session, email, request.display_name, domain_partner)
         elif person is None and request.platform == "teams" and request.workspace and not request.guest:
             tenant_partner = people_queries.partner_for_tenant(session, request.workspace)
             if tenant_partner is not None:
-                person = people_queries.get_or_create_person(session, email, request.display_name, tenant_partner)
+                person = people_queries.create_person(session, email, request.display_name, tenant_partner)
             else:
                 unknown_tenant = quote(request.workspace)  # a GUID from Teams; shortened if it is ever not
         if (
@@ -63,6 +65,7 @@ def resolve_caller(session: Session, request: Request, settings: Settings) -> Ca
                 request.workspace,
                 request.enterprise,
                 seen_at=request.now,
+                looked_for=loaded.looked_for,
             )
         ):
             # Known on a platform at last: what was held for them goes out there now.

@@ -10,7 +10,8 @@ from typing import Any, Optional
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import conversations, groups as group_queries, references
 from storage.models import (
@@ -40,7 +41,13 @@ def partner_for_email(session: Session, email: str) -> Optional[Partner]:
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     if not candidates:
         return None
-    rows = session.execute(select(PartnerDomain).where(PartnerDomain.domain.in_(candidates))).scalars().all()
+    rows = (
+        session.execute(
+            select(PartnerDomain).where(PartnerDomain.domain.in_(candidates)).options(joinedload(PartnerDomain.partner))
+        )
+        .scalars()
+        .all()
+    )
     if not rows:
         return None
     best = max(rows, key=lambda d: len(d.domain))
@@ -142,6 +149,9 @@ class Loaded:
 
     person: Optional[Person]
     identity: Optional[PlatformIdentity]
+    looked_for: bool = (
+        False  # the identity (the e-mail, on the console) was looked for, with nothing else changed since
+    )
 
 
 def load_caller(
@@ -209,7 +219,7 @@ def load_caller(
     identity = row[PlatformIdentity] if platform != "console" else None
     if person is not None:
         conversations.known(session, person, platform, conversation, row[ConversationState])
-    return Loaded(person, identity)
+    return Loaded(person, identity, looked_for=True)
 
 
 def get_or_create_person(
@@ -225,14 +235,25 @@ def get_or_create_person(
         if display_name and not person.display_name:
             person.display_name = display_name
         return person
-    person = Person(email=email, display_name=display_name, partner=partner_for_email(session, email) or partner)
+    return create_person(session, email, display_name, partner_for_email(session, email) or partner)
+
+
+def create_person(session: Session, email: str, display_name: Optional[str], partner: Optional[Partner]) -> Person:
+    """A new person with this partner, for someone just looked for and not found (the one a
+    concurrent request created at the same moment otherwise). A new person has no roles and no
+    memberships: known without asking."""
+    email = email.strip().lower()
+    person = Person(email=email, display_name=display_name, partner=partner)
     try:
         with session.begin_nested():
             session.add(person)
     except IntegrityError:
         # Another request created the same person between our look-up and insert.
-        person = person_by_email(session, email)
-        assert person is not None
+        found = person_by_email(session, email)
+        assert found is not None
+        return found
+    set_committed_value(person, "roles", [])
+    set_committed_value(person, "memberships", [])
     return person
 
 
@@ -244,9 +265,11 @@ def link_identity(
     workspace: str = "",
     enterprise: str = "",
     seen_at: Optional[datetime] = None,
+    looked_for: bool = False,
 ) -> bool:
-    """Record the person's account on a platform (used at `seen_at`); False if it was known already."""
-    if person_by_identity(session, platform, external_id, workspace) is not None:
+    """Record the person's account on a platform (used at `seen_at`); False if it was known already.
+    `looked_for`: the caller has just looked for the identity in this transaction and not found it."""
+    if not looked_for and person_by_identity(session, platform, external_id, workspace) is not None:
         return False
     try:
         with session.begin_nested():
