@@ -94,15 +94,17 @@ class Router:
         a repeat of it (a retry) does nothing and gives None."""
         logs.new_request_id()
         for attempt in (1, 2):
+            committing: list[bool] = []
             try:
-                return self._once(request, work, once)
+                return self._once(request, work, once, committing)
             except _Rejected:
                 raise
             except DBAPIError as exc:
-                if exc.connection_invalidated and attempt == 1:
-                    # The connection was dead (the server restarted, a proxy dropped it): its
-                    # transaction is gone, so nothing of this request happened; once more, on a new one.
-                    logger.warning("request retried on a new connection: %s", str(exc.orig).splitlines()[0][:200])
+                if exc.connection_invalidated and attempt == 1 and not committing:
+                    # The connection was dead (the server restarted, a proxy dropped it) before the
+                    # COMMIT was sent: its transaction is gone, so nothing of this request happened;
+                    # once more, on a new one. (Lost during the COMMIT, it may have committed: not retried.)
+                    logger.warning("request retried on a new connection: %s", str(exc.orig)[:200].replace("\n", " "))
                     continue
                 logger.exception("request failed: platform=%s user=%s", request.platform, request.user_id)
                 return SORRY
@@ -111,9 +113,11 @@ class Router:
                 return SORRY
         raise AssertionError("unreachable: the second attempt returns")
 
-    def _once(self, request: Request, work: Callable[[Context], Reply], once: Optional[str]) -> Optional[Reply]:
+    def _once(
+        self, request: Request, work: Callable[[Context], Reply], once: Optional[str], committing: list[bool]
+    ) -> Optional[Reply]:
         """One attempt: the once-only key, the caller (one statement), the work, and the conversation
-        reference to keep, all in one transaction."""
+        reference to keep, all in one transaction. `committing` gets True once the COMMIT is under way."""
         with self.session_factory.begin() as session:
             if once is not None and not inbound.first_time(session, request.platform, once, request.now):
                 return None
@@ -132,7 +136,9 @@ class Router:
                     person_id,
                     request.now,
                 )
-            return reply
+            session.flush()  # a connection lost here is retried too: nothing was committed
+            committing.append(True)  # leaving the block commits
+        return reply
 
     def handle(self, request: Request, once: Optional[str] = None) -> Optional[Reply]:
         understood = understand(request.text)
@@ -197,7 +203,7 @@ class Router:
         done = Reply("")
 
         def work(ctx: Context) -> Reply:
-            shown.extend(notices.waiting_for(ctx, reachable))
+            shown[:] = notices.waiting_for(ctx, reachable)  # not twice if the request is run again
             return done
 
         return shown if self._run(request, work) is done else []

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text, update
+from sqlalchemy import create_engine, event, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.router import SORRY, Router
@@ -160,4 +160,31 @@ def test_a_request_whose_pooled_connection_was_dropped_runs_again_on_a_new_one(p
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     finally:
+        engine.dispose()
+
+
+def test_a_connection_lost_during_the_commit_is_not_retried(pg, caplog):
+    """It may have committed: running the request again could do it twice. SORRY, and nothing more."""
+    with pg.engine.begin() as connection, Session(bind=connection) as session:
+        load_demo(session, DEMO_DAY, ZONE)
+        session.flush()
+    engine = create_engine(db.normalise_url(pg.url), pool_pre_ping=False, pool_size=1)
+    router = Router(db.make_session_factory(engine), Settings(database_url=pg.url, timezone=ZONE))
+    attempts: list[int] = []
+
+    def lose_it(connection) -> None:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        attempts.append(pid)
+        with pg.engine.begin() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    try:
+        assert "meets next on" in ask(router, "next gis meeting")
+        event.listen(engine, "commit", lose_it)
+        with caplog.at_level(logging.WARNING, logger="bot.router"):
+            reply = ask(router, "next gis meeting")
+        assert reply == SORRY.plain_text()
+        assert len(attempts) == 1 and "retried" not in caplog.text
+    finally:
+        event.remove(engine, "commit", lose_it)
         engine.dispose()
