@@ -37,7 +37,10 @@ class _Held:
     groups: tuple[Group, ...]  # detached, sorted: open groups first, then by name
 
 
-_held: Optional[_Held] = None
+# By database (its URL): a process normally has one, but the tests and benchmarks open many, and
+# a stamp is only unique within its own database (PostgreSQL's sequence starts at 1 in each).
+_held: dict[str, _Held] = {}
+_HELD_DATABASES = 8
 _lock = threading.Lock()
 loads = 0  # how many times this process has read the catalogue from the database (for tests)
 
@@ -56,6 +59,17 @@ def _stamp(session: Session) -> Optional[int]:
     if STAMP not in session.info:
         session.info[STAMP] = session.execute(select(stamp_column())).scalar()
     return session.info[STAMP]
+
+
+def _database(session: Session) -> str:
+    bind = session.get_bind()
+    return bind.engine.url.render_as_string(hide_password=True)
+
+
+def held_groups(session: Session) -> tuple[Group, ...]:
+    """What this process holds for the session's database (detached rows; tests look at them)."""
+    held = _held.get(_database(session))
+    return held.groups if held is not None else ()
 
 
 def _catalogue_touched(session: Session) -> bool:
@@ -113,19 +127,22 @@ def _attached(session: Session, held: _Held) -> list[Group]:
 def all_groups(session: Session) -> list[Group]:
     """Every group with its aliases, open groups first, then by name (from the catalogue this
     process holds, read again only when the stamp has moved)."""
-    global _held
     if _catalogue_touched(session):
         session.flush()  # as the query it replaces would (autoflush); the flush forgets the stamp
     stamp = _stamp(session)
     memo = session.info.get(_MEMO)
     if memo is not None and stamp is not None and memo[0] == stamp:
         return list(memo[1])
-    held = _held
+    database = _database(session)
+    held = _held.get(database)
     if stamp is None or held is None or held.stamp != stamp:
         held = _read(session, stamp)
         if stamp is not None:
             with _lock:
-                _held = held
+                _held.pop(database, None)
+                _held[database] = held
+                while len(_held) > _HELD_DATABASES:
+                    del _held[next(iter(_held))]
     groups = _attached(session, held)
     if stamp is not None:
         session.info[_MEMO] = (stamp, groups)
@@ -134,9 +151,8 @@ def all_groups(session: Session) -> list[Group]:
 
 def forget_catalogue() -> None:
     """Drop what this process holds (tests; nothing needs it otherwise)."""
-    global _held
     with _lock:
-        _held = None
+        _held.clear()
 
 
 @event.listens_for(Session, "after_flush")

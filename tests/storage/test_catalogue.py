@@ -136,9 +136,9 @@ def test_the_groups_handed_out_belong_to_the_session_and_can_be_written_with(dem
         assert next(g for g in group_queries.all_groups(session) if g.slug == "gis").description == (
             "Maps and spatial data."
         )
-    # what the process holds is no session's
-    held = group_queries._held
-    assert held is not None and all(inspect(g).detached for g in held.groups)
+        # what the process holds is no session's
+        held = group_queries.held_groups(session)
+        assert held and all(inspect(g).detached for g in held)
 
 
 def test_a_request_whose_pooled_connection_was_dropped_runs_again_on_a_new_one(pg, caplog):
@@ -188,3 +188,29 @@ def test_a_connection_lost_during_the_commit_is_not_retried(pg, caplog):
     finally:
         event.remove(engine, "commit", lose_it)
         engine.dispose()
+
+
+def test_two_databases_with_the_same_stamp_keep_their_own_groups(tmp_path):
+    """A process with two databases (tests, benchmarks): a stamp is only unique within one."""
+    names = {}
+    generators = []
+    try:
+        for label in ("a", "b"):
+            folder = tmp_path / label
+            folder.mkdir()
+            generator = fresh_database("sqlite", folder)
+            generators.append(generator)
+            database = next(generator)
+            with database.engine.begin() as connection, Session(bind=connection) as session:
+                load_demo(session, DEMO_DAY, ZONE)
+                session.flush()
+                connection.execute(text("UPDATE kc_group SET name = :n WHERE slug = 'gis'"), {"n": f"GIS {label}"})
+                connection.execute(text("UPDATE catalogue_version SET version = 42"))
+            names[label] = database
+        for label, database in [*names.items(), *names.items()]:
+            with db.make_session_factory(database.engine).begin() as session:
+                gis = next(g for g in group_queries.all_groups(session) if g.slug == "gis")
+                assert gis.name == f"GIS {label}"
+    finally:
+        for generator in generators:
+            generator.close()
