@@ -1,14 +1,17 @@
 """How fast the Slack route answers a slash command, end to end over HTTP, against a bare Bolt app.
 
-    python bench/slack_bench.py [-n 300] [--workers 8] [--warmup 20] [--postgres URL]
+    python bench/slack_bench.py [-n 300] [--workers 8] [--single 200] [--warmup 20] [--postgres URL]
 
 Starts `python -m bot serve --no-worker` (a temporary SQLite database with the demo seeded, a
 fake Slack Web API) and sends N signed `/kc next gis meeting` slash commands from a small thread
 pool, each with its own trigger id (so each is a new request, recorded once). Then does the same,
 in the same run, against a bare Bolt AsyncApp whose /kc command only acknowledges, served by
-aiohttp the same way (a subprocess this script starts, same signing secret). Prints throughput
-and latency percentiles for both, and the ratio: the cost of the bot's own work (e-mail lookup
-cache, routing, one database transaction, Block Kit rendering) over Bolt's and aiohttp's.
+aiohttp the same way (a subprocess this script starts, same signing secret). Each server is
+measured under load (8 client threads) and one request at a time (--single requests from one
+client). Prints throughput and latency percentiles for both, and the ratios: the cost of the bot's
+own work (e-mail lookup cache, routing, one database transaction, Block Kit rendering) over Bolt's
+and aiohttp's, against issue 16's targets (throughput >= 0.5x the bare app's, p99 <= 3x under load,
+p99 <= 1.3x one at a time), and the peak RSS of the `serve` process (VmHWM; target < 150 MB).
 
 With --postgres URL, `serve` is also measured on a fresh schema of that PostgreSQL database.
 With --distributed, also `serve` as the app installed in many workspaces (SLACK_CLIENT_ID, tokens
@@ -156,7 +159,7 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"{self.name:<28} {self.n:>5} requests  {self.throughput:8.1f} req/s   "
+            f"{self.name:<40} {self.n:>5} requests  {self.throughput:8.1f} req/s   "
             f"p50 {self.percentile(50):7.1f} ms   p95 {self.percentile(95):7.1f} ms   "
             f"p99 {self.percentile(99):7.1f} ms   mean {statistics.mean(self.latencies) * 1000:7.1f} ms   "
             f"deferred {self.deferred}  errors {self.errors}  users.info {self.lookups}"
@@ -222,6 +225,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=300, help="slash commands per server (default 300)")
     parser.add_argument("--workers", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--single", type=int, default=200, help="requests one at a time, per server (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (default 20)")
     parser.add_argument("--postgres", metavar="URL", help="also measure serve on this PostgreSQL (a fresh schema)")
     parser.add_argument(
@@ -234,7 +238,7 @@ def main() -> int:
         serve_bare(args.serve_bare, args.api_url)
         return 0
 
-    from bench.common import PostgresSchemas
+    from bench.common import PostgresSchemas, against_targets, peak_rss_mb, wait_quiet
     from tests.slack.fake_slack import FakeSlack
 
     fake = FakeSlack(emails={"U0BENCH": "demo@kent.gov.uk"}).start()
@@ -252,6 +256,8 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     schemas = None
 
+    pids: dict[int, int] = {}  # port -> pid of the server on it
+
     def start(command: list[str], server_env: dict, log: Path) -> int:
         port = free_port()
         with open(log, "w") as out:
@@ -259,6 +265,8 @@ def main() -> int:
                 subprocess.Popen(command + [str(port)], env=server_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
             )
         wait_healthy(port, procs[-1], log)
+        wait_quiet(procs[-1].pid)  # warmed up (the language model is fitted in the background)
+        pids[port] = procs[-1].pid
         return port
 
     def serve(server_env: dict, log: Path) -> int:
@@ -279,61 +287,62 @@ def main() -> int:
             pg_port = serve(dict(env, DATABASE_URL=schemas.url()), workdir / "serve-pg.log")
 
         print(
-            f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server, "
-            f"{args.workers} client threads, {args.warmup} warm-up requests each (Python {sys.version.split()[0]}, "
-            f"{os.cpu_count()} CPUs, FakeSlack)"
+            f"Slack slash command `/kc {TEXT}`, signed, over HTTP; {args.n} requests per server from "
+            f"{args.workers} client threads, then {args.single} one at a time; {args.warmup} warm-up requests "
+            f"each (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, FakeSlack)"
         )
-        bot = run("bot serve (SQLite)", bot_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake)
-        bare = run(
-            "bare Bolt app (ack only)",
-            bare_port,
-            fake.base,
-            args.n,
-            args.workers,
-            args.warmup,
-            lambda text: text == "",
-            fake,
-        )
-        results = [bot, bare]
-        if pg_port:
-            results.insert(
-                1,
-                run(
-                    "bot serve (PostgreSQL)", pg_port, fake.base, args.n, args.workers, args.warmup, is_bot_answer, fake
-                ),
+
+        def measured(name: str, port: int, check) -> tuple[Result, Result]:
+            loaded = run(
+                f"{name}, {args.workers} clients", port, fake.base, args.n, args.workers, args.warmup, check, fake
             )
+            single = run(f"{name}, one at a time", port, fake.base, args.single, 1, args.warmup, check, fake)
+            return loaded, single
+
+        servers: list[tuple[str, int]] = [("bot serve (SQLite)", bot_port)]
+        if pg_port:
+            servers.append(("bot serve (PostgreSQL)", pg_port))
+        bots = {name: measured(name, port, is_bot_answer) for name, port in servers}
+        bare = measured("bare Bolt app (ack only)", bare_port, lambda text: text == "")
         if args.distributed:
             oauth_env = dict(env, DATABASE_URL=f"sqlite:///{workdir / 'bench-oauth.db'}")
             oauth_env.pop("SLACK_BOT_TOKEN")
             oauth_env.update(SLACK_CLIENT_ID=fake.client_id, SLACK_CLIENT_SECRET=fake.client_secret)
             oauth_port = serve(oauth_env, workdir / "serve-oauth.log")
             install(oauth_port, fake)
-            results.insert(
-                1,
-                run(
-                    "bot serve (OAuth, SQLite)",
-                    oauth_port,
-                    fake.base,
-                    args.n,
-                    args.workers,
-                    args.warmup,
-                    is_bot_answer,
-                    fake,
-                ),
-            )
+            servers.append(("bot serve (OAuth, SQLite)", oauth_port))
+            bots["bot serve (OAuth, SQLite)"] = measured("bot serve (OAuth, SQLite)", oauth_port, is_bot_answer)
+        results = [r for pair in bots.values() for r in pair] + list(bare)
         for result in results:
             print(result.line())
-        for result in results[:-1]:
+        all_met = True
+        for name, port in servers:
+            loaded, single = bots[name]
             print(
-                f"ratio {result.name} / bare: throughput {result.throughput / bare.throughput:.2f}x; latency "
-                f"p50 {result.percentile(50) / bare.percentile(50):.2f}x, "
-                f"p95 {result.percentile(95) / bare.percentile(95):.2f}x, "
-                f"p99 {result.percentile(99) / bare.percentile(99):.2f}x"
+                f"ratio {name} / bare: throughput {loaded.throughput / bare[0].throughput:.2f}x; under load "
+                f"p50 {loaded.percentile(50) / bare[0].percentile(50):.2f}x, "
+                f"p95 {loaded.percentile(95) / bare[0].percentile(95):.2f}x, "
+                f"p99 {loaded.percentile(99) / bare[0].percentile(99):.2f}x; one at a time "
+                f"p50 {single.percentile(50) / bare[1].percentile(50):.2f}x, "
+                f"p99 {single.percentile(99) / bare[1].percentile(99):.2f}x"
             )
+            lines, met = against_targets(
+                loaded,
+                bare[0],
+                single,
+                bare[1],
+                min_throughput=0.5,
+                max_p99_load=3,
+                max_p99_single=1.3,
+                rss_mb=peak_rss_mb(pids[port]),
+            )
+            all_met &= met
+            print("\n".join(lines))
         print(
             "(latency is to the HTTP ack; a deferred command's answer follows through its response URL. "
             "users.info: one person, asked in the warm-up)"
         )
+        print("issue 16's targets: " + ("all met" if all_met else "NOT all met"))
         return 1 if any(r.errors for r in results) else 0
     finally:
         for proc in procs:

@@ -1,6 +1,6 @@
 """How fast `serve` answers Teams messages end to end, against a bare botbuilder echo bot.
 
-    python bench/teams_bench.py [--n 300] [--threads 4] [--users 5]
+    python bench/teams_bench.py [--n 300] [--threads 8] [--single 200] [--users 5]
 
 Starts `python -m bot serve --no-worker` in a subprocess (a temporary SQLite file with the demo seeded,
 TEAMS_SERVICE_URL_ALLOWLIST=127.0.0.1, no app id) and posts N personal-message activities ("next gis
@@ -9,9 +9,12 @@ meeting") to POST /api/messages from a small thread pool; the bot replies throug
 botbuilder 4.17.1 echo bot (CloudAdapter + ActivityHandler that echoes the text, served by aiohttp, in a
 subprocess started here) replying to the same FakeConnector.
 
-Prints throughput and latency percentiles (p50, p95, p99) for both, and the ratios. A request's latency
-is from sending the activity to the HTTP answer; both bots post their reply to the connector before
-answering. Figures vary with the machine; compare the ratios between runs, not the absolute numbers.
+Each bot is measured under load (8 client threads) and one message at a time (--single messages from
+one client). Prints throughput and latency percentiles (p50, p95, p99) for both, the ratios against
+issue 16's targets (throughput >= 0.7x the echo bot's, p99 <= 3x under load, p99 <= 1.3x one at a time)
+and the peak RSS of the `serve` process (VmHWM; target < 150 MB). A request's latency is from sending
+the activity to the HTTP answer; both bots post their reply to the connector before answering. Figures
+vary with the machine; compare the ratios between runs, not the absolute numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import against_targets  # noqa: E402
 from tests.teams.fake_connector import FakeConnector  # noqa: E402
 
 TENANT = "tenant-bench"
@@ -130,7 +134,7 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"{self.name:<22} {self.n:>5} msgs  {self.throughput:8.1f} msg/s   p50 {self.percentile(50):7.1f} ms"
+            f"{self.name:<36} {self.n:>5} msgs  {self.throughput:8.1f} msg/s   p50 {self.percentile(50):7.1f} ms"
             f"   p95 {self.percentile(95):7.1f} ms   p99 {self.percentile(99):7.1f} ms   "
             f"statuses {dict(sorted(self.statuses.items()))}   replies {self.replies}"
         )
@@ -209,17 +213,24 @@ def bench(
     workdir: Path,
     n: int,
     threads: int,
+    single: int,
     users: int,
     warmup: int,
-) -> Result:
+) -> tuple[Result, Result, float | None]:
+    """The bot under load, then one message at a time, and its peak RSS (MB) after both."""
+    from bench.common import peak_rss_mb, wait_quiet
+
     log = workdir / f"{name}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_healthy(proc, port, log)
+        wait_quiet(proc.pid)  # warmed up (the language model is fitted in the background)
         load = Load(port, fake, users, name)
         load.run(name, warmup, threads)  # member look-ups, caches, connections
-        return load.run(name, n, threads)
+        loaded = load.run(f"{name}, {threads} clients", n, threads)
+        one = load.run(f"{name}, one at a time", single, 1)
+        return loaded, one, peak_rss_mb(proc.pid)
     finally:
         stop(proc)
 
@@ -227,7 +238,8 @@ def bench(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300, help="activities per bot (default 300)")
-    parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--single", type=int, default=200, help="messages one at a time, per bot (default 200)")
     parser.add_argument("--users", type=int, default=5, help="distinct Teams users (default 5)")
     parser.add_argument("--warmup", type=int, default=20, help="activities before measuring (default 20)")
     parser.add_argument("--keep", type=Path, default=None, help="a folder to copy the servers' logs to")
@@ -270,12 +282,12 @@ def main() -> int:
         echo_file.write_text(ECHO_BOT)
 
         print(
-            f"Teams end to end: {args.n} personal messages ({TEXT!r}) per bot, {args.threads} client threads, "
-            f"{args.users} users, after {args.warmup} warm-up messages; Python {sys.version.split()[0]}, "
+            f"Teams end to end: {args.n} personal messages ({TEXT!r}) per bot from {args.threads} client threads, "
+            f"then {args.single} one at a time; {args.users} users, after {args.warmup} warm-up messages; Python {sys.version.split()[0]}, "
             f"{os.cpu_count()} CPUs"
         )
         port = free_port()
-        ours = bench(
+        ours_run = bench(
             "kent-connects serve",
             [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-worker"],
             env,
@@ -284,11 +296,12 @@ def main() -> int:
             workdir,
             args.n,
             args.threads,
+            args.single,
             args.users,
             args.warmup,
         )
         port = free_port()
-        echo = bench(
+        echo_run = bench(
             "botbuilder echo bot",
             [sys.executable, str(echo_file), str(port)],
             env,
@@ -297,6 +310,7 @@ def main() -> int:
             workdir,
             args.n,
             args.threads,
+            args.single,
             args.users,
             args.warmup,
         )
@@ -306,15 +320,23 @@ def main() -> int:
                 log.replace(args.keep / log.name)
     fake.stop()
 
-    print(ours.line())
-    print(echo.line())
+    (ours, ours_one, rss), (echo, echo_one, _) = ours_run, echo_run
+    for result in (ours, ours_one, echo, echo_one):
+        print(result.line())
     print(
-        f"ratio (serve / echo): throughput {ours.throughput / echo.throughput:.2f}x, "
-        f"p50 latency {ours.percentile(50) / echo.percentile(50):.2f}x, "
-        f"p95 latency {ours.percentile(95) / echo.percentile(95):.2f}x, "
-        f"p99 latency {ours.percentile(99) / echo.percentile(99):.2f}x"
+        f"ratio (serve / echo): throughput {ours.throughput / echo.throughput:.2f}x; under load "
+        f"p50 {ours.percentile(50) / echo.percentile(50):.2f}x, "
+        f"p95 {ours.percentile(95) / echo.percentile(95):.2f}x, "
+        f"p99 {ours.percentile(99) / echo.percentile(99):.2f}x; one at a time "
+        f"p50 {ours_one.percentile(50) / echo_one.percentile(50):.2f}x, "
+        f"p99 {ours_one.percentile(99) / echo_one.percentile(99):.2f}x"
     )
-    ok = all(set(r.statuses) == {201} and r.replies == r.n for r in (ours, echo))
+    lines, met = against_targets(
+        ours, echo, ours_one, echo_one, min_throughput=0.7, max_p99_load=3, max_p99_single=1.3, rss_mb=rss
+    )
+    print("\n".join(lines))
+    print("issue 16's targets: " + ("all met" if met else "NOT all met"))
+    ok = all(set(r.statuses) == {201} and r.replies == r.n for r in (ours, ours_one, echo, echo_one))
     if not ok:
         print("WARNING: not every request was answered 201 with one reply at the connector")
     return 0 if ok else 1
