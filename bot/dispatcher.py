@@ -113,9 +113,8 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.stopping = threading.Event()
-        self._examined = 0
         self._pools: dict[str, ThreadPoolExecutor] = {}
-        self._blocked: dict[str, datetime] = {}  # buckets that met a 429 in this batch, until when
+        self._blocked: dict[str, datetime] = {}  # buckets that met a 429, until when
 
     # --- one round --------------------------------------------------------------------------
 
@@ -124,19 +123,30 @@ class Dispatcher:
         wait for their rate-limit token included)."""
         if self.stopping.is_set():
             return 0
-        ready, claimed, self._examined = self._claim()
+        ready, claimed, _ = self._claim()
         if ready:
-            self._send(ready)
+            self._send(ready, claim_next=False)
         return claimed
 
     def run_until_idle(self, max_batches: int = 1000) -> int:
-        total = 0
-        for _ in range(max_batches):
-            if self.stopping.is_set():
-                break
-            total += self.run_once()
-            if self._examined < self.policy.batch:  # a batch of stale rows is no empty queue
-                break
+        """Batch after batch until the queue has nothing due; returns how many were claimed.
+
+        While a batch is being sent, the next is claimed (the database's work overlaps the
+        platforms'); its sends start once the batch before has ended, so each bucket's order holds."""
+        if self.stopping.is_set():
+            return 0
+        total, batches = 0, 0
+        round_: Optional[tuple[list[Claimed], int, int]] = self._claim()
+        while round_ is not None:
+            ready, claimed, examined = round_
+            total += claimed
+            batches += 1
+            # A batch of stale rows is no empty queue: only a short one says the queue is drained.
+            more = examined >= self.policy.batch and batches < max_batches
+            if ready:
+                round_ = self._send(ready, claim_next=more)
+            else:
+                round_ = self._claim() if more and not self.stopping.is_set() else None
         return total
 
     def stop(self) -> None:
@@ -324,8 +334,9 @@ class Dispatcher:
 
     # --- 2. send, and 3. mark -----------------------------------------------------------------
 
-    def _send(self, items: list[Claimed]) -> None:
-        """Send the batch through the platforms' pools, marking the outcomes as they come in."""
+    def _send(self, items: list[Claimed], claim_next: bool) -> Optional[tuple[list[Claimed], int, int]]:
+        """Send the batch through the platforms' pools, marking the outcomes as they come in;
+        with `claim_next`, claims the next batch meanwhile and returns it (None: no next one)."""
         results: queue.Queue[tuple[Claimed, SendResult]] = queue.Queue()
         lanes: dict[Hashable, list[Claimed]] = {}
         for item in items:
@@ -337,7 +348,6 @@ class Dispatcher:
             else:
                 lane = item.limit.key if item.limit else (item.sender.platform, item.recipient.address)
                 lanes.setdefault(lane, []).append(item)
-        self._blocked.clear()
         # Per platform, up to `concurrency` workers, each taking the next lane when done with one.
         by_platform: dict[str, deque[list[Claimed]]] = {}
         for queued in lanes.values():
@@ -345,6 +355,7 @@ class Dispatcher:
         for platform, waiting in by_platform.items():
             for _ in range(min(self.policy.concurrency, len(waiting))):
                 self._pool(platform).submit(self._work, waiting, results)
+        following = self._claim() if claim_next and not self.stopping.is_set() else None
         # Each outcome is written within flush_every of its send, and the last with the batch's end.
         buffer: list[tuple[Claimed, SendResult]] = []
         oldest = 0.0  # when the first outcome not yet written came in
@@ -363,6 +374,10 @@ class Dispatcher:
             if buffer and (not remaining or time.monotonic() - oldest >= self.policy.flush_every):
                 self._finish(buffer)
                 buffer = []
+        if following is not None and self.stopping.is_set():  # claimed ahead, never sent: handed back
+            self._finish([(item, _STOPPED) for item in following[0]])
+            return None
+        return following
 
     def _pool(self, platform: str) -> ThreadPoolExecutor:
         pool = self._pools.get(platform)
@@ -386,7 +401,7 @@ class Dispatcher:
             if self.stopping.is_set():
                 results.put((item, _STOPPED))
                 continue
-            if key is not None and key in self._blocked:
+            if key is not None and key in self._blocked and self._blocked[key] > self.clock():
                 results.put((item, SendResult(Outcome.RATE_LIMITED, "rate limited", None)))
                 continue
             try:
