@@ -48,6 +48,8 @@ class Event(Base):
     """A business transformation event: free for partners, in person, online or both."""
 
     __tablename__ = "event"
+    # Lists of events to come (or past) and how many there are, counted on the index alone.
+    __table_args__ = (Index("ix_event_starts_at_utc_status", "starts_at_utc", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -58,7 +60,7 @@ class Event(Base):
     end_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     timezone: Mapped[str] = mapped_column(String(64))
     # As for meetings: the UTC instant of start_local, written only through storage.events.set_times.
-    starts_at_utc: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    starts_at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     format: Mapped[EventFormat] = mapped_column(enum_column(EventFormat, "event_format"))
     venue: Mapped[Optional[str]] = mapped_column(String(300))
     online_url: Mapped[Optional[str]] = mapped_column(String(500))

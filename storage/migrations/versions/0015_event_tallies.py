@@ -15,7 +15,9 @@ one writer. Existing rows are counted once here (the backfill).
 
 The waitlist's order, (queued_at, id) within an event, status and mode, now ends the registration
 index, so that a position is counted on the index alone, and the index it replaces
-((event_id, status, mode)) is its prefix.
+((event_id, status, mode)) is its prefix. Likewise the events to come are counted on an index
+of (starts_at_utc, status), which replaces the one of starts_at_utc alone: the event rows, now
+updated at every registration, are no longer read to count them.
 
 On SQLite the columns are added in place (ALTER TABLE ADD COLUMN: nothing is rebuilt, AUTOINCREMENT
 stays); the downgrade's rebuild keeps AUTOINCREMENT (0011). A later migration that rebuilds
@@ -42,6 +44,8 @@ COUNTERS = (
 COUNTED = "('confirmed', 'waitlisted')"
 OLD_INDEX = "ix_registration_event_id_status_mode"
 NEW_INDEX = "ix_registration_event_id_status_mode_queued_at"
+OLD_EVENT_INDEX = "ix_event_starts_at_utc"
+NEW_EVENT_INDEX = "ix_event_starts_at_utc_status"
 SQLITE_TRIGGERS = ("tr_registration_tally_insert", "tr_registration_tally_delete", "tr_registration_tally_update")
 PG_FUNCTION = "registration_tally"
 PG_TRIGGERS = ("tr_registration_tally", "tr_registration_tally_update")
@@ -138,6 +142,8 @@ def upgrade() -> None:
     with op.batch_alter_table("event", table_kwargs=SQLITE) as batch_op:
         for column, _, _ in COUNTERS:
             batch_op.add_column(sa.Column(column, sa.Integer(), server_default="0", nullable=False))
+        batch_op.drop_index(OLD_EVENT_INDEX)
+        batch_op.create_index(NEW_EVENT_INDEX, ["starts_at_utc", "status"], unique=False)
     with op.batch_alter_table("registration", table_kwargs=SQLITE) as batch_op:
         batch_op.drop_index(OLD_INDEX)
         batch_op.create_index(NEW_INDEX, ["event_id", "status", "mode", "queued_at", "id"], unique=False)
@@ -157,5 +163,7 @@ def downgrade() -> None:
         batch_op.drop_index(NEW_INDEX)
         batch_op.create_index(OLD_INDEX, ["event_id", "status", "mode"], unique=False)
     with op.batch_alter_table("event", table_kwargs=SQLITE) as batch_op:
+        batch_op.drop_index(NEW_EVENT_INDEX)
+        batch_op.create_index(OLD_EVENT_INDEX, ["starts_at_utc"], unique=False)
         for column, _, _ in reversed(COUNTERS):
             batch_op.drop_column(column)
