@@ -110,18 +110,19 @@ class SlackAdapter:
             self.app = AsyncApp(
                 client=self._client,
                 signing_secret=signing_secret,
-                process_before_response=False,
+                process_before_response=True,
                 # Bolt takes an AsyncAuthorize instance as it is (its type hint says a function).
                 authorize=_Authorize(installs),  # type: ignore[arg-type]
                 oauth_settings=oauth,
                 user_facing_authorize_error_message=not_installed(public_url),
             )
         else:
-            self.app = AsyncApp(client=self._client, signing_secret=signing_secret, process_before_response=False)
+            self.app = AsyncApp(client=self._client, signing_secret=signing_secret, process_before_response=True)
         self._secret = signing_secret.encode()
         # Only touched on the event loop's thread, so the cache (not thread-safe) needs no lock.
         self.emails: TTLCache = TTLCache(maxsize=email_cache_size, ttl=email_ttl, timer=clock)
         self.lookups: dict[tuple[str, str], asyncio.Future] = {}
+        self._later_tasks: set[asyncio.Future] = set()
         self._register()
 
     @property
@@ -379,6 +380,28 @@ class SlackAdapter:
 
     # --- listeners -----------------------------------------------------------------------------------
 
+    # Bolt answers Slack's HTTP request when the listener returns (process_before_response=True):
+    # with Bolt's other mode it runs the listener as a task and looks every 10 ms whether it has
+    # acknowledged yet, so that every answer waited up to 10 ms more. What comes after the
+    # acknowledgement (a message posted, a file uploaded, a deferred answer) is left to `_later`.
+
+    def _later(self, work, body: dict[str, Any]) -> None:
+        """Run `work` (a coroutine) after the listener has returned and Slack has its answer; a
+        failure is logged as Bolt logs a listener's (and a token Slack refused is read again)."""
+        task = asyncio.ensure_future(work)  # with this request's context: its client, its request id
+        self._later_tasks.add(task)  # held until done (the loop keeps only a weak reference)
+
+        def ended(done: asyncio.Future) -> None:
+            self._later_tasks.discard(done)
+            if done.cancelled() or done.exception() is None:
+                return
+            error = done.exception()
+            if self.installs is not None and isinstance(error, SlackApiError) and _auth_error(error):
+                self.installs.forget()
+            logger.error("Slack: a listener failed (%s): %s", _kind(body), error, exc_info=error)
+
+        task.add_done_callback(ended)
+
     def _register(self) -> None:
         app = self.app
 
@@ -402,33 +425,47 @@ class SlackAdapter:
             @app.event("app_uninstalled")
             async def uninstalled(body, context):
                 team, enterprise = _installed_where(body)
-                gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
-                logger.info(
-                    "Slack: uninstalled from %s; %d people's accounts there marked gone", team or enterprise, gone
-                )
+
+                async def work() -> None:
+                    gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
+                    logger.info(
+                        "Slack: uninstalled from %s; %d people's accounts there marked gone", team or enterprise, gone
+                    )
+
+                self._later(work(), body)
 
             @app.event("team_access_revoked")
-            async def access_revoked(event):
+            async def access_revoked(body, event):
                 # An org-wide install no longer reaches some workspaces of its org (the org keeps it).
-                for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
-                    gone = await asyncio.to_thread(identities.gone, installs.engine, PLATFORM, _now(), team)
-                    logger.info("Slack: no longer in workspace %s of its org; %d accounts marked gone", team, gone)
+                async def work() -> None:
+                    for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
+                        gone = await asyncio.to_thread(identities.gone, installs.engine, PLATFORM, _now(), team)
+                        logger.info("Slack: no longer in workspace %s of its org; %d accounts marked gone", team, gone)
+
+                self._later(work(), body)
 
             @app.event("team_access_granted")
-            async def access_granted(event):
-                for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
-                    await asyncio.to_thread(identities.back, installs.engine, PLATFORM, team)
+            async def access_granted(body, event):
+                async def work() -> None:
+                    for team in [t for t in event.get("team_ids") or [] if isinstance(t, str) and t]:
+                        await asyncio.to_thread(identities.back, installs.engine, PLATFORM, team)
+
+                self._later(work(), body)
 
             @app.event("tokens_revoked")
             async def revoked(body, event):
                 team, enterprise = _installed_where(body)
                 tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
                 users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
-                if users:
-                    await asyncio.to_thread(installs.users_revoked, enterprise, team, users)
-                if tokens.get("bot"):
-                    gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
-                    logger.info("Slack: the bot token of %s was revoked; %d accounts marked gone", team, gone)
+
+                async def work() -> None:
+                    if users:
+                        await asyncio.to_thread(installs.users_revoked, enterprise, team, users)
+                    if tokens.get("bot"):
+                        gone = await asyncio.to_thread(installs.uninstalled, enterprise, team, _now())
+                        logger.info("Slack: the bot token of %s was revoked; %d accounts marked gone", team, gone)
+
+                self._later(work(), body)
 
         # Slack sends an app only its own commands. The manifest's is /kc, but a workspace may have
         # renamed it (to make way for another app's /kc): every command is answered the same way.
@@ -452,12 +489,16 @@ class SlackAdapter:
                     return
                 await ack(response_type="ephemeral", **blockkit.message(reply))
                 if reply.attachment is not None:
-                    await self._upload(user, reply)
+                    self._later(self._upload(user, reply), body)
                 return
             await ack(text="Working on it…")
-            reply = await task
-            if reply is not None:
-                await self._answer_privately(respond, _text(body.get("response_url")), user, reply)
+
+            async def answer_later() -> None:
+                reply = await task
+                if reply is not None:
+                    await self._answer_privately(respond, _text(body.get("response_url")), user, reply)
+
+            self._later(answer_later(), body)
 
         @app.event("message")
         async def direct_message(event, body, context):
@@ -470,12 +511,17 @@ class SlackAdapter:
                 logger.warning("a direct message without a user or a channel (%s)", _kind(body))
                 return
             ts, thread = _text(event.get("ts")), _text(event.get("thread_ts"))
-            request = await self._request(_text(event.get("text")), user, _who(context, body), channel, forms=False)
-            once = _once("event", body.get("event_id"), event.get("client_msg_id"), ts and f"{channel}:{ts}")
-            reply = await self._run(request, once=once)
-            if reply is not None:
-                # Asked in a thread of the DM: answered in that thread.
-                await self._post(channel, user, reply, thread_ts=thread or None)
+            who = _who(context, body)
+
+            async def answer() -> None:
+                request = await self._request(_text(event.get("text")), user, who, channel, forms=False)
+                once = _once("event", body.get("event_id"), event.get("client_msg_id"), ts and f"{channel}:{ts}")
+                reply = await self._run(request, once=once)
+                if reply is not None:
+                    # Asked in a thread of the DM: answered in that thread.
+                    await self._post(channel, user, reply, thread_ts=thread or None)
+
+            self._later(answer(), body)
 
         @app.event("app_mention")
         async def mention(event, body, context):
@@ -485,13 +531,18 @@ class SlackAdapter:
                 return
             ts = _text(event.get("ts"))
             text = _MENTION.sub("", _text(event.get("text"))).strip()
-            request = await self._request(text, user, _who(context, body), channel, forms=False)
-            reply = await self._run(request, once=_once("event", body.get("event_id"), ts and f"{channel}:{ts}"))
-            if reply is not None:
-                # A channel is shared: only the person who asked sees the answer.
-                await self._post(
-                    channel, user, reply, thread_ts=_text(event.get("thread_ts")) or ts or None, ephemeral=True
-                )
+            who = _who(context, body)
+
+            async def answer() -> None:
+                request = await self._request(text, user, who, channel, forms=False)
+                reply = await self._run(request, once=_once("event", body.get("event_id"), ts and f"{channel}:{ts}"))
+                if reply is not None:
+                    # A channel is shared: only the person who asked sees the answer.
+                    await self._post(
+                        channel, user, reply, thread_ts=_text(event.get("thread_ts")) or ts or None, ephemeral=True
+                    )
+
+            self._later(answer(), body)
 
         @app.action(re.compile(f"^{re.escape(blockkit.ACTION_PREFIX)}"))
         async def button(ack, body, action, respond, context):
@@ -502,22 +553,27 @@ class SlackAdapter:
                 return
             channel = _text(_get(body, "channel", "id")) or _text(_get(body, "container", "channel_id")) or user
             trigger_id, action_ts = _text(body.get("trigger_id")), _text(action.get("action_ts"))
-            request = await self._request(
-                _text(action.get("value")) or "help", user, _who(context, body), channel, forms=bool(trigger_id)
-            )
-            reply = await self._run(request, once=_once("action", trigger_id, action_ts and f"{user}:{action_ts}"))
-            if reply is None:
-                return
-            if reply.form is not None and trigger_id:
-                await self._open_modal(trigger_id, reply, channel)
-                return
-            response_url = _text(body.get("response_url"))
-            if channel.startswith(("C", "G")) and response_url:
-                # A personal answer stays personal; the response URL works even in channels the
-                # bot is not a member of, where chat.postEphemeral is refused.
-                await self._answer_privately(respond, response_url, user, reply)
-                return
-            await self._post(channel if not channel.startswith(("C", "G")) else user, user, reply)
+            who = _who(context, body)
+
+            async def answer() -> None:
+                request = await self._request(
+                    _text(action.get("value")) or "help", user, who, channel, forms=bool(trigger_id)
+                )
+                reply = await self._run(request, once=_once("action", trigger_id, action_ts and f"{user}:{action_ts}"))
+                if reply is None:
+                    return
+                if reply.form is not None and trigger_id:
+                    await self._open_modal(trigger_id, reply, channel)
+                    return
+                response_url = _text(body.get("response_url"))
+                if channel.startswith(("C", "G")) and response_url:
+                    # A personal answer stays personal; the response URL works even in channels the
+                    # bot is not a member of, where chat.postEphemeral is refused.
+                    await self._answer_privately(respond, response_url, user, reply)
+                    return
+                await self._post(channel if not channel.startswith(("C", "G")) else user, user, reply)
+
+            self._later(answer(), body)
 
         @app.view(re.compile(f"^{re.escape(blockkit.FORM_PREFIX)}"))
         async def submission(ack, body, view, context):
@@ -540,7 +596,7 @@ class SlackAdapter:
                 return
             await ack()
             if reply is not None:
-                await self._post(user, user, reply)
+                self._later(self._post(user, user, reply), body)
 
         @app.event("app_home_opened")
         async def home_opened(event, body, context):
@@ -550,9 +606,14 @@ class SlackAdapter:
             if not user:
                 logger.warning("app_home_opened without a user (%s)", _kind(body))
                 return
-            request = await self._request("home", user, _who(context, body), _text(event.get("channel")))
-            reply = await asyncio.to_thread(self.router.home, request)
-            await self.client.views_publish(user_id=user, view=blockkit.home_view(reply))
+            who = _who(context, body)
+
+            async def publish() -> None:
+                request = await self._request("home", user, who, _text(event.get("channel")))
+                reply = await asyncio.to_thread(self.router.home, request)
+                await self.client.views_publish(user_id=user, view=blockkit.home_view(reply))
+
+            self._later(publish(), body)
 
     async def _command(self, text: str, user: str, who: Who, channel: str, trigger_id: str) -> Optional[Reply]:
         # A modal needs a trigger id: without one, a form is asked step by step.
