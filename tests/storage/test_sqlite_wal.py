@@ -118,17 +118,15 @@ def test_threads_queue_for_the_writer_and_lose_no_update(engine, path):
 
 def test_a_failing_transaction_releases_the_lock(engine, path):
     lock = lock_of(path)
-    with pytest.raises(RuntimeError):
-        with engine.begin() as connection:
-            connection.exec_driver_sql("UPDATE counter SET n = n + 1")
-            assert lock.locked()
-            raise RuntimeError("the handler failed")
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE counter SET n = n + 1")
+        assert lock.locked()
+        raise RuntimeError("the handler failed")
     assert not lock.locked()
     assert count(engine) == 0
 
-    with pytest.raises(IntegrityError):
-        with Session(engine) as session, session.begin():
-            session.execute(text("INSERT INTO item (name) VALUES ('a'), ('a')"))
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+        session.execute(text("INSERT INTO item (name) VALUES ('a'), ('a')"))
     assert not lock.locked()
 
     # a session closed without commit (the pool's reset rolls it back)
@@ -144,9 +142,8 @@ def test_a_savepoint_keeps_the_lock_until_the_outer_transaction_ends(engine, pat
     lock = lock_of(path)
     with Session(engine) as session, session.begin():
         session.execute(text("INSERT INTO item (name) VALUES ('kept')"))
-        with pytest.raises(IntegrityError):
-            with session.begin_nested():
-                session.execute(text("INSERT INTO item (name) VALUES ('kept')"))
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(text("INSERT INTO item (name) VALUES ('kept')"))
         assert lock.locked()
         with session.begin_nested():
             session.execute(text("INSERT INTO item (name) VALUES ('also')"))
@@ -311,11 +308,24 @@ def test_postgres_has_no_pre_ping_and_recovers_from_a_lost_connection(pg):
         with pg.engine.begin() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         # the pooled connection is dead: its first use fails, and the pool is invalidated
-        with pytest.raises(OperationalError) as failed:
-            with engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
+        with pytest.raises(OperationalError) as failed, engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
         assert failed.value.connection_invalidated
         with engine.connect() as connection:  # a new connection, no retry needed at checkout
             assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     finally:
         engine.dispose()
+
+
+def test_a_session_on_the_reader_takes_no_lock_and_one_on_the_engine_does(engine, path):
+    """What /healthz and the calendar feeds use (bot/server.py): sessions bound to db.reader."""
+    from sqlalchemy.orm import sessionmaker
+
+    lock = lock_of(path)
+    with sessionmaker(bind=db.reader(engine))() as session:
+        assert session.execute(text("SELECT n FROM counter")).scalar() == 0
+        assert not lock.locked()
+    with sessionmaker(bind=engine)() as session:
+        session.execute(text("SELECT n FROM counter"))
+        assert lock.locked()
+    assert not lock.locked()
