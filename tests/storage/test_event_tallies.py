@@ -190,6 +190,22 @@ def test_counters_are_read_with_the_event_and_fresh_after_a_change(session):
     assert event_queries.counted(event, ONLINE) == 0
 
 
+def test_recount_corrects_a_counter_and_only_that(session):
+    event = new_event("Recounted", EventFormat.HYBRID, in_person=2, online=2)
+    session.add(event)
+    session.flush()
+    for i, mode in enumerate([IN_PERSON, IN_PERSON, IN_PERSON, ONLINE]):
+        event_queries.register(session, event, get_or_create_person(session, f"recount{i}@medway.gov.uk"), mode)
+    event_id = event.id
+    assert event_queries.recount(session) == []  # the triggers were right everywhere
+    before = session.execute(select(Event.updated_at).where(Event.id == event_id)).scalar_one()
+    session.execute(text("UPDATE event SET taken_online = 7, waiting_in_person = 0 WHERE id = :id"), {"id": event_id})
+    assert event_queries.recount(session) == [event_id]
+    assert_consistent(session, [event_id])
+    assert kept(session, [event_id])[(event_id, IN_PERSON, WAITLISTED)] == 1
+    assert session.execute(select(Event.updated_at).where(Event.id == event_id)).scalar_one() == before
+
+
 # --- the migration's backfill --------------------------------------------------------------------
 
 
