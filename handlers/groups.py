@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.messages import Action, Item, Refusal, Reply
 from handlers.base import Context, partner_staff_only, quote
 from handlers.names import Lookup, resolve
 from storage import deliveries, groups as group_queries
+from storage.groups import GroupRecord
 from storage.models import Group, MemberRole
 
 
-def _lookup(groups: list[Group], words: str) -> Lookup[Group]:
-    return resolve(words, [(g, [g.name, g.slug, *(a.alias for a in g.aliases)]) for g in groups])
+def _lookup(groups: Sequence[GroupRecord], words: str) -> Lookup[GroupRecord]:
+    return resolve(words, [(g, list(g.names)) for g in groups])
 
 
 def find_group(ctx: Context, words: str) -> Group:
-    """The group the words name; a Refusal saying none does (with suggestions) otherwise."""
-    groups = group_queries.all_groups(ctx.session)
+    """The group the words name; a Refusal saying none does (with suggestions) otherwise. The
+    names are read from the catalogue the process holds; the group found is the session's row."""
+    groups = group_queries.catalogue(ctx.session)
     lookup = _lookup(groups, words)
     if lookup.found is not None:
-        return lookup.found
+        return group_queries.attach(ctx.session, lookup.found)
     if lookup.suggestions:
         names = " or ".join(g.name for g in lookup.suggestions)
         hint = f"Did you mean {names}?"
@@ -32,7 +36,7 @@ def find_group(ctx: Context, words: str) -> Group:
 def list_groups(ctx: Context) -> Reply:
     caller = ctx.caller
     items = []
-    for group in group_queries.all_groups(ctx.session):
+    for group in group_queries.catalogue(ctx.session):
         status = []
         if group.is_restricted:
             status.append("closed: members only")

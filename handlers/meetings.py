@@ -78,7 +78,7 @@ def meeting_details(ctx: Context, meeting: Meeting, lead: str, actions: tuple[Ac
 
 
 def _visible_group_ids(ctx: Context) -> list[int]:
-    return [g.id for g in group_queries.all_groups(ctx.session) if ctx.caller.may_see(g)]
+    return [g.id for g in group_queries.catalogue(ctx.session) if ctx.caller.may_see(g)]
 
 
 def _page(

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, selectinload
 
-from storage.models import CatalogueVersion, Group, GroupAlias, MemberRole, Membership, Person
+from storage.models import CatalogueVersion, Group, GroupAccess, GroupAlias, MemberRole, Membership, Person
 
 # --- the catalogue: every group and alias, held per process ------------------------------------
 #
@@ -23,18 +23,42 @@ from storage.models import CatalogueVersion, Group, GroupAlias, MemberRole, Memb
 # .load_caller), so a current catalogue costs no statement at all; elsewhere (the worker, the
 # calendar feeds) all_groups reads the stamp first, one small statement.
 #
-# What is held is a set of detached ORM rows that no session ever owns: all_groups hands each
-# session its own copies (Session.merge(load=False): no SQL), attached to it, so that a handler
-# can write with them (a membership) and lazy-load what the catalogue leaves out.
+# What is held is plain immutable records (`catalogue`: what reading names needs) and detached ORM
+# rows that no session ever owns: `attached` and `all_groups` hand a session its own copies of
+# those it needs (Session.merge(load=False): no SQL), so that a handler can write with them (a
+# membership) and lazy-load what the catalogue leaves out.
 
 STAMP = "catalogue_stamp"  # session.info: the stamp this transaction read, if it is still good
-_MEMO = "catalogue_groups"  # session.info: (stamp, this session's copies)
+_MEMO = "catalogue_held"  # session.info: what was held when this transaction last looked (at its stamp)
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """A group as the catalogue holds it: plain and immutable, for reading names (core.caller's
+    GroupRecord: `id`, `is_restricted`). `attached` gives the ORM row where one is needed."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    access: GroupAccess
+    alias_names: tuple[str, ...]
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.access is GroupAccess.RESTRICTED
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the group goes by: its name, slug and aliases."""
+        return (self.name, self.slug, *self.alias_names)
 
 
 @dataclass(frozen=True)
 class _Held:
     stamp: int
-    groups: tuple[Group, ...]  # detached, sorted: open groups first, then by name
+    records: tuple[GroupRecord, ...]  # sorted: open groups first, then by name
+    templates: dict[int, Group]  # detached ORM rows with their aliases, by id: merged into sessions
 
 
 # By database (its URL): a process normally has one, but the tests and benchmarks open many, and
@@ -66,12 +90,6 @@ def _database(session: Session) -> str:
     return bind.engine.url.render_as_string(hide_password=True)
 
 
-def held_groups(session: Session) -> tuple[Group, ...]:
-    """What this process holds for the session's database (detached rows; tests look at them)."""
-    held = _held.get(_database(session))
-    return held.groups if held is not None else ()
-
-
 def _catalogue_touched(session: Session) -> bool:
     """Whether the session holds changes to groups or aliases not yet flushed (a membership
     added to a group changes no row of kc_group, nor the stamp)."""
@@ -82,7 +100,7 @@ def _catalogue_touched(session: Session) -> bool:
 
 
 def _read(session: Session, stamp: Optional[int]) -> _Held:
-    """Every group and alias in one statement, as detached rows no session owns."""
+    """Every group and alias in one statement: as records, and as detached rows no session owns."""
     global loads
     rows = session.execute(
         select(
@@ -111,28 +129,26 @@ def _read(session: Session, stamp: Optional[int]) -> _Held:
             make_transient_to_detached(alias_row)
         make_transient_to_detached(group)
     loads += 1
-    ordered = sorted(groups.values(), key=lambda g: (g.is_restricted, g.name))
-    return _Held(stamp if stamp is not None else 0, tuple(ordered))
+    records = tuple(
+        sorted(
+            (
+                GroupRecord(g.id, g.slug, g.name, g.description or "", g.access, tuple(a.alias for a in g.aliases))
+                for g in groups.values()
+            ),
+            key=lambda r: (r.is_restricted, r.name),
+        )
+    )
+    return _Held(stamp if stamp is not None else 0, records, groups)
 
 
-def _attached(session: Session, held: _Held) -> list[Group]:
-    """This session's own copies of the held groups: the ones it has already, else merged in."""
-    found = []
-    for template in held.groups:
-        existing = session.identity_map.get(session.identity_key(Group, template.id))
-        found.append(existing if existing is not None else session.merge(template, load=False))
-    return found
-
-
-def all_groups(session: Session) -> list[Group]:
-    """Every group with its aliases, open groups first, then by name (from the catalogue this
-    process holds, read again only when the stamp has moved)."""
+def _current(session: Session) -> _Held:
+    """What the process holds for the session's database, read again if the stamp has moved."""
     if _catalogue_touched(session):
-        session.flush()  # as the query it replaces would (autoflush); the flush forgets the stamp
+        session.flush()  # as a query would (autoflush); the flush forgets the stamp
     stamp = _stamp(session)
     memo = session.info.get(_MEMO)
-    if memo is not None and stamp is not None and memo[0] == stamp:
-        return list(memo[1])
+    if memo is not None and stamp is not None and memo.stamp == stamp:
+        return memo
     database = _database(session)
     held = _held.get(database)
     if stamp is None or held is None or held.stamp != stamp:
@@ -143,10 +159,49 @@ def all_groups(session: Session) -> list[Group]:
                 _held[database] = held
                 while len(_held) > _HELD_DATABASES:
                     del _held[next(iter(_held))]
-    groups = _attached(session, held)
     if stamp is not None:
-        session.info[_MEMO] = (stamp, groups)
-    return list(groups)
+        session.info[_MEMO] = held
+    return held
+
+
+def catalogue(session: Session) -> tuple[GroupRecord, ...]:
+    """Every group, open groups first, then by name: from what this process holds (no statement
+    when the request has read the stamp and it stands)."""
+    return _current(session).records
+
+
+def attached(session: Session, group_ids: Iterable[int]) -> dict[int, Group]:
+    """These groups as ORM rows in this session, with their aliases (the ones it has already,
+    else copies of what the process holds, merged in without a statement): to write with, and
+    for `meeting.group` to find. An id the catalogue doesn't know is left out."""
+    held = _current(session)
+    found: dict[int, Group] = {}
+    for group_id in group_ids:
+        existing = session.identity_map.get(session.identity_key(Group, group_id))
+        if existing is not None:
+            found[group_id] = existing
+        elif group_id in held.templates:
+            found[group_id] = session.merge(held.templates[group_id], load=False)
+    return found
+
+
+def attach(session: Session, record: GroupRecord) -> Group:
+    """The ORM row of a group from the catalogue, in this session."""
+    return attached(session, [record.id])[record.id]
+
+
+def all_groups(session: Session) -> list[Group]:
+    """Every group as ORM rows with their aliases, open groups first, then by name (from what
+    the process holds; `catalogue` is cheaper where names are all that is read)."""
+    records = catalogue(session)
+    rows = attached(session, [r.id for r in records])
+    return [rows[r.id] for r in records]
+
+
+def held_groups(session: Session) -> tuple[Group, ...]:
+    """What this process holds for the session's database (detached rows; tests look at them)."""
+    held = _held.get(_database(session))
+    return tuple(held.templates.values()) if held is not None else ()
 
 
 def forget_catalogue() -> None:
@@ -202,8 +257,7 @@ def memberships_of(session: Session, person: Person) -> list[Membership]:
     if person.id is None:
         return []
     found = list(session.execute(select(Membership).where(Membership.person_id == person.id)).scalars())
-    if found:
-        all_groups(session)  # their groups, from the catalogue: `m.group` needs no statement
+    attached(session, {m.group_id for m in found})  # their groups, from the catalogue: `m.group` needs no statement
     return found
 
 

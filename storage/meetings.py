@@ -71,7 +71,7 @@ def _with_groups(session: Session, meetings: list[Meeting]) -> list[Meeting]:
     """The meetings, their groups in the session from the catalogue (storage.groups: no statement
     when the request has read the stamp), so that `meeting.group` finds its group in the session."""
     if meetings:
-        group_queries.all_groups(session)
+        group_queries.attached(session, {m.group_id for m in meetings})
     return meetings
 
 

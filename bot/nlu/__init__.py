@@ -33,7 +33,7 @@ class _Who:
 
     def visible_groups(self, intent: str) -> set[str]:
         caller = self.ctx.caller
-        groups = group_queries.all_groups(self.ctx.session)
+        groups = group_queries.catalogue(self.ctx.session)
         if intent == "join":
             return {g.slug for g in groups if not g.is_restricted and not caller.is_member(g)}
         if intent == "leave":

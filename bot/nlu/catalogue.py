@@ -40,9 +40,8 @@ def from_database(
     kinds = set(kinds)
     named: list[Named] = []
     if "group" in kinds:
-        for group in group_queries.all_groups(session):
-            names = (group.name, group.slug, *(a.alias for a in group.aliases))
-            named.append(Named("group", group.slug, group.name, names))
+        for group in group_queries.catalogue(session):
+            named.append(Named("group", group.slug, group.name, group.names))
     if "event" in kinds:
         for event in event_queries.all_events(session):
             if event.status is EventStatus.PUBLISHED:
