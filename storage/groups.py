@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sqlalchemy import event, select
+from sqlalchemy import TextClause, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, selectinload
 
@@ -65,6 +66,7 @@ class _Held:
 # a stamp is only unique within its own database (PostgreSQL's sequence starts at 1 in each).
 _held: dict[str, _Held] = {}
 _HELD_DATABASES = 8
+_NAMES_TABLES = re.compile(r"\b(kc_group|group_alias)\b", re.IGNORECASE)
 _lock = threading.Lock()
 loads = 0  # how many times this process has read the catalogue from the database (for tests)
 
@@ -239,6 +241,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     writes = state.is_update or state.is_delete or state.is_insert
     if writes and state.bind_mapper is not None and state.bind_mapper.class_ in (Group, GroupAlias):
         _forget_stamp(state.session)
+    elif isinstance(state.statement, TextClause) and _NAMES_TABLES.search(state.statement.text):
+        _forget_stamp(state.session)  # SQL as text that names the tables: read the stamp again, to be sure
 
 
 def group_by_slug(session: Session, slug: str) -> Optional[Group]:

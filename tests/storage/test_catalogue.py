@@ -214,3 +214,16 @@ def test_two_databases_with_the_same_stamp_keep_their_own_groups(tmp_path):
     finally:
         for generator in generators:
             generator.close()
+
+
+def test_a_change_in_the_same_transaction_is_seen_however_it_is_made(demo):
+    sessions = db.make_session_factory(demo.engine)
+    with sessions.begin() as session:
+        group_queries.catalogue(session)  # held, and the stamp known to this transaction
+        session.execute(text("UPDATE kc_group SET name = 'GIS (text)' WHERE slug = 'gis'"))
+        assert "GIS (text)" in {g.name for g in group_queries.catalogue(session)}
+        session.execute(update(Group).where(Group.slug == "gis").values(name="GIS (core)"))
+        assert "GIS (core)" in {g.name for g in group_queries.catalogue(session)}
+        gis = next(g for g in group_queries.all_groups(session) if g.slug == "gis")
+        gis.name = "GIS (orm)"  # not flushed yet: the catalogue flushes first, as a query would
+        assert "GIS (orm)" in {g.name for g in group_queries.catalogue(session)}
