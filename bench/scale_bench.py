@@ -100,8 +100,11 @@ def scaled_profile(people: int, registrations: int) -> Profile:
     )
 
 
-def fill(sessions, profile: Profile) -> None:
-    """Add the profile's data, in bulk, on top of the demo."""
+def fill(sessions, profile: Profile | int, how_many: int = 0) -> None:
+    """Add the profile's data, in bulk, on top of the demo. `fill(sessions, people, registrations)`:
+    the scaled profile with those numbers (as bench/planning_bench.py calls it)."""
+    if isinstance(profile, int):
+        profile = scaled_profile(profile, how_many)
     rng = random.Random(7)
     with sessions.begin() as session:
         groups = list(session.execute(select(Group.id)).scalars())
