@@ -57,7 +57,7 @@ def _utcnow() -> datetime:
 class Policy:
     batch: int = 500
     # Sends in flight at once, per platform (each bucket's own go one at a time).
-    concurrency: int = 16
+    concurrency: int = 32
     # Outcomes are written at least this often (seconds) while a batch is being sent, and at its end.
     flush_every: float = 0.1
     # Longer than the slowest send (HTTP time-outs included); rate-limit waits are not spent
