@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.db import insert_for
 from storage.models import InboundSeen
 
 KEEP = timedelta(days=2)  # Slack gives up retrying within minutes
@@ -15,9 +18,21 @@ KEEP = timedelta(days=2)  # Slack gives up retrying within minutes
 
 def first_time(session: Session, platform: str, key: str, now: datetime) -> bool:
     """True the first time (platform, key) is seen, False for every repeat, across replicas."""
-    statement = insert_for(session, InboundSeen).values(platform=platform, key=key[:200], seen_at=now)
-    result = session.execute(statement.on_conflict_do_nothing().returning(InboundSeen.id))
+    statement = _insert(session.get_bind().dialect.name)
+    result = session.execute(statement, {"i_platform": platform, "i_key": key[:200], "i_seen_at": now})
     return result.first() is not None
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """The once-only INSERT, built once per database kind (every request runs it)."""
+    table = cast(Table, InboundSeen.__table__)
+    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return (
+        statement.values(platform=bindparam("i_platform"), key=bindparam("i_key"), seen_at=bindparam("i_seen_at"))
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
 
 
 def forget_old(session: Session, now: datetime) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage import groups as group_queries
@@ -99,16 +100,32 @@ def upcoming(
     include_cancelled: bool = False,
 ) -> list[Meeting]:
     """Meetings starting at or after `now` (and before `until`), soonest first."""
-    query = select(Meeting).where(Meeting.starts_at_utc >= now).order_by(Meeting.starts_at_utc, Meeting.id)
+    query = _upcoming_query(group_ids is not None, until is not None, include_cancelled, limit is not None)
+    parameters: dict[str, Any] = {"u_now": now}
     if group_ids is not None:
-        query = query.where(Meeting.group_id.in_(list(group_ids)))
+        parameters["u_groups"] = list(group_ids)
     if until is not None:
-        query = query.where(Meeting.starts_at_utc < until)
+        parameters["u_until"] = until
+    if limit is not None:
+        parameters["u_limit"] = limit
+    return _with_groups(session, list(session.execute(query, parameters).scalars()))
+
+
+@functools.cache
+def _upcoming_query(by_group: bool, until: bool, include_cancelled: bool, limited: bool) -> Any:
+    """upcoming's statement, built once per shape (most requests ask for one)."""
+    query = (
+        select(Meeting).where(Meeting.starts_at_utc >= bindparam("u_now")).order_by(Meeting.starts_at_utc, Meeting.id)
+    )
+    if by_group:
+        query = query.where(Meeting.group_id.in_(bindparam("u_groups", expanding=True)))
+    if until:
+        query = query.where(Meeting.starts_at_utc < bindparam("u_until"))
     if not include_cancelled:
         query = query.where(Meeting.status == MeetingStatus.SCHEDULED)
-    if limit is not None:
-        query = query.limit(limit)
-    return _with_groups(session, list(session.execute(query).scalars()))
+    if limited:
+        query = query.limit(bindparam("u_limit", type_=Integer))
+    return query
 
 
 def group_meetings(session: Session, group: Group) -> list[Meeting]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -154,6 +155,52 @@ class Loaded:
     )
 
 
+@functools.cache
+def _caller_query(console: bool, with_reference: bool) -> Any:
+    """load_caller's statement, built once per shape (building it cost more than running it)."""
+    query: Any = select(CatalogueVersion.version, Person).select_from(CatalogueVersion)
+    if console:
+        query = query.outerjoin(Person, Person.email == bindparam("c_email"))
+    else:
+        query = query.add_columns(PlatformIdentity)
+        query = query.outerjoin(
+            PlatformIdentity,
+            and_(
+                PlatformIdentity.platform == bindparam("c_platform"),
+                PlatformIdentity.workspace == bindparam("c_workspace"),
+                PlatformIdentity.external_id == bindparam("c_external_id"),
+            ),
+        ).outerjoin(Person, Person.id == PlatformIdentity.person_id)
+    query = (
+        query.add_columns(ConversationState)
+        .outerjoin(Partner, Partner.id == Person.partner_id)
+        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(
+            ConversationState,
+            and_(
+                ConversationState.person_id == Person.id,
+                ConversationState.platform == bindparam("c_platform"),
+                ConversationState.conversation == bindparam("c_conversation"),
+            ),
+        )
+        .options(
+            contains_eager(Person.partner),
+            contains_eager(Person.roles),
+            contains_eager(Person.memberships),
+        )
+        .where(CatalogueVersion.id == 1)
+    )
+    if with_reference:
+        query = query.add_columns(ConversationRef).outerjoin(
+            ConversationRef,
+            and_(
+                ConversationRef.platform == bindparam("c_platform"), ConversationRef.key == bindparam("c_reference_key")
+            ),
+        )
+    return query
+
+
 def load_caller(
     session: Session,
     platform: str,
@@ -171,44 +218,16 @@ def load_caller(
 
     Read from catalogue_version's one row outwards, so that the stamp (and the reference) come
     even when no person does."""
-    query: Any = select(CatalogueVersion.version, Person).select_from(CatalogueVersion)
-    if platform == "console":
-        query = query.outerjoin(Person, Person.email == email.strip().lower())
-    else:
-        query = query.add_columns(PlatformIdentity)
-        query = query.outerjoin(
-            PlatformIdentity,
-            and_(
-                PlatformIdentity.platform == platform,
-                PlatformIdentity.workspace == workspace,
-                PlatformIdentity.external_id == external_id,
-            ),
-        ).outerjoin(Person, Person.id == PlatformIdentity.person_id)
-    query = (
-        query.add_columns(ConversationState)
-        .outerjoin(Partner, Partner.id == Person.partner_id)
-        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
-        .outerjoin(Membership, Membership.person_id == Person.id)
-        .outerjoin(
-            ConversationState,
-            and_(
-                ConversationState.person_id == Person.id,
-                ConversationState.platform == platform,
-                ConversationState.conversation == conversation,
-            ),
-        )
-        .options(
-            contains_eager(Person.partner),
-            contains_eager(Person.roles),
-            contains_eager(Person.memberships),
-        )
-        .where(CatalogueVersion.id == 1)
-    )
-    if reference_key:
-        query = query.add_columns(ConversationRef).outerjoin(
-            ConversationRef, and_(ConversationRef.platform == platform, ConversationRef.key == reference_key)
-        )
-    rows = session.execute(query).unique().all()
+    query = _caller_query(platform == "console", bool(reference_key))
+    parameters = {
+        "c_email": email.strip().lower(),
+        "c_platform": platform,
+        "c_workspace": workspace,
+        "c_external_id": external_id,
+        "c_conversation": conversation,
+        "c_reference_key": reference_key,
+    }
+    rows = session.execute(query, parameters).unique().all()
     if not rows:  # no stamp row (a database that lost it): every module reads for itself
         return Loaded(None, None)
     row = rows[0]._mapping

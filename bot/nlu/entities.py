@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Optional
 
 from rapidfuzz import process
@@ -56,6 +56,7 @@ class Named:
     rank: int = 0
 
 
+@lru_cache(maxsize=8192)  # a request's catalogue names the same groups, partners and events as the last
 def _key(text: str) -> str:
     return " ".join(tokenise(text))
 

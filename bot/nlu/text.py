@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -19,6 +20,7 @@ def _plain(ch: str) -> str:
     return ch
 
 
+@functools.lru_cache(maxsize=16384)  # the same names are folded at every request (entities' tables)
 def fold(text: str) -> str:
     """Lower case, compatibility forms (full-width letters), no accents, emoji or invisible marks."""
     text = unicodedata.normalize("NFKC", text)
