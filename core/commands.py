@@ -114,6 +114,7 @@ class Commands:
 
     def __init__(self) -> None:
         self._all: list[Command] = []
+        self.version = 0  # moves with every declaration and withdrawal (the language model's cue)
 
     def declare(self, command: Command, first: bool = False, before: Optional[str] = None) -> Command:
         """Add a command, last in routing order (or `first`, or just `before` another intent)."""
@@ -130,10 +131,12 @@ class Commands:
             self._all.insert(0, command)
         else:
             self._all.append(command)
+        self.version += 1
         return command
 
     def withdraw(self, intent: str) -> None:
         self._all = [c for c in self._all if c.intent != intent]
+        self.version += 1
 
     def __iter__(self):
         return iter(self._all)

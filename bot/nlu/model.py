@@ -378,11 +378,16 @@ def _fingerprint(commands: Iterable[Command]) -> tuple:
 
 _lock = threading.Lock()
 _trained: dict[tuple, Model] = {}
+_fingerprinted: tuple[int, tuple] = (-1, ())  # (COMMANDS.version, its fingerprint)
 
 
 def model() -> Model:
     """The model for the commands declared now, trained once (again only if they change)."""
-    key = _fingerprint(COMMANDS)
+    global _fingerprinted
+    version, key = _fingerprinted
+    if version != COMMANDS.version:  # the fingerprint walks every example: once per change, not per request
+        key = _fingerprint(COMMANDS)
+        _fingerprinted = (COMMANDS.version, key)
     found = _trained.get(key)
     if found is not None:
         return found
