@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.senders import Outcome, RateLimit, Recipient, Sender, SendResult
 from core.messages import Reply
-from storage import channels as channel_queries, deliveries as delivery_queries, delivery_keys as keys, ratelimit
+from storage import channels as channel_queries, db, deliveries as delivery_queries, delivery_keys as keys, ratelimit
 from storage.models import DeliveryKind, DeliveryStatus, Person, PlatformIdentity
 
 logger = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ class Dispatcher:
             p.id: p
             for p in session.execute(
                 select(Person.id, Person.email, Person.display_name, Person.preferred_platform).where(
-                    delivery_queries.among(session, Person.id, person_ids)
+                    db.among(session, Person.id, person_ids)
                 )
             )
         }
@@ -220,7 +220,7 @@ class Dispatcher:
                     PlatformIdentity.enterprise,
                     PlatformIdentity.last_seen_at,
                     PlatformIdentity.gone_at,
-                ).where(delivery_queries.among(session, PlatformIdentity.person_id, sorted(set(direct))))
+                ).where(db.among(session, PlatformIdentity.person_id, sorted(set(direct))))
             ):
                 identities.setdefault(identity.person_id, []).append(identity)
         posted = {row.channel: keys.parse_channel(row.channel) for row in rows if row.channel != keys.DIRECT}

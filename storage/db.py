@@ -6,15 +6,15 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, Engine, create_engine, event, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import URL, Connection, Engine, any_, bindparam, create_engine, event, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -187,6 +187,14 @@ def insert_for(session: Session, model):
     if session.get_bind().dialect.name == "postgresql":
         return pg_insert(model)
     return sqlite_insert(model)
+
+
+def among(session: Session, column: Any, ids: Iterable[Any]) -> Any:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter however many ids (a batch's
+    IN list of hundreds of parameters costs more to render and parse than to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(list(ids))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

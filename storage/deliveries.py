@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Optional, cast
 
-from sqlalchemy import CursorResult, Table, and_, any_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import delivery_keys as keys
-from storage.db import insert_for
+from storage.db import among, insert_for
 from storage.models import (
     Announcement,
     Delivery,
@@ -200,14 +199,6 @@ def mark_held(session: Session, delivery_id: int, owner: str, reason: str) -> bo
 
 def mark_failed(session: Session, delivery_id: int, owner: str, error: str) -> bool:
     return _end_lease(session, delivery_id, owner, status=DeliveryStatus.FAILED, last_error=error[:2000])
-
-
-def among(session: Session, column: Any, ids: Iterable[Any]) -> Any:
-    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter however many ids (a batch's
-    IN list of hundreds of parameters costs more to render and parse than to run)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
-    return column.in_(list(ids))
 
 
 def mark_sent_all(session: Session, ids: list[int], owner: str, now: datetime, via: Optional[str]) -> set[int]:
